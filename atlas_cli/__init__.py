@@ -1,0 +1,1 @@
+"""The ``iskp-atlas`` command line (the edge: parses arguments, prints, writes files)."""

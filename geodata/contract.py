@@ -1,0 +1,466 @@
+"""The data contract: one declared schema per record kind (incidents, threats, sites).
+
+Every record that enters the product — the bundled reference files, the synthetic files
+of ``iskp-atlas synth`` and every importer's output — goes through :func:`validate_records`.
+The schemas are declared with pandera; the checks that span two columns (coordinates that
+look swapped, casualty ranges, latitude without longitude) are declared here as well, so
+one function reports every problem with the file, the row, the column, the bad value and
+what to change.
+
+Values are validated as *text* (the way they arrive from a CSV) and converted to their
+types only after they passed, so a non-numeric casualty figure is reported as such instead
+of surfacing later as a NaN.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+# --- Vocabularies -------------------------------------------------------------------------
+
+TARGET_CATEGORIES: tuple[str, ...] = (
+    "chinese_nationals",
+    "chinese_interests",
+    "cpec",
+    "pakistani_state",
+    "security_forces",
+    "taliban_government",
+    "political",
+    "diplomatic",
+    "foreign_nationals",
+    "shia_hazara",
+    "religious_minority",
+    "sufi",
+    "civilians",
+)
+"""Target categories used by the reference data (see geodata/data/NOTES_REFERENCE.md)."""
+
+ATTRIBUTIONS: tuple[str, ...] = ("claimed", "attributed", "suspected", "unclaimed")
+CONFIDENCE_LEVELS: tuple[str, ...] = ("high", "medium", "low")
+GEO_PRECISIONS: tuple[int, ...] = (1, 2, 3)
+THREAT_TYPES: tuple[str, ...] = (
+    "intelligence_warning",
+    "cooperation_report",
+    "propaganda",
+    "travel_advisory",
+    "stated_threat",
+)
+ASSET_TYPES: tuple[str, ...] = (
+    "embassy",
+    "hotel",
+    "government building",
+    "airport",
+    "mine",
+    "border_crossing",
+    "port",
+    "road",
+    "dam",
+    "energy",
+    "education",
+)
+RECORD_KINDS: tuple[str, ...] = ("incidents", "threats", "sites")
+
+# Boxes that contain all of Afghanistan and Pakistan (with a margin) — used to detect
+# swapped coordinates, which are otherwise in range for WGS84.
+AFPAK_LAT = (23.0, 39.0)
+AFPAK_LON = (60.0, 78.0)
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ID = re.compile(r"^\S(.*\S)?$")
+_ISO3 = re.compile(r"^[A-Z]{3}$")
+
+
+class DataContractError(ValueError):
+    """Records break the data contract.
+
+    ``problems`` holds every :class:`Problem` found; the message names the first ones.
+    """
+
+    def __init__(self, source: str, problems: list[Problem]):
+        self.source = source
+        self.problems = problems
+        shown = "; ".join(p.describe(source) for p in problems[:3])
+        more = f" (and {len(problems) - 3} more problems)" if len(problems) > 3 else ""
+        super().__init__(shown + more)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One broken rule: where (row, column), what (value) and what to change (hint)."""
+
+    row: int | None  # 1-based data row (the header is not counted); None = whole file
+    record_id: str | None
+    column: str | None
+    value: object
+    hint: str
+
+    def describe(self, source: str) -> str:
+        """One line a user can act on."""
+        where = [source]
+        if self.row is not None:
+            rid = f" (id {self.record_id})" if self.record_id else ""
+            where.append(f"row {self.row}{rid}")
+        if self.column:
+            where.append(f"column '{self.column}'")
+        shown = "" if _is_missing(self.value) else f": bad value {str(self.value)[:80]!r}"
+        if _is_missing(self.value) and self.row is not None:
+            shown = ": value is missing"
+        return f"{', '.join(where)}{shown} — {self.hint}"
+
+
+def _is_missing(v: object) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA
+
+
+# --- Element checks on text ---------------------------------------------------------------
+
+
+def _text_check(fn: Callable[[str], bool], hint: str) -> pa.Check:
+    """An element-wise check on non-missing text values; ``hint`` says what to change."""
+
+    def run(value: object) -> bool:
+        if _is_missing(value):
+            return True
+        try:
+            return bool(fn(str(value).strip()))
+        except (ValueError, TypeError):
+            return False
+
+    return pa.Check(run, element_wise=True, name=hint, error=hint)
+
+
+def _is_iso_date(text: str) -> bool:
+    if not _ISO_DATE.match(text):
+        return False
+    d = date.fromisoformat(text)
+    return date(1970, 1, 1) <= d <= date.today()
+
+
+def _number_in(lo: float, hi: float, integer: bool = False) -> Callable[[str], bool]:
+    def ok(text: str) -> bool:
+        x = float(text)
+        if integer and not x.is_integer():
+            return False
+        return lo <= x <= hi
+
+    return ok
+
+
+def _one_of(values: Iterable[object]) -> Callable[[str], bool]:
+    allowed = {str(v) for v in values}
+    return lambda text: text in allowed
+
+
+def _categories_ok(text: str) -> bool:
+    parts = [p.strip() for p in text.split(";")]
+    return bool(parts) and all(p in TARGET_CATEGORIES for p in parts)
+
+
+def _is_http_url(text: str) -> bool:
+    return text.startswith(("http://", "https://")) and len(text) > 10 and " " not in text
+
+
+DATE_HINT = "write the date as ISO YYYY-MM-DD (a real date, not in the future), e.g. 2024-03-26"
+ID_HINT = "give every record a non-empty id without leading or trailing spaces"
+COUNTRY_HINT = "use an ISO 3166-1 alpha-3 country code such as AFG or PAK"
+LAT_HINT = "latitude must be a number between -90 and 90 (decimal degrees, WGS84)"
+LON_HINT = "longitude must be a number between -180 and 180 (decimal degrees, WGS84)"
+PRECISION_HINT = "geo_precision must be 1 (exact site), 2 (town/city) or 3 (district/region)"
+COUNT_HINT = "casualty counts must be whole numbers of 0 or more (leave blank if unknown)"
+URL_HINT = "give at least one source URL starting with http:// or https://"
+TARGET_HINT = "use target categories from: " + ", ".join(TARGET_CATEGORIES) + " (separate with ;)"
+
+
+def _column(checks: list[pa.Check], required: bool = True, nullable: bool = False) -> pa.Column:
+    return pa.Column(None, checks=checks, required=required, nullable=nullable, coerce=False)
+
+
+def _common_columns() -> dict[str, pa.Column]:
+    return {
+        "id": _column([_text_check(lambda t: bool(_ID.match(t)), ID_HINT)]),
+        "country": _column([_text_check(lambda t: bool(_ISO3.match(t)), COUNTRY_HINT)]),
+        "source_1_url": _column([_text_check(_is_http_url, URL_HINT)]),
+        "latitude": _column([_text_check(_number_in(-90, 90), LAT_HINT)], nullable=True),
+        "longitude": _column([_text_check(_number_in(-180, 180), LON_HINT)], nullable=True),
+        "geo_precision": _column(
+            [_text_check(_one_of(["1", "2", "3", "1.0", "2.0", "3.0"]), PRECISION_HINT)],
+            nullable=True,
+        ),
+    }
+
+
+def _optional_text(*names: str) -> dict[str, pa.Column]:
+    return {n: _column([], required=False, nullable=True) for n in names}
+
+
+def _incident_schema() -> pa.DataFrameSchema:
+    cols = _common_columns()
+    cols["latitude"] = _column([_text_check(_number_in(-90, 90), LAT_HINT)])
+    cols["longitude"] = _column([_text_check(_number_in(-180, 180), LON_HINT)])
+    cols["geo_precision"] = _column(
+        [_text_check(_one_of(["1", "2", "3", "1.0", "2.0", "3.0"]), PRECISION_HINT)]
+    )
+    cols.update(
+        {
+            "date": _column([_text_check(_is_iso_date, DATE_HINT)]),
+            "province": _column([], nullable=True),
+            "actor": _column([_text_check(bool, "name the actor, or write Unknown")]),
+            "attribution": _column(
+                [_text_check(_one_of(ATTRIBUTIONS), "use one of: " + ", ".join(ATTRIBUTIONS))]
+            ),
+            "attack_type": _column([], nullable=True),
+            "target_category": _column([_text_check(_categories_ok, TARGET_HINT)]),
+            "fatalities": _column([_text_check(_number_in(0, 1e6, integer=True), COUNT_HINT)]),
+            "fatalities_low": _column(
+                [_text_check(_number_in(0, 1e6, integer=True), COUNT_HINT)],
+                required=False,
+                nullable=True,
+            ),
+            "fatalities_high": _column(
+                [_text_check(_number_in(0, 1e6, integer=True), COUNT_HINT)],
+                required=False,
+                nullable=True,
+            ),
+            "injured": _column(
+                [_text_check(_number_in(0, 1e6, integer=True), COUNT_HINT)],
+                required=False,
+                nullable=True,
+            ),
+            "summary": _column([_text_check(bool, "write a one-sentence summary")]),
+            "confidence": _column(
+                [
+                    _text_check(
+                        _one_of(CONFIDENCE_LEVELS), "use one of: " + ", ".join(CONFIDENCE_LEVELS)
+                    )
+                ]
+            ),
+        }
+    )
+    cols.update(
+        _optional_text(
+            "district", "place", "target_detail", "source_1_title", "source_2_title",
+            "source_2_url", "notes",
+        )
+    )
+    return pa.DataFrameSchema(cols, strict=False, unique=["id"], report_duplicates="all")
+
+
+def _threat_schema() -> pa.DataFrameSchema:
+    cols = _common_columns()
+    cols.update(
+        {
+            "date": _column([_text_check(_is_iso_date, DATE_HINT)]),
+            "actor": _column([_text_check(bool, "name the actor, or write Unknown")]),
+            "threat_type": _column(
+                [_text_check(_one_of(THREAT_TYPES), "use one of: " + ", ".join(THREAT_TYPES))]
+            ),
+            "target_category": _column([_text_check(_categories_ok, TARGET_HINT)]),
+            "province": _column([], nullable=True),
+            "credibility": _column(
+                [
+                    _text_check(
+                        _one_of(CONFIDENCE_LEVELS), "use one of: " + ", ".join(CONFIDENCE_LEVELS)
+                    )
+                ]
+            ),
+            "summary": _column([_text_check(bool, "write a one-sentence summary")]),
+        }
+    )
+    cols.update(
+        _optional_text("reported_by", "target_detail", "place", "source_1_title", "notes")
+    )
+    return pa.DataFrameSchema(cols, strict=False, unique=["id"], report_duplicates="all")
+
+
+def _site_schema() -> pa.DataFrameSchema:
+    cols = _common_columns()
+    cols["latitude"] = _column([_text_check(_number_in(-90, 90), LAT_HINT)])
+    cols["longitude"] = _column([_text_check(_number_in(-180, 180), LON_HINT)])
+    cols.update(
+        {
+            "name": _column([_text_check(bool, "give the site a name")]),
+            "asset_type": _column(
+                [_text_check(_one_of(ASSET_TYPES), "use one of: " + ", ".join(ASSET_TYPES))]
+            ),
+            "province": _column([], nullable=True),
+        }
+    )
+    cols.update(_optional_text("owner_or_link", "place", "notes", "source_1_title"))
+    return pa.DataFrameSchema(cols, strict=False, unique=["id"], report_duplicates="all")
+
+
+SCHEMAS: dict[str, pa.DataFrameSchema] = {
+    "incidents": _incident_schema(),
+    "threats": _threat_schema(),
+    "sites": _site_schema(),
+}
+
+INTEGER_COLUMNS = {
+    "incidents": ("geo_precision", "fatalities", "fatalities_low", "fatalities_high", "injured"),
+    "threats": ("geo_precision",),
+    "sites": ("geo_precision",),
+}
+FLOAT_COLUMNS = ("latitude", "longitude")
+
+
+def required_columns(kind: str) -> list[str]:
+    """Columns a file of this kind must have."""
+    return [name for name, col in _schema(kind).columns.items() if col.required]
+
+
+def declared_columns(kind: str) -> list[str]:
+    """Every column the contract knows for this kind, required ones first."""
+    cols = _schema(kind).columns
+    return [n for n, c in cols.items() if c.required] + [
+        n for n, c in cols.items() if not c.required
+    ]
+
+
+def _schema(kind: str) -> pa.DataFrameSchema:
+    try:
+        return SCHEMAS[kind]
+    except KeyError:
+        raise ValueError(f"unknown record kind {kind!r}; use one of {RECORD_KINDS}") from None
+
+
+# --- Validation ---------------------------------------------------------------------------
+
+
+def validate_records(raw: pd.DataFrame, kind: str, source: str) -> pd.DataFrame:
+    """Check ``raw`` (text columns as read from a file) against the contract for ``kind``.
+
+    Returns a new frame with typed columns (``date`` as datetime64, counts as nullable
+    integers, coordinates as floats, missing optional columns added as empty). Raises
+    :class:`DataContractError` listing every problem, each with file, row, column, value
+    and a hint. ``raw`` is not modified.
+    """
+    schema = _schema(kind)
+    frame = raw.copy()
+    frame.columns = [str(c).strip() for c in frame.columns]
+    frame = frame.reset_index(drop=True)
+    # Empty strings are missing values, whatever reader produced them.
+    frame = frame.apply(
+        lambda s: s.astype(object).map(_blank_to_na)
+        if s.dtype == object or pd.api.types.is_string_dtype(s) else s
+    )
+    problems: list[Problem] = []
+    if frame.empty:
+        problems.append(Problem(None, None, None, None, "the file has no data rows"))
+        raise DataContractError(source, problems)
+    try:
+        schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        problems.extend(_problems_from_pandera(exc.failure_cases, frame))
+    problems.extend(_cross_column_problems(frame, kind))
+    if problems:
+        problems.sort(key=lambda p: (p.row if p.row is not None else -1, p.column or ""))
+        raise DataContractError(source, problems)
+    return _typed(frame, kind)
+
+
+def _blank_to_na(v: object) -> object:
+    if isinstance(v, str) and not v.strip():
+        return np.nan
+    return v
+
+
+def _record_id(frame: pd.DataFrame, index: int) -> str | None:
+    if "id" in frame.columns and 0 <= index < len(frame):
+        v = frame.at[index, "id"]
+        return None if _is_missing(v) else str(v)
+    return None
+
+
+def _problems_from_pandera(cases: pd.DataFrame, frame: pd.DataFrame) -> list[Problem]:
+    out: list[Problem] = []
+    for case in cases.itertuples(index=False):
+        check = str(case.check)
+        column = None if _is_missing(case.column) else str(case.column)
+        index = None if _is_missing(case.index) else int(case.index)
+        if check == "column_in_dataframe":
+            missing = str(case.failure_case)
+            out.append(
+                Problem(None, None, missing, None, f"add the required column '{missing}'")
+            )
+            continue
+        if check == "not_nullable":
+            hint = f"fill in '{column}' (it is required)"
+        elif check in ("field_uniqueness", "multiple_fields_uniqueness") or "unique" in check:
+            column = column or "id"
+            hint = "ids must be unique within a file; give this record its own id"
+        else:
+            hint = check
+        row = None if index is None else index + 1
+        out.append(Problem(row, _record_id(frame, index) if index is not None else None,
+                           column, case.failure_case, hint))
+    return out
+
+
+def _as_float(series: pd.Series) -> pd.Series:
+    return pd.to_numeric(series, errors="coerce")
+
+
+def _cross_column_problems(frame: pd.DataFrame, kind: str) -> list[Problem]:
+    out: list[Problem] = []
+    cols = set(frame.columns)
+    if {"latitude", "longitude"} <= cols:
+        lat, lon = _as_float(frame["latitude"]), _as_float(frame["longitude"])
+        half = lat.isna() != lon.isna()
+        for i in np.flatnonzero(half.to_numpy()):
+            out.append(Problem(i + 1, _record_id(frame, i), "longitude" if lon.isna().iat[i]
+                               else "latitude", None,
+                               "give both latitude and longitude, or neither"))
+        if "country" in cols:
+            afpak = frame["country"].isin(["AFG", "PAK"]).to_numpy()
+            inside = (lat.between(*AFPAK_LAT) & lon.between(*AFPAK_LON)).to_numpy()
+            swapped = afpak & (lon.between(*AFPAK_LAT) & lat.between(*AFPAK_LON)).to_numpy()
+            outside = afpak & ~inside & ~swapped & lat.notna().to_numpy() & ~half.to_numpy()
+            for i in np.flatnonzero(swapped):
+                out.append(Problem(
+                    i + 1, _record_id(frame, i), "latitude", frame.at[i, "latitude"],
+                    f"latitude and longitude look swapped for {frame.at[i, 'country']} "
+                    f"(latitude {lat.iat[i]}, longitude {lon.iat[i]}); put the north-south "
+                    "value in 'latitude' and the east-west value in 'longitude'"))
+            for i in np.flatnonzero(outside):
+                out.append(Problem(
+                    i + 1, _record_id(frame, i), "latitude", f"{lat.iat[i]}, {lon.iat[i]}",
+                    f"the point lies outside {frame.at[i, 'country']} (lat {AFPAK_LAT}, lon "
+                    f"{AFPAK_LON}); check the coordinates or the country code"))
+    if kind == "incidents" and {"fatalities_low", "fatalities", "fatalities_high"} <= cols:
+        lo = _as_float(frame["fatalities_low"])
+        best = _as_float(frame["fatalities"])
+        hi = _as_float(frame["fatalities_high"])
+        bad = (lo > best) | (best > hi)
+        for i in np.flatnonzero(bad.fillna(False).to_numpy()):
+            out.append(Problem(
+                i + 1, _record_id(frame, i), "fatalities",
+                f"low {lo.iat[i]:g}, best {best.iat[i]:g}, high {hi.iat[i]:g}",
+                "fatalities must lie between fatalities_low and fatalities_high"))
+    return out
+
+
+def _typed(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
+    out = frame.copy()
+    for name in declared_columns(kind):
+        if name not in out.columns:
+            out[name] = pd.NA
+    for name in FLOAT_COLUMNS:
+        out[name] = pd.to_numeric(out[name], errors="coerce").astype("float64")
+    for name in INTEGER_COLUMNS[kind]:
+        out[name] = pd.to_numeric(out[name], errors="coerce").round().astype("Int64")
+    if "date" in out.columns:
+        out["date"] = pd.to_datetime(out["date"], format="%Y-%m-%d")
+    for name in out.columns:
+        if name in FLOAT_COLUMNS or name in INTEGER_COLUMNS[kind] or name == "date":
+            continue
+        out[name] = out[name].map(lambda v: None if _is_missing(v) else str(v).strip())
+        out[name] = out[name].astype(object)
+    return out

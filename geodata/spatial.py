@@ -1,0 +1,111 @@
+"""Spatial joins and distances used everywhere in the product.
+
+Distances are measured in one metric projection, :data:`METRIC_CRS`: an equidistant
+conic centred on Afghanistan/Pakistan (standard parallels 26°N and 36°N, central
+meridian 68°E). Across AF/PK its distances stay within about 1 % of geodesic values
+(``tests/test_geodata.py`` checks this against ``pyproj.Geod``), which is far below the
+precision of the coordinates (town centres, ±2 km). Line *lengths* reported as
+``length_km`` are geodesic (WGS84 ellipsoid).
+
+All functions are pure: they return new objects and never modify their arguments.
+Spatial indexes (shapely STRtree through geopandas ``sindex``) keep the cost at the
+number of nearby pairs, not all pairs.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Geod
+
+WGS84 = "EPSG:4326"
+METRIC_CRS = (
+    "+proj=eqdc +lat_0=31 +lon_0=68 +lat_1=26 +lat_2=36 +datum=WGS84 +units=m +no_defs"
+)
+COASTAL_SNAP_M = 5_000.0
+_GEOD = Geod(ellps="WGS84")
+
+
+def geodesic_length_km(geometry: shapely.Geometry) -> float:
+    """Geodesic length of a (multi)line in km on the WGS84 ellipsoid."""
+    return float(_GEOD.geometry_length(geometry)) / 1000.0
+
+
+def geodesic_distance_km(lon1, lat1, lon2, lat2) -> np.ndarray:
+    """Geodesic distance(s) in km between lon/lat points (arrays broadcast)."""
+    lon1, lat1, lon2, lat2 = np.broadcast_arrays(
+        np.asarray(lon1, float), np.asarray(lat1, float),
+        np.asarray(lon2, float), np.asarray(lat2, float),
+    )
+    _, _, dist = _GEOD.inv(lon1, lat1, lon2, lat2)
+    return np.asarray(dist) / 1000.0
+
+
+def to_metric(geoms: gpd.GeoSeries | gpd.GeoDataFrame):
+    """The same geometries in :data:`METRIC_CRS` (a new object)."""
+    return geoms.to_crs(METRIC_CRS)
+
+
+def assign_admin1(
+    points: gpd.GeoSeries,
+    units: gpd.GeoDataFrame,
+    code_column: str = "iso_3166_2",
+    may_snap: np.ndarray | None = None,
+) -> pd.Series:
+    """The code of the unit each point falls in.
+
+    Points on no unit snap to the nearest unit within 5 km (coastal and offshore
+    points: the bundled coastline is generalised) where ``may_snap`` allows it — pass
+    False for records that say they are in another country, so a point just across the
+    border stays outside. Points farther away and empty geometries get None. Index
+    follows ``points``.
+    """
+    result = np.full(len(points), None, dtype=object)
+    geoms = points.geometry.values if hasattr(points, "geometry") else points.values
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    idx_present = np.flatnonzero(present)
+    if len(idx_present):
+        codes = units[code_column].to_numpy()
+        pt_idx, unit_idx = units.sindex.query(geoms[idx_present], predicate="intersects")
+        # A point on a shared boundary meets two units: keep the first match.
+        first = pd.Series(unit_idx).groupby(pt_idx).first()
+        result[idx_present[first.index.to_numpy()]] = codes[first.to_numpy()]
+        missing = idx_present[np.setdiff1d(np.arange(len(idx_present)), first.index.to_numpy())]
+        if may_snap is not None:
+            missing = missing[np.asarray(may_snap, bool)[missing]]
+        if len(missing):
+            pts_m = gpd.GeoSeries(geoms[missing], crs=WGS84).to_crs(METRIC_CRS)
+            units_m = units.to_crs(METRIC_CRS)
+            near_pt, near_unit = units_m.sindex.nearest(
+                pts_m.values, max_distance=COASTAL_SNAP_M, return_all=False
+            )
+            result[missing[near_pt]] = codes[near_unit]
+    return pd.Series(result, index=points.index, dtype=object)
+
+
+def distance_to_km(points_metric: np.ndarray, target_metric: shapely.Geometry) -> np.ndarray:
+    """Distance in km from each projected point to one projected geometry (NaN if empty)."""
+    d = shapely.distance(points_metric, target_metric) / 1000.0
+    return np.where(shapely.is_empty(points_metric) | shapely.is_missing(points_metric),
+                    np.nan, d)
+
+
+def nearest_line(
+    points_metric: np.ndarray, lines_metric: gpd.GeoDataFrame, id_column: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each projected point: the id of the nearest line and the distance in km."""
+    if len(lines_metric) == 0:
+        n = len(points_metric)
+        return np.full(n, None, dtype=object), np.full(n, np.nan)
+    dists = np.vstack(
+        [shapely.distance(points_metric, geom) for geom in lines_metric.geometry.values]
+    )
+    empty = shapely.is_empty(points_metric) | shapely.is_missing(points_metric)
+    best = np.argmin(np.where(np.isnan(dists), np.inf, dists), axis=0)
+    ids = lines_metric[id_column].to_numpy()[best].astype(object)
+    km = dists[best, np.arange(dists.shape[1])] / 1000.0
+    ids[empty] = None
+    km[empty] = np.nan
+    return ids, km

@@ -1,0 +1,1 @@
+"""The declarative map spec, filtering and renderers (no streamlit)."""

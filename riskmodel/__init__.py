@@ -1,0 +1,1 @@
+"""Explainable, time-decayed risk scores (pure functions; no streamlit, no folium)."""

@@ -1,0 +1,45 @@
+"""Imports point downward: geodata <- riskmodel <- mapspec <- app/pages; no streamlit below."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+LAYERS = ["geodata", "riskmodel", "mapspec"]
+UPWARD = {
+    "geodata": {"riskmodel", "mapspec", "app", "pages", "atlas_cli", "streamlit"},
+    "riskmodel": {"mapspec", "app", "pages", "atlas_cli", "streamlit", "folium",
+                  "streamlit_folium"},
+    "mapspec": {"app", "pages", "atlas_cli", "streamlit", "streamlit_folium"},
+}
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Top-level names of every module imported by a Python file."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("package", LAYERS)
+def test_no_upward_or_streamlit_imports(package):
+    files = sorted((ROOT / package).rglob("*.py"))
+    assert files, f"package {package} has no modules"
+    offenders = {
+        str(f.relative_to(ROOT)): sorted(imported_modules(f) & UPWARD[package]) for f in files
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_the_checker_sees_a_violation(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("import streamlit as st\nfrom mapspec.spec import MapSpec\n")
+    assert imported_modules(bad) >= {"streamlit", "mapspec"}
