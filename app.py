@@ -1,31 +1,27 @@
-"""ISKP Risk Atlas — Streamlit entry point: ``streamlit run app.py``."""
+"""ISKP Risk Atlas — Streamlit entry point: ``streamlit run app.py``.
+
+The frame only: page config, offline assets, the shared sidebar (-> MapSpec) and the
+navigation. Pages live in ``pages/`` and stay thin.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from geodata import load_bundle
+import ui
 
-st.set_page_config(page_title="ISKP Risk Atlas", layout="wide")
+st.set_page_config(page_title="ISKP Risk Atlas", layout="wide")  # no page_icon: it is fetched online
+ui.prepare_offline_assets()
 
-
-@st.cache_resource(show_spinner="Loading bundled data…")
-def bundle():
-    """The bundled layers, loaded once per server process."""
-    return load_bundle()
-
-
-def overview() -> None:
-    data = bundle()
-    st.title("ISKP Risk Atlas")
-    st.write(
-        "Bundled layers: "
-        + ", ".join(
-            f"{name} ({len(getattr(data, name))})"
-            for name in ("provinces", "pak_admin1", "border", "corridors", "incidents",
-                         "threats", "sites")
-        )
-    )
-
-
-st.navigation([st.Page(overview, title="Overview", default=True)]).run()
+pages = [
+    st.Page("pages/risk_map.py", title="Risk map", default=True,
+            url_path="risk-map"),
+    st.Page("pages/corridors.py", title="CPEC corridors",
+            url_path="corridors"),
+    st.Page("pages/records.py", title="Records", url_path="records"),
+    st.Page("pages/methodology.py", title="Methodology",
+            url_path="methodology"),
+]
+navigation = st.navigation(pages)
+st.session_state["spec"] = ui.sidebar()
+navigation.run()

@@ -1,0 +1,332 @@
+"""The interactive map: a pure function of a :class:`~mapspec.resolved.ResolvedMap`.
+
+Offline by construction: no tile layer (the bundled vector layers are the basemap) and
+every JS/CSS file is served locally (see :mod:`mapspec.offline`). Geometry sent to the
+browser is simplified and rounded for display only (about 1 km / 11 m); exports keep the
+full geometry. Many points are drawn as grid aggregates (or a heat layer) instead of one
+marker each, and the map says so.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+
+import folium
+import folium.plugins
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import MacroElement
+from folium.template import Template
+from folium.utilities import JsCode
+
+from mapspec import style
+from mapspec.resolved import LegendEntry, ResolvedMap
+
+DISPLAY_TOLERANCE_DEG = 0.01
+COORD_DECIMALS = 4
+AGGREGATE_CELL_DEG = 0.25
+MAX_ZOOM = 12
+
+_BIND = JsCode(
+    """function(feature, layer) {
+        var p = feature.properties;
+        if (p.cls) { layer.options.className = p.cls; }
+        if (p.popup) { layer.bindPopup(p.popup, {maxWidth: 380}); }
+        if (p.tip) { layer.bindTooltip(p.tip, {sticky: true}); }
+    }"""
+)
+
+
+class _HtmlControl(MacroElement):
+    """A Leaflet control showing fixed HTML (built and escaped in Python)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.control({position: {{ this.position|tojson }}});
+        {{ this.get_name() }}.onAdd = function (map) {
+            var div = L.DomUtil.create('div', {{ this.css_class|tojson }});
+            div.innerHTML = {{ this.html|tojson }};
+            div.style.background = 'rgba(255,255,255,0.92)';
+            div.style.padding = '6px 8px';
+            div.style.font = '12px/1.35 sans-serif';
+            div.style.borderRadius = '4px';
+            div.style.maxWidth = '320px';
+            L.DomEvent.disableClickPropagation(div);
+            return div;
+        };
+        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        {{ this._parent.get_name() }}.getContainer().style.background = '#eef2f5';
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, html_text: str, position: str, css_class: str):
+        super().__init__()
+        self._name = "HtmlControl"
+        self.html = html_text
+        self.position = position
+        self.css_class = css_class
+
+
+def _round_coords(geoms: np.ndarray) -> np.ndarray:
+    return shapely.transform(geoms, lambda c: np.round(c, COORD_DECIMALS))
+
+
+def _display_geoms(gdf: gpd.GeoDataFrame, simplify: bool) -> np.ndarray:
+    geoms = gdf.geometry.to_numpy()
+    if simplify:
+        geoms = shapely.simplify(geoms, DISPLAY_TOLERANCE_DEG, preserve_topology=True)
+    return _round_coords(geoms)
+
+
+def _features(geoms: np.ndarray, props: list[dict]) -> dict:
+    feats = []
+    for geom, prop in zip(geoms, props, strict=True):
+        if geom is None or shapely.is_empty(geom):
+            continue
+        feats.append({"type": "Feature", "properties": prop,
+                      "geometry": json.loads(shapely.to_geojson(geom))})
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def _records(gdf: gpd.GeoDataFrame) -> list[dict]:
+    return gdf.drop(columns="geometry").to_dict(orient="records")
+
+
+def _css_id(feature: dict) -> str:
+    """A CSS class naming the feature (``rec-<id>``), so tests and users can find it."""
+    return "rec-" + re.sub(r"[^A-Za-z0-9_-]", "_", str(feature["properties"].get("id", "")))
+
+
+def _layer(data: dict, name: str, show: bool, css_class: str, style_fn, marker=None
+           ) -> folium.GeoJson:
+    """A GeoJson layer whose per-feature style travels in ``properties.style``.
+
+    folium's own ``style_function`` writes a JavaScript switch over every feature id,
+    which doubles the payload; Leaflet reads the style from the feature instead.
+    """
+    for feature in data["features"]:
+        feature["properties"]["style"] = style_fn(feature)
+        feature["properties"]["cls"] = f"atlas-{css_class} {_css_id(feature)}"
+    return folium.GeoJson(
+        data,
+        name=name,
+        show=show,
+        marker=marker,
+        on_each_feature=_BIND,
+        smooth_factor=1.0,
+    )
+
+
+def _areas_layer(resolved: ResolvedMap) -> folium.GeoJson:
+    areas = resolved.layer("areas")
+    recs = _records(areas)
+    props = [
+        {"id": r["id"], "fill": style.band_colour(r.get("band")),
+         "popup": style.area_popup(r, "Province" if str(r["id"]).startswith("AF")
+                                   else "Pakistani admin-1 unit"),
+         "tip": f"{style.esc(r.get('name'))}: {style.esc(r.get('band'))}"}
+        for r in recs
+    ]
+    data = _features(_display_geoms(areas, simplify=True), props)
+    return _layer(
+        data, "Risk by province / admin-1", resolved.visible("areas"), "area",
+        lambda f: {"fillColor": f["properties"]["fill"], "color": "#555555", "weight": 0.8,
+                   "fillOpacity": 0.7},
+    )
+
+
+def _segments_layer(resolved: ResolvedMap) -> folium.GeoJson:
+    seg = resolved.layer("segments")
+    recs = _records(seg)
+    props = [
+        {"id": r["id"], "stroke": style.band_colour(r.get("band")),
+         "popup": style.area_popup(
+             {**r, "note": "CPEC lines are schematic (straight between waypoints)"},
+             f"CPEC segment, km {r.get('km_from', 0):.0f}–{r.get('km_to', 0):.0f}"),
+         "tip": f"{style.esc(r.get('id'))}: {style.esc(r.get('band'))}"}
+        for r in recs
+    ]
+    data = _features(_round_coords(seg.geometry.to_numpy()), props)
+    return _layer(
+        data, "CPEC corridors (schematic), risk by segment", resolved.visible("corridors"),
+        "segment",
+        lambda f: {"color": f["properties"]["stroke"], "weight": 5, "opacity": 0.95},
+    )
+
+
+def _border_layer(resolved: ResolvedMap) -> folium.GeoJson:
+    border = resolved.layer("border")
+    props = [{"id": "border", "tip": "Af-Pak border (Durand Line), generalised",
+              "popup": style.table_html("Afghanistan–Pakistan border", [
+                  ("Line length", f"{float(r['length_km']):,.0f} km (generalised)"),
+                  ("Usually given", f"about {float(r['reference_length_km']):,.0f} km"),
+              ])} for r in _records(border)]
+    data = _features(_display_geoms(border, simplify=True), props)
+    return _layer(data, "Af-Pak border", resolved.visible("border"), "border",
+                  lambda f: {"color": style.BORDER_COLOUR, "weight": 2.5, "dashArray": "6 4"})
+
+
+def _sites_layer(resolved: ResolvedMap) -> folium.GeoJson:
+    sites = resolved.layer("sites")
+    props = [
+        {"id": r["id"], "fill": style.band_colour(r.get("band")),
+         "popup": style.area_popup(r, f"Sensitive site ({r.get('asset_type', '')})"),
+         "tip": f"{style.esc(r.get('name'))}: {style.esc(r.get('band'))}"}
+        for r in _records(sites)
+    ]
+    data = _features(_round_coords(sites.geometry.to_numpy()), props)
+    return _layer(
+        data, "Sensitive sites (risk)", resolved.visible("sites"), "site",
+        lambda f: {"fillColor": f["properties"]["fill"], "color": style.SITE_OUTLINE,
+                   "weight": 2, "fillOpacity": 0.95, "radius": 6},
+        marker=folium.CircleMarker(),
+    )
+
+
+def _threats_layer(resolved: ResolvedMap) -> folium.GeoJson:
+    threats = resolved.layer("threats")
+    pts = threats[~(threats.geometry.isna() | threats.geometry.is_empty)]
+    props = [{"id": r["id"], "popup": style.threat_popup(r),
+              "tip": f"Threat {style.esc(r.get('id'))}: {style.esc(r.get('threat_type'))}"}
+             for r in _records(pts)]
+    data = _features(_round_coords(pts.geometry.to_numpy()), props)
+    return _layer(
+        data, "Threat records (with a location)", resolved.visible("threats"), "threat",
+        lambda f: {"fillColor": style.THREAT_COLOUR, "color": "#444444", "weight": 2,
+                   "dashArray": "3 2", "fillOpacity": 0.9, "radius": 7},
+        marker=folium.CircleMarker(),
+    )
+
+
+def _incident_points(resolved: ResolvedMap, incidents: gpd.GeoDataFrame) -> folium.GeoJson:
+    colours = style.point_colours(incidents, resolved.spec.colour_by)
+    radius = style.point_radius(style.severity(incidents))
+    props = [
+        {"id": r["id"], "fill": c, "r": round(float(rad), 1),
+         "popup": style.incident_popup(r),
+         "tip": f"{style.esc(r.get('date'))} · {style.esc(r.get('actor_canonical'))}"}
+        for r, c, rad in zip(_records(incidents), colours, radius, strict=True)
+    ]
+    data = _features(_round_coords(incidents.geometry.to_numpy()), props)
+    return _layer(
+        data, "Incidents", resolved.visible("incidents"), "incident",
+        lambda f: {"fillColor": f["properties"]["fill"], "color": "#ffffff", "weight": 1,
+                   "fillOpacity": 0.85, "radius": f["properties"]["r"]},
+        marker=folium.CircleMarker(),
+    )
+
+
+def aggregate_points(incidents: gpd.GeoDataFrame, cell_deg: float = AGGREGATE_CELL_DEG
+                     ) -> pd.DataFrame:
+    """Incidents counted per grid cell of ``cell_deg`` degrees (centre lon/lat, count,
+    deaths, most frequent canonical actor)."""
+    pts = incidents[~(incidents.geometry.isna() | incidents.geometry.is_empty)]
+    if pts.empty:
+        return pd.DataFrame(columns=["lon", "lat", "count", "deaths", "top_actor"])
+    x, y = pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy()
+    frame = pd.DataFrame({
+        "cx": np.floor(x / cell_deg).astype(np.int64),
+        "cy": np.floor(y / cell_deg).astype(np.int64),
+        "deaths": pd.to_numeric(pts["fatalities"], errors="coerce").fillna(0).to_numpy(),
+        "actor": pts["actor_canonical"].to_numpy(),
+    })
+    grouped = frame.groupby(["cx", "cy"], sort=False)
+    out = grouped.agg(count=("deaths", "size"), deaths=("deaths", "sum")).reset_index()
+    top = (frame.groupby(["cx", "cy", "actor"], sort=False).size().reset_index(name="n")
+           .sort_values("n", ascending=False).drop_duplicates(["cx", "cy"]))
+    out = out.merge(top[["cx", "cy", "actor"]], on=["cx", "cy"], how="left")
+    out["lon"] = (out["cx"] + 0.5) * cell_deg
+    out["lat"] = (out["cy"] + 0.5) * cell_deg
+    return out.rename(columns={"actor": "top_actor"})[
+        ["lon", "lat", "count", "deaths", "top_actor"]]
+
+
+def _incident_aggregate(resolved: ResolvedMap, incidents: gpd.GeoDataFrame) -> folium.GeoJson:
+    cells = aggregate_points(incidents)
+    props = [
+        {"id": f"cell-{i}", "r": float(np.clip(3 + 2.2 * np.sqrt(c.count), 3, 30)),
+         "fill": style.ACTOR_COLOURS.get(str(c.top_actor), style.FALLBACK_COLOUR),
+         "tip": (f"{int(c.count):,} incidents, {int(c.deaths):,} killed; "
+                 f"most often {style.esc(c.top_actor)}")}
+        for i, c in enumerate(cells.itertuples(index=False))
+    ]
+    geoms = shapely.points(np.round(cells["lon"].to_numpy(), 4),
+                           np.round(cells["lat"].to_numpy(), 4))
+    data = _features(np.asarray(geoms), props)
+    return _layer(
+        data, f"Incidents (grid of {AGGREGATE_CELL_DEG}°)", resolved.visible("incidents"), "cell",
+        lambda f: {"fillColor": f["properties"]["fill"], "color": "#ffffff", "weight": 1,
+                   "fillOpacity": 0.8, "radius": f["properties"]["r"]},
+        marker=folium.CircleMarker(),
+    )
+
+
+def _incident_heat(resolved: ResolvedMap, incidents: gpd.GeoDataFrame) -> folium.FeatureGroup:
+    pts = incidents[~(incidents.geometry.isna() | incidents.geometry.is_empty)]
+    coords = np.round(np.column_stack([pts.geometry.y, pts.geometry.x]), 3).tolist()
+    group = folium.FeatureGroup(name="Incidents (heat)", show=resolved.visible("incidents"))
+    folium.plugins.HeatMap(coords, radius=12, blur=15, min_opacity=0.3).add_to(group)
+    return group
+
+
+def legend_html(legend: tuple[LegendEntry, ...], sentence: str, notices: tuple[str, ...]
+                ) -> str:
+    """Legend HTML (escaped) grouped by layer, with the filter sentence and notices."""
+    parts = [f"<style>{style.POPUP_CSS}</style>",
+             f"<div style='font-weight:600;margin-bottom:4px'>{html.escape(sentence)}</div>"]
+    current = None
+    for entry in legend:
+        if entry.layer != current:
+            parts.append(f"<div style='margin-top:4px;font-weight:600'>"
+                         f"{html.escape(entry.layer)}</div>")
+            current = entry.layer
+        radius = "50%" if entry.shape == "circle" else "2px"
+        height = "4px" if entry.shape == "line" else "11px"
+        parts.append(
+            f"<div><span style='display:inline-block;width:14px;height:{height};"
+            f"background:{html.escape(entry.colour)};border-radius:{radius};"
+            f"border:1px solid #777;margin-right:5px;vertical-align:middle'></span>"
+            f"{html.escape(entry.label)}</div>"
+        )
+    for notice in notices:
+        parts.append(f"<div style='margin-top:5px;color:#8c2d04'>{html.escape(notice)}</div>")
+    return "".join(parts)
+
+
+def build_map(resolved: ResolvedMap, height_px: int = 640) -> folium.Map:
+    """The folium map of a resolved view. Call :func:`mapspec.offline.patch_folium` once
+    per process before rendering it in a browser."""
+    x0, y0, x1, y1 = resolved.bounds
+    fmap = folium.Map(
+        location=[(y0 + y1) / 2, (x0 + x1) / 2],
+        zoom_start=5,
+        tiles=None,
+        maxZoom=MAX_ZOOM,  # camelCase: folium 0.20 drops max_zoom when tiles=None
+        minZoom=3,
+        prefer_canvas=False,
+        control_scale=True,
+        height=height_px,
+    )
+    _areas_layer(resolved).add_to(fmap)
+    _border_layer(resolved).add_to(fmap)
+    _segments_layer(resolved).add_to(fmap)
+    _sites_layer(resolved).add_to(fmap)
+    _threats_layer(resolved).add_to(fmap)
+    incidents = resolved.layer("incidents")
+    if resolved.point_mode == "heat":
+        _incident_heat(resolved, incidents).add_to(fmap)
+    elif resolved.point_mode == "aggregate":
+        _incident_aggregate(resolved, incidents).add_to(fmap)
+    else:
+        _incident_points(resolved, incidents).add_to(fmap)
+    _HtmlControl(legend_html(resolved.legend, resolved.sentence, resolved.notices),
+                 "bottomleft", "atlas-legend").add_to(fmap)
+    folium.LayerControl(collapsed=True).add_to(fmap)
+    fmap.fit_bounds([[y0, x0], [y1, x1]])
+    return fmap

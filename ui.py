@@ -1,0 +1,321 @@
+"""The app's one Streamlit helper module: cached data, the shared sidebar, map rendering.
+
+Pages stay thin: ``spec = ui.current_spec(); resolved = ui.resolved(spec)`` then render.
+Everything that is not Streamlit lives in geodata, riskmodel and mapspec.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from geodata import Bundle, load_bundle, load_geography, load_records
+from geodata.actors import ACTORS
+from geodata.contract import ATTRIBUTIONS, CONFIDENCE_LEVELS, TARGET_CATEGORIES
+from mapspec import offline
+from mapspec.folium_map import build_map
+from mapspec.resolve import resolve
+from mapspec.resolved import ResolvedMap
+from mapspec.spec import LAYER_LABELS, LAYER_ORDER, POINT_MODES, MapSpec, SpecError
+from riskmodel.settings import PRESETS
+from riskmodel.vocab import ATTACK_TYPES, TARGET_LABELS
+
+APP_DIR = Path(__file__).resolve().parent
+EXTRA_INCIDENTS_ENV = "ISKP_ATLAS_EXTRA_INCIDENTS"
+"""Path of an extra incident CSV in the product's own columns (e.g. from ``iskp-atlas
+synth``) shown together with the bundled and imported records."""
+
+
+@st.cache_resource(show_spinner=False)
+def prepare_offline_assets() -> int:
+    """Copy Leaflet/plugin files into ``static/`` and point folium at them (once)."""
+    written = offline.install_assets(APP_DIR / "static")
+    offline.patch_folium()
+    return len(written)
+
+
+@st.cache_resource(show_spinner="Loading data…")
+def data(store_version: int = 0) -> Bundle:
+    """Bundled + imported (+ optional extra file) records, loaded once per version."""
+    bundle = load_bundle()
+    try:
+        from geodata.store import load_bundle_with_store
+
+        bundle = load_bundle_with_store()
+    except ImportError:  # the local store is optional
+        pass
+    extra = os.environ.get(EXTRA_INCIDENTS_ENV)
+    if extra:
+        frame = load_records(extra, "incidents", load_geography())
+        bundle = bundle.with_records(incidents=frame)
+    return bundle
+
+
+def store_version() -> int:
+    """A counter the Data page bumps after an import or rollback (reloads the data)."""
+    return int(st.session_state.get("store_version", 0))
+
+
+@st.cache_resource(show_spinner="Scoring…", max_entries=32)
+def _resolve_cached(params_key: tuple[tuple[str, str], ...], version: int) -> ResolvedMap:
+    spec = MapSpec.from_params(dict(params_key))
+    return resolve(spec, data(version))
+
+
+def resolved(spec: MapSpec) -> ResolvedMap:
+    """The resolved map of a spec (filtered and scored once, cached by its parameters)."""
+    return _resolve_cached(tuple(sorted(spec.to_params().items())), store_version())
+
+
+# --- Sidebar -----------------------------------------------------------------------------
+
+_MULTI = {
+    "actor": ("Actor", lambda: [a for a in ACTORS]),
+    "target": ("Target category", lambda: list(TARGET_CATEGORIES)),
+    "attack_type": ("Attack type", lambda: list(ATTACK_TYPES)),
+    "attribution": ("Attribution", lambda: list(ATTRIBUTIONS)),
+    "confidence": ("Confidence / credibility", lambda: list(CONFIDENCE_LEVELS)),
+    "country": ("Country", lambda: ["AFG", "PAK", "TJK", "UZB"]),
+}
+_FORMAT = {"target": lambda v: TARGET_LABELS.get(v, v),
+           "attack_type": lambda v: ATTACK_TYPES.get(v, v)}
+
+
+def _spec_from_url() -> MapSpec:
+    try:
+        return MapSpec.from_params(st.query_params.to_dict())
+    except (SpecError, ValueError) as exc:
+        st.session_state["url_warning"] = (
+            f"The link's parameters could not be used ({exc}). Showing the default view."
+        )
+        return MapSpec()
+
+
+def _seed_widgets(spec: MapSpec, bundle: Bundle) -> None:
+    params = spec.to_params()
+    dates = bundle.incidents["date"]
+    lo, hi = dates.min().date(), dates.max().date()
+    f = spec.filters
+    st.session_state["w_dates"] = (f.date_from or lo, f.date_to or hi)
+    st.session_state["w_date_bounds"] = (lo, hi)
+    for key in _MULTI:
+        st.session_state[f"w_{key}"] = [v for v in params.get(key, "").split(",") if v]
+    st.session_state["w_admin1"] = list(f.admin1 or ())
+    st.session_state["w_min_fatalities"] = int(f.min_fatalities or 0)
+    st.session_state["w_perspective"] = f.perspective or "all"
+    st.session_state["w_half_life"] = int(f.half_life or 0)
+    st.session_state["w_layers"] = list(spec.visible_layers())
+    st.session_state["w_colour"] = spec.colour_by
+    st.session_state["w_points"] = spec.point_mode
+    st.session_state["w_view"] = spec.view.to_param()
+
+
+def _params_from_widgets() -> dict[str, str]:
+    params: dict[str, str] = {}
+    d_from, d_to = [*st.session_state["w_dates"], None, None][:2]
+    lo, hi = st.session_state["w_date_bounds"]
+    if isinstance(d_from, date) and d_from != lo:
+        params["from"] = d_from.isoformat()
+    if isinstance(d_to, date) and d_to != hi:
+        params["to"] = d_to.isoformat()
+    for key in _MULTI:
+        if st.session_state[f"w_{key}"]:
+            params[key] = ",".join(st.session_state[f"w_{key}"])
+    if st.session_state["w_admin1"]:
+        params["admin1"] = ",".join(st.session_state["w_admin1"])
+    if st.session_state["w_min_fatalities"]:
+        params["min_fatalities"] = str(int(st.session_state["w_min_fatalities"]))
+    if st.session_state["w_perspective"] != "all":
+        params["perspective"] = st.session_state["w_perspective"]
+    if st.session_state["w_half_life"]:
+        params["half_life"] = str(int(st.session_state["w_half_life"]))
+    if list(st.session_state["w_layers"]) != list(LAYER_ORDER):
+        params["layers"] = ",".join(
+            n for n in LAYER_ORDER if n in st.session_state["w_layers"]) or "none"
+    if st.session_state["w_colour"] != "actor":
+        params["colour"] = st.session_state["w_colour"]
+    if st.session_state["w_points"] != "auto":
+        params["points"] = st.session_state["w_points"]
+    if st.session_state["w_view"] != "all":
+        params["view"] = st.session_state["w_view"]
+    return params
+
+
+def sidebar() -> MapSpec:
+    """The shared sidebar: seeded from the URL once per session, written back to the URL
+    on every run, so a copied link restores the view. Returns the current spec."""
+    bundle = data(store_version())
+    if "w_seeded" not in st.session_state:
+        _seed_widgets(_spec_from_url(), bundle)
+        st.session_state["w_seeded"] = True
+    if st.session_state.get("url_warning"):
+        st.warning(st.session_state["url_warning"])
+
+    sb = st.sidebar
+    sb.header("Filters")
+    hi = st.session_state["w_date_bounds"][1]
+    sb.date_input("Date range", key="w_dates", min_value=date(2000, 1, 1),
+                  max_value=max(hi, date.today()))
+    for key, (label, options) in _MULTI.items():
+        sb.multiselect(label, options(), key=f"w_{key}",
+                       format_func=_FORMAT.get(key, str), placeholder="any")
+    units = bundle.admin1[["iso_3166_2", "name"]]
+    names = dict(zip(units["iso_3166_2"], units["name"], strict=True))
+    sb.multiselect("Province / admin-1", sorted(names), key="w_admin1",
+                   format_func=lambda c: f"{names.get(c, c)} ({c})", placeholder="any")
+    sb.number_input("Minimum fatalities", min_value=0, step=1, key="w_min_fatalities")
+    sb.header("Risk settings")
+    sb.selectbox("Perspective", list(PRESETS), key="w_perspective",
+                 format_func=lambda p: PRESETS[p].label)
+    sb.number_input("Half-life in days (0 = default)", min_value=0, max_value=3650, step=30,
+                    key="w_half_life")
+    sb.header("Map")
+    sb.multiselect("Layers", list(LAYER_ORDER), key="w_layers",
+                   format_func=lambda n: LAYER_LABELS[n])
+    sb.radio("Colour incidents by", ["actor", "attribution"], key="w_colour", horizontal=True)
+    sb.selectbox("Incident drawing", list(POINT_MODES), key="w_points",
+                 help="auto draws points up to a limit, then a grid aggregate")
+    views = ["all"] + [f"admin1:{c}" for c in sorted(names)] + [
+        f"route:{r}" for r in bundle.corridors["route_id"]]
+    if st.session_state["w_view"] not in views:
+        views.append(st.session_state["w_view"])
+    sb.selectbox("Frame the map on", views, key="w_view",
+                 format_func=lambda v: "All of Afghanistan and Pakistan" if v == "all" else v)
+
+    params = _params_from_widgets()
+    try:
+        spec = MapSpec.from_params(params)
+    except (SpecError, ValueError) as exc:
+        st.warning(f"Those filters cannot be applied ({exc}); showing the default view.")
+        spec = MapSpec()
+    if st.query_params.to_dict() != spec.to_params():
+        st.query_params.from_dict(spec.to_params())
+    return spec
+
+
+def render_map(resolved_map: ResolvedMap, key: str = "risk_map", height: int = 620) -> None:
+    """Draw the folium map without reruns on pan/zoom (no returned objects)."""
+    from streamlit_folium import st_folium
+
+    fmap = build_map(resolved_map, height_px=height)
+    st_folium(fmap, key=key, height=height, use_container_width=True, returned_objects=[])
+
+
+def sentence_caption(resolved_map: ResolvedMap) -> None:
+    """The filter sentence, under every map and export."""
+    st.caption(f"**{resolved_map.sentence}** · as of {resolved_map.as_of}")
+
+
+def records_table(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Columns for a display table: lists joined, source URLs kept for LinkColumn."""
+    out = frame[[c for c in columns if c in frame.columns]].copy()
+    for col in out.columns:
+        if out[col].map(lambda v: isinstance(v, tuple | list)).any():
+            out[col] = out[col].map(lambda v: ", ".join(v) if isinstance(v, tuple | list)
+                                    else v)
+    return out
+
+
+def current_spec() -> MapSpec:
+    """The spec the sidebar built on this run."""
+    return st.session_state.get("spec") or MapSpec()
+
+
+def with_view(spec: MapSpec, kind: str, value: str | None) -> MapSpec:
+    """The same spec framed on another view."""
+    from dataclasses import replace
+
+    from mapspec.spec import ViewSpec
+
+    return replace(spec, view=ViewSpec(kind, value))
+
+
+_LEVEL_LAYER = {"province": "areas", "segment": "segments", "site": "sites"}
+
+
+def top_areas(resolved_map: ResolvedMap, level: str, n: int = 10) -> pd.DataFrame:
+    """The n highest-scoring areas of a level with their three largest contributors."""
+    layer = resolved_map.layer(_LEVEL_LAYER[level])
+    top = layer.sort_values(["score", "id"], ascending=[False, True]).head(n)
+    rows = []
+    for rec in top.itertuples(index=False):
+        explained = resolved_map.risk.explain(rec.id, level).head(3)
+        contributors = "; ".join(
+            f"{r.id} {r.date:%Y-%m-%d} {r.actor_canonical} ({r.contribution:.2f})"
+            for r in explained.itertuples(index=False)
+        )
+        rows.append({"id": rec.id, "name": rec.name, "score": round(float(rec.score), 1),
+                     "band": rec.band, "trend": rec.surge, "events": rec.n_events,
+                     "top contributors (record, date, actor, load)": contributors})
+    return pd.DataFrame(rows)
+
+
+def segment_table(resolved_map: ResolvedMap, route_id: str) -> pd.DataFrame:
+    """Segments of one route with score and contributing records."""
+    seg = resolved_map.layer("segments")
+    seg = seg[seg["route_id"] == route_id].sort_values("km_from")
+    rows = []
+    for rec in seg.itertuples(index=False):
+        explained = resolved_map.risk.explain(rec.id, "segment")
+        rows.append({"segment": rec.id, "km": f"{rec.km_from:.0f}–{rec.km_to:.0f}",
+                     "score": round(float(rec.score), 1), "band": rec.band,
+                     "events": rec.n_events,
+                     "contributing records": ", ".join(explained["id"].head(8))})
+    return pd.DataFrame(rows)
+
+
+_RECORD_COLUMNS = {
+    "incidents": ["id", "date", "country", "admin1", "place", "actor_canonical", "actor",
+                  "attribution", "attack_type", "target_categories", "fatalities", "injured",
+                  "confidence", "geo_precision", "summary", "source_1_url", "source_2_url"],
+    "threats": ["id", "date", "country", "admin1_for_scoring", "actor_canonical",
+                "threat_type", "target_categories", "credibility", "summary",
+                "source_1_url"],
+}
+
+
+def records_dataframe(frame: pd.DataFrame, kind: str) -> None:
+    """A sortable table; source columns are links only for http(s) URLs."""
+    table = records_table(frame, _RECORD_COLUMNS[kind])
+    for col in ("source_1_url", "source_2_url"):
+        if col in table.columns:
+            table[col] = table[col].where(
+                table[col].astype(str).str.match(r"^https?://"), None)
+    st.dataframe(
+        table, hide_index=True, width="stretch",
+        column_config={
+            "source_1_url": st.column_config.LinkColumn("source 1"),
+            "source_2_url": st.column_config.LinkColumn("source 2"),
+            "date": st.column_config.DateColumn("date", format="YYYY-MM-DD"),
+        },
+    )
+
+
+def monthly_counts(incidents: pd.DataFrame) -> pd.DataFrame:
+    """Incidents per month (rows) by canonical actor (columns)."""
+    if incidents.empty:
+        return pd.DataFrame()
+    months = incidents["date"].dt.to_period("M").dt.to_timestamp()
+    return (pd.crosstab(months, incidents["actor_canonical"])
+            .rename_axis(index="month", columns="actor"))
+
+
+def methodology_documents() -> list[tuple[str, str]]:
+    """(title, markdown) of the methodology and provenance documents in the repository."""
+    from geodata import data_path
+
+    docs = [("Risk model (docs/METHODOLOGY.md)", APP_DIR / "docs" / "METHODOLOGY.md"),
+            ("Data provenance and licences", data_path("PROVENANCE.md")),
+            ("Geometry provenance", data_path("PROVENANCE_GEO.md")),
+            ("Reference records: conventions, confidence, conflicts",
+             data_path("NOTES_REFERENCE.md"))]
+    out = []
+    for title, path in docs:
+        text = Path(path).read_text(encoding="utf-8") if Path(path).exists() else (
+            f"_{path.name} is missing from this installation._")
+        out.append((title, text))
+    return out
