@@ -17,7 +17,7 @@ from geodata import Bundle, load_bundle, load_geography, load_records
 from geodata.actors import ACTORS
 from geodata.contract import ATTRIBUTIONS, CONFIDENCE_LEVELS, TARGET_CATEGORIES
 from mapspec import offline
-from mapspec.folium_map import build_map
+from mapspec.folium_map import asset_urls, build_map
 from mapspec.resolve import resolve
 from mapspec.resolved import ResolvedMap
 from mapspec.spec import LAYER_LABELS, LAYER_ORDER, POINT_MODES, MapSpec, SpecError
@@ -202,6 +202,7 @@ def render_map(resolved_map: ResolvedMap, key: str = "risk_map", height: int = 6
     from streamlit_folium import st_folium
 
     fmap = build_map(resolved_map, height_px=height)
+    offline.assert_no_remote_urls(asset_urls(fmap), "the risk map")  # fail loudly
     st_folium(fmap, key=key, height=height, use_container_width=True, returned_objects=[])
 
 

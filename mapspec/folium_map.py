@@ -330,3 +330,18 @@ def build_map(resolved: ResolvedMap, height_px: int = 640) -> folium.Map:
     folium.LayerControl(collapsed=True).add_to(fmap)
     fmap.fit_bounds([[y0, x0], [y1, x1]])
     return fmap
+
+
+def asset_urls(fmap: folium.Map) -> list[str]:
+    """Every JS/CSS URL the map's elements ask the browser to load."""
+    urls: list[str] = []
+
+    def walk(element) -> None:
+        for attr in ("default_js", "default_css"):
+            for item in getattr(element, attr, None) or []:
+                urls.append(item[1] if isinstance(item, tuple | list) else str(item))
+        for child in getattr(element, "_children", {}).values():
+            walk(child)
+
+    walk(fmap)
+    return urls
