@@ -66,6 +66,8 @@ _ALIASES: list[tuple[str, str]] = [
     (r"\bdaesh[\s\-–]*k(horasan)?\b", "ISKP"),
     (r"\bislamic state\b|\bisis\b|\bisil\b|\bdaesh\b|^is$|\bis\b(?=\s*(\(|$|;|,))", _GENERIC_IS),
     (r"tehri[kq][\s\-–]*[ie]?[\s\-–]*taliban[\s\-–]*pakistan|\bttp\b|pakistani taliban", "TTP"),
+    # Spellings seen in ACLED/UCDP/GTD exports ("TTP: Tehreek-i-Taliban Pakistan").
+    (r"tehree[kq][\s\-–]*[ie]?[\s\-–]*taliban([\s\-–]*pakistan)?", "TTP"),
     (r"balochistan liberation army|baloch liberation army|\bbla\b|majeed brigade", "BLA"),
     (r"balochistan liberation front|baloch liberation front|\bblf\b", "BLF"),
     (r"east turkestan islamic movement|turkestan islamic party|\betim\b|\btip\b", "ETIM/TIP"),
@@ -73,6 +75,7 @@ _ALIASES: list[tuple[str, str]] = [
     (r"sindhudesh|\bsra\b|\bspa\b", "Sindhi separatists"),
     (r"islamic movement of uzbekistan|\bimu\b", "IMU"),
     (r"\btaliban\b|islamic emirate", "Taliban"),
+    (r"\btaleban\b", "Taliban"),  # UCDP GED spelling
 ]
 _DENIED = re.compile(r"^\s*(has\s+)?denied", re.I)
 _UNKNOWN_WORDS = re.compile(r"\bunknown\b|\bunidentified\b|\bunclaimed\b|^\s*$", re.I)

@@ -256,17 +256,24 @@ def enrich_records(records: pd.DataFrame, kind: str, geo: Geography) -> gpd.GeoD
 
     afpak = records["country"].isin(["AFG", "PAK"]).to_numpy()
     admin1 = assign_admin1(out.geometry, geo.admin1, may_snap=afpak).to_numpy()
-    stated = records["province"].map(_cached_codes).to_numpy()
-    stated = [s if ok else () for s, ok in zip(stated, afpak, strict=True)]
+    # Stated codes, mismatch and scoring units depend only on (province text, AF/PK,
+    # geometric unit): compute them once per distinct combination.
+    combos = pd.DataFrame({"province": records["province"].astype(object).to_numpy(),
+                           "afpak": afpak, "admin1": admin1})
+    codes, uniques = pd.factorize(pd.MultiIndex.from_frame(combos.fillna({"province": ""})
+                                                           .astype({"admin1": object})))
+    stated_u, mismatch_u, scoring_u = [], [], []
+    for province, is_afpak, unit in uniques:
+        stated = _cached_codes(province or None) if is_afpak else ()
+        unit = None if unit is None or (isinstance(unit, float) and unit != unit) else unit
+        stated_u.append(stated)
+        mismatch_u.append(unit is not None and bool(stated) and unit not in stated)
+        scoring_u.append((unit,) if unit is not None else stated)
     out["admin1"] = pd.Series(admin1, index=out.index, dtype=object)
-    out["admin1_stated"] = pd.Series(stated, index=out.index, dtype=object)
-    out["admin1_mismatch"] = [
-        a is not None and bool(s) and a not in s for a, s in zip(admin1, stated, strict=True)
-    ]
-    out["admin1_for_scoring"] = pd.Series(
-        [(a,) if a is not None else s for a, s in zip(admin1, stated, strict=True)],
-        index=out.index, dtype=object,
-    )
+    out["admin1_stated"] = pd.Series(_take(stated_u, codes), index=out.index, dtype=object)
+    out["admin1_mismatch"] = np.asarray(mismatch_u, dtype=bool)[codes]
+    out["admin1_for_scoring"] = pd.Series(_take(scoring_u, codes), index=out.index,
+                                          dtype=object)
 
     pts_m = np.full(len(records), None, dtype=object)
     if has_point.any():
@@ -278,12 +285,27 @@ def enrich_records(records: pd.DataFrame, kind: str, geo: Geography) -> gpd.GeoD
     out["dist_corridor_km"] = np.round(corridor_km, 3)
 
     if kind in ("incidents", "threats"):
-        actors = records["actor"].map(canonical_actors)
-        out["actors_all"] = actors.to_numpy()
-        out["actor_canonical"] = [a[0] for a in actors]
-        out["actor_family"] = [actor_family(a[0]) for a in actors]
-        out["target_categories"] = records["target_category"].map(_split_categories).to_numpy()
+        actor_codes, actor_texts = pd.factorize(records["actor"].astype(object), sort=False)
+        actors_u = [canonical_actors(t) for t in actor_texts]
+        out["actors_all"] = pd.Series(_take(actors_u, actor_codes), index=out.index,
+                                      dtype=object)
+        out["actor_canonical"] = np.asarray([a[0] for a in actors_u], dtype=object)[actor_codes]
+        out["actor_family"] = np.asarray([actor_family(a[0]) for a in actors_u],
+                                         dtype=object)[actor_codes]
+        cat_codes, cat_texts = pd.factorize(records["target_category"].astype(object))
+        cats_u = [_split_categories(t) for t in cat_texts]
+        # Lists (the contract's documented type); each row gets its own list object.
+        out["target_categories"] = pd.Series([list(cats_u[c]) for c in cat_codes],
+                                             index=out.index, dtype=object)
     return out
+
+
+def _take(values: list, codes: np.ndarray) -> np.ndarray:
+    """``values[code]`` for every code, as an object array (tuples stay whole)."""
+    table = np.empty(len(values), dtype=object)
+    for i, value in enumerate(values):  # item by item: numpy would unpack tuples
+        table[i] = value
+    return table[codes]
 
 
 def _cached_codes(text: object) -> tuple[str, ...]:

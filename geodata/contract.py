@@ -123,18 +123,47 @@ def _is_missing(v: object) -> bool:
 # --- Element checks on text ---------------------------------------------------------------
 
 
-def _text_check(fn: Callable[[str], bool], hint: str) -> pa.Check:
-    """An element-wise check on non-missing text values; ``hint`` says what to change."""
+def _text_check(
+    fn: Callable[[str], bool],
+    hint: str,
+    vectorised: Callable[[pd.Series], pd.Series] | None = None,
+) -> pa.Check:
+    """A check on the non-missing text values of a column; ``hint`` says what to change.
 
-    def run(value: object) -> bool:
-        if _is_missing(value):
-            return True
+    ``fn`` runs once per distinct value (files repeat values a lot); columns whose values
+    are all different (ids, URLs, summaries) pass a ``vectorised`` version instead.
+    """
+
+    def one(text: str) -> bool:
         try:
-            return bool(fn(str(value).strip()))
+            return bool(fn(text))
         except (ValueError, TypeError):
             return False
 
-    return pa.Check(run, element_wise=True, name=hint, error=hint)
+    def run(series: pd.Series) -> pd.Series:
+        values = series.astype(object)
+        present = values.notna().to_numpy()
+        out = np.ones(len(series), dtype=bool)
+        if present.any():
+            text = values[present].astype(str).str.strip()
+            if vectorised is not None:
+                out[present] = np.asarray(vectorised(text), dtype=bool)
+            else:
+                uniq, inverse = np.unique(text.to_numpy(dtype=object).astype(str),
+                                          return_inverse=True)
+                verdicts = np.fromiter((one(u) for u in uniq), dtype=bool, count=len(uniq))
+                out[present] = verdicts[inverse]
+        return pd.Series(out, index=series.index)
+
+    return pa.Check(run, name=hint, error=hint)
+
+
+def _non_empty(text: pd.Series) -> pd.Series:
+    return text.str.len() > 0
+
+
+def _matches(pattern: str) -> Callable[[pd.Series], pd.Series]:
+    return lambda text: text.str.match(pattern).fillna(False)
 
 
 def _is_iso_date(text: str) -> bool:
@@ -185,9 +214,11 @@ def _column(checks: list[pa.Check], required: bool = True, nullable: bool = Fals
 
 def _common_columns() -> dict[str, pa.Column]:
     return {
-        "id": _column([_text_check(lambda t: bool(_ID.match(t)), ID_HINT)]),
+        "id": _column([_text_check(lambda t: bool(_ID.match(t)), ID_HINT,
+                                   _matches(_ID.pattern))]),
         "country": _column([_text_check(lambda t: bool(_ISO3.match(t)), COUNTRY_HINT)]),
-        "source_1_url": _column([_text_check(_is_http_url, URL_HINT)]),
+        "source_1_url": _column([_text_check(_is_http_url, URL_HINT,
+                                             _matches(r"^https?://[^\s]{4,}$"))]),
         "latitude": _column([_text_check(_number_in(-90, 90), LAT_HINT)], nullable=True),
         "longitude": _column([_text_check(_number_in(-180, 180), LON_HINT)], nullable=True),
         "geo_precision": _column(
@@ -234,7 +265,7 @@ def _incident_schema() -> pa.DataFrameSchema:
                 required=False,
                 nullable=True,
             ),
-            "summary": _column([_text_check(bool, "write a one-sentence summary")]),
+            "summary": _column([_text_check(bool, "write a one-sentence summary", _non_empty)]),
             "confidence": _column(
                 [
                     _text_check(
@@ -271,7 +302,7 @@ def _threat_schema() -> pa.DataFrameSchema:
                     )
                 ]
             ),
-            "summary": _column([_text_check(bool, "write a one-sentence summary")]),
+            "summary": _column([_text_check(bool, "write a one-sentence summary", _non_empty)]),
         }
     )
     cols.update(
@@ -347,10 +378,7 @@ def validate_records(raw: pd.DataFrame, kind: str, source: str) -> pd.DataFrame:
     frame.columns = [str(c).strip() for c in frame.columns]
     frame = frame.reset_index(drop=True)
     # Empty strings are missing values, whatever reader produced them.
-    frame = frame.apply(
-        lambda s: s.astype(object).map(_blank_to_na)
-        if s.dtype == object or pd.api.types.is_string_dtype(s) else s
-    )
+    frame = frame.apply(_blanks_to_na)
     problems: list[Problem] = []
     if frame.empty:
         problems.append(Problem(None, None, None, None, "the file has no data rows"))
@@ -366,10 +394,12 @@ def validate_records(raw: pd.DataFrame, kind: str, source: str) -> pd.DataFrame:
     return _typed(frame, kind)
 
 
-def _blank_to_na(v: object) -> object:
-    if isinstance(v, str) and not v.strip():
-        return np.nan
-    return v
+def _blanks_to_na(series: pd.Series) -> pd.Series:
+    """Text column with empty or whitespace-only cells as missing (NaN)."""
+    if not (series.dtype == object or pd.api.types.is_string_dtype(series)):
+        return series
+    blank = series.astype("string").str.strip().eq("").fillna(False).astype(bool)
+    return series.astype(object).mask(blank.to_numpy(), np.nan)
 
 
 def _record_id(frame: pd.DataFrame, index: int) -> str | None:
@@ -461,6 +491,9 @@ def _typed(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
     for name in out.columns:
         if name in FLOAT_COLUMNS or name in INTEGER_COLUMNS[kind] or name == "date":
             continue
-        out[name] = out[name].map(lambda v: None if _is_missing(v) else str(v).strip())
-        out[name] = out[name].astype(object)
+        values = out[name].astype(object)
+        present = values.notna()
+        cleaned = pd.Series(None, index=out.index, dtype=object)
+        cleaned[present] = values[present].astype(str).str.strip().astype(object)
+        out[name] = cleaned
     return out

@@ -68,7 +68,13 @@ def assign_admin1(
     idx_present = np.flatnonzero(present)
     if len(idx_present):
         codes = units[code_column].to_numpy()
-        pt_idx, unit_idx = units.sindex.query(geoms[idx_present], predicate="intersects")
+        # Query a tree of the points with each unit polygon: shapely prepares the query
+        # polygons once, which is far faster than testing every point against raw
+        # polygons.
+        tree = shapely.STRtree(geoms[idx_present])
+        unit_idx, pt_idx = tree.query(units.geometry.values, predicate="intersects")
+        order = np.lexsort((unit_idx, pt_idx))
+        unit_idx, pt_idx = unit_idx[order], pt_idx[order]
         # A point on a shared boundary meets two units: keep the first match.
         first = pd.Series(unit_idx).groupby(pt_idx).first()
         result[idx_present[first.index.to_numpy()]] = codes[first.to_numpy()]
@@ -85,27 +91,52 @@ def assign_admin1(
     return pd.Series(result, index=points.index, dtype=object)
 
 
+def _segment_tree(lines: np.ndarray) -> tuple[shapely.STRtree, np.ndarray]:
+    """An STRtree over the straight pieces of some lines, and the line each piece is from."""
+    pieces, owner = [], []
+    for i, line in enumerate(lines):
+        for part in getattr(line, "geoms", [line]):
+            coords = np.asarray(part.coords)
+            if len(coords) < 2:
+                continue
+            pieces.extend(shapely.linestrings(np.stack([coords[:-1], coords[1:]], axis=1)))
+            owner.extend([i] * (len(coords) - 1))
+    return shapely.STRtree(pieces), np.asarray(owner)
+
+
+def _nearest(points_metric: np.ndarray, lines_metric: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """For each projected point: index of the nearest line and the distance in metres
+    (-1 and NaN for missing points). Uses a tree of line pieces, so the cost grows with
+    the number of nearby pieces, not with every vertex of every line."""
+    n = len(points_metric)
+    line_idx = np.full(n, -1, dtype=np.int64)
+    dist = np.full(n, np.nan)
+    present = np.flatnonzero(~(shapely.is_missing(points_metric)
+                               | shapely.is_empty(points_metric)))
+    if len(present) == 0 or len(lines_metric) == 0:
+        return line_idx, dist
+    tree, owner = _segment_tree(lines_metric)
+    (pt, piece), d = tree.query_nearest(points_metric[present], return_distance=True,
+                                        all_matches=False)
+    line_idx[present[pt]] = owner[piece]
+    dist[present[pt]] = d
+    return line_idx, dist
+
+
 def distance_to_km(points_metric: np.ndarray, target_metric: shapely.Geometry) -> np.ndarray:
-    """Distance in km from each projected point to one projected geometry (NaN if empty)."""
-    d = shapely.distance(points_metric, target_metric) / 1000.0
-    return np.where(shapely.is_empty(points_metric) | shapely.is_missing(points_metric),
-                    np.nan, d)
+    """Distance in km from each projected point to one projected line (NaN if missing)."""
+    _, dist = _nearest(np.asarray(points_metric, dtype=object), np.array([target_metric]))
+    return dist / 1000.0
 
 
 def nearest_line(
     points_metric: np.ndarray, lines_metric: gpd.GeoDataFrame, id_column: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """For each projected point: the id of the nearest line and the distance in km."""
-    if len(lines_metric) == 0:
-        n = len(points_metric)
-        return np.full(n, None, dtype=object), np.full(n, np.nan)
-    dists = np.vstack(
-        [shapely.distance(points_metric, geom) for geom in lines_metric.geometry.values]
-    )
-    empty = shapely.is_empty(points_metric) | shapely.is_missing(points_metric)
-    best = np.argmin(np.where(np.isnan(dists), np.inf, dists), axis=0)
-    ids = lines_metric[id_column].to_numpy()[best].astype(object)
-    km = dists[best, np.arange(dists.shape[1])] / 1000.0
-    ids[empty] = None
-    km[empty] = np.nan
-    return ids, km
+    idx, dist = _nearest(np.asarray(points_metric, dtype=object),
+                         lines_metric.geometry.to_numpy())
+    ids = np.full(len(idx), None, dtype=object)
+    ok = idx >= 0
+    ids[ok] = lines_metric[id_column].to_numpy()[idx[ok]]
+    return ids, dist / 1000.0

@@ -295,34 +295,36 @@ def _pred_country(gdf, value: tuple[str, ...], kind: str) -> np.ndarray:
     return _column(gdf, "country", "country").isin(value).to_numpy()
 
 
-def scoring_units(gdf: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """(row position, unit code) pairs from ``admin1_for_scoring``, vectorised.
+def scoring_units(gdf: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row position, unit number, units) from ``admin1_for_scoring``, vectorised.
 
-    Rows with a point use their ``admin1`` (identical to ``admin1_for_scoring`` by
-    construction in geodata.enrich_records); only rows without one are exploded.
+    ``units[unit number]`` is the ISO 3166-2 code. Rows with a point use their ``admin1``
+    (identical to ``admin1_for_scoring`` by construction in geodata.enrich_records), which
+    is factorised; only rows without one are exploded.
     """
     units = _column(gdf, "admin1_for_scoring", "admin1")
     n = len(gdf)
     if "admin1" in gdf.columns:
-        point_unit = gdf["admin1"].to_numpy(dtype=object)
-        has = pd.notna(point_unit)
+        point_codes, point_units = pd.factorize(gdf["admin1"], use_na_sentinel=True)
+        point_units = np.asarray(point_units, dtype=object)
     else:
-        point_unit = np.full(n, None, dtype=object)
-        has = np.zeros(n, dtype=bool)
-    rows_a = np.flatnonzero(has)
-    rest = np.flatnonzero(~has)
+        point_codes, point_units = np.full(n, -1), np.array([], dtype=object)
+    rows_a = np.flatnonzero(point_codes >= 0)
+    rest = np.flatnonzero(point_codes < 0)
     exploded = pd.Series(units.to_numpy(dtype=object)[rest], index=rest).map(
         lambda v: tuple(v) if isinstance(v, list | tuple | np.ndarray) else ()
     ).explode().dropna()
+    extra_codes, extra_units = pd.factorize(exploded.to_numpy(dtype=object))
     rows = np.concatenate([rows_a, exploded.index.to_numpy(dtype=np.int64)])
-    codes = np.concatenate([point_unit[rows_a], exploded.to_numpy(dtype=object)])
-    return rows.astype(np.int64), codes.astype(object)
+    numbers = np.concatenate([point_codes[rows_a], extra_codes + len(point_units)])
+    all_units = np.concatenate([point_units, np.asarray(extra_units, dtype=object)])
+    return rows.astype(np.int64), numbers.astype(np.int64), all_units
 
 
 def _pred_admin1(gdf, value: tuple[str, ...], kind: str) -> np.ndarray:
-    rows, codes = scoring_units(gdf)
+    rows, numbers, units = scoring_units(gdf)
     keep = np.zeros(len(gdf), dtype=bool)
-    keep[rows[np.isin(codes, list(value))]] = True
+    keep[rows[np.isin(units, list(value))[numbers]]] = True
     return keep
 
 

@@ -230,9 +230,9 @@ def _province_pairs(records: _Records, admin1: gpd.GeoDataFrame) -> _Pairs:
     for frame in records.sources:
         if frame is None:
             continue
-        rows, codes = scoring_units(frame)
+        rows, numbers, units_seen = scoring_units(frame)
         rows_all.append(rows + offset)
-        codes_all.append(codes)
+        codes_all.append(codes_index.get_indexer(units_seen)[numbers])
         # Records in AF/PK with no unit at all (nationwide statements): spread over the
         # country's units.
         nation = frame["country"].to_numpy(dtype=object)
@@ -244,11 +244,10 @@ def _province_pairs(records: _Records, admin1: gpd.GeoDataFrame) -> _Pairs:
                 if "country" in admin1.columns else np.array([], dtype=object)
             if len(lone) and len(units):
                 rows_all.append(np.repeat(lone, len(units)) + offset)
-                codes_all.append(np.tile(units, len(lone)))
+                codes_all.append(np.tile(codes_index.get_indexer(units), len(lone)))
         offset += len(frame)
     rows = np.concatenate(rows_all) if rows_all else np.zeros(0, np.int64)
-    codes = np.concatenate(codes_all) if codes_all else np.zeros(0, object)
-    area = codes_index.get_indexer(codes)
+    area = np.concatenate(codes_all) if codes_all else np.zeros(0, np.int64)
     rows, area = rows[area >= 0], area[area >= 0]
     split = 1.0 / np.bincount(rows, minlength=len(records))[rows]
     contribution = records.base[rows] * split
@@ -270,28 +269,55 @@ def _padded_vertices(targets_metric: np.ndarray) -> np.ndarray:
     return coords[pos]
 
 
-def _kernel_pairs(records: _Records, targets: gpd.GeoDataFrame, settings: RiskSettings) -> _Pairs:
-    """Record points within the cut-off of each target (line or point), with the kernel."""
+def _kernel_pairs(records: _Records, targets: list[gpd.GeoDataFrame], settings: RiskSettings
+                  ) -> list[_Pairs]:
+    """Record points within the cut-off of each target (lines or points), with the kernel.
+
+    All target layers share one STRtree query, so the records are scanned once.
+    """
     sigma_km, cutoff_km = settings.bandwidth_km, settings.cutoff_km
-    has = np.flatnonzero(pd.notna(records.geoms))
+    sizes = [len(t) for t in targets]
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    has = np.flatnonzero(~np.isnan(records.x))
     empty = np.zeros(0)
-    if not len(has) or not len(targets):
-        return _Pairs(empty.astype(np.int64), empty.astype(np.int64), empty, empty, empty, empty)
+    if not len(has) or not offsets[-1]:
+        return [_Pairs(empty.astype(np.int64), empty.astype(np.int64), empty, empty, empty,
+                       empty) for _ in targets]
+    wgs = np.concatenate([np.asarray(t.to_crs(WGS84).geometry.values) for t in targets])
+    metric = np.concatenate([np.asarray(t.to_crs(METRIC_CRS).geometry.values)
+                             for t in targets])
     # Candidate pairs from an STRtree of the targets' envelopes widened by the cut-off in
     # degrees (generously: 1.1 × the km-per-degree at the poleward edge), then exact
     # distances in the metric CRS.
-    wgs = targets.to_crs(WGS84).geometry.values
-    minx, miny, maxx, maxy = shapely.bounds(np.asarray(wgs)).T
+    minx, miny, maxx, maxy = shapely.bounds(wgs).T
     dlat = cutoff_km / 110.5 * 1.1
     poleward = np.minimum(np.maximum(np.abs(miny), np.abs(maxy)) + dlat, 89.0)
     dlon = cutoff_km / (111.32 * np.cos(np.radians(poleward))) * 1.1
-    boxes = shapely.box(minx - dlon, miny - dlat, maxx + dlon, maxy + dlat)
-    tree = shapely.STRtree(boxes)
-    hit, target = tree.query(records.geoms[has])
-    rec = has[hit]
-    verts = _padded_vertices(np.asarray(targets.to_crs(METRIC_CRS).geometry.values))
+    tree = shapely.STRtree(shapely.box(minx - dlon, miny - dlat, maxx + dlon, maxy + dlat))
+    verts = _padded_vertices(metric)
+    # Records in chunks, to bound the temporary arrays (a loop over chunks, not rows).
+    found = [_near_pairs(records, has[i:i + _CHUNK], tree, verts, sigma_km, cutoff_km)
+             for i in range(0, len(has), _CHUNK)]
+    rec, target, dist_km, kernel, contribution = (np.concatenate(parts)
+                                                  for parts in zip(*found, strict=True))
+    out = []
+    for i in range(len(targets)):
+        mine = (target >= offsets[i]) & (target < offsets[i + 1])
+        out.append(_Pairs(rec[mine], target[mine] - offsets[i], dist_km[mine], kernel[mine],
+                          np.ones(int(mine.sum())), contribution[mine]))
+    return out
+
+
+_CHUNK = 250_000
+
+
+def _near_pairs(records: _Records, rows: np.ndarray, tree: shapely.STRtree, verts: np.ndarray,
+                sigma_km: float, cutoff_km: float) -> tuple[np.ndarray, ...]:
+    """(record, target, distance km, kernel, contribution) for ``rows`` within the cut-off."""
+    hit, target = tree.query(records.geoms[rows])
+    rec = rows[hit]
     px, py = records.x[rec], records.y[rec]
-    best = np.full(len(rec), np.inf)
+    best = (px - verts[target, 0, 0]) ** 2 + (py - verts[target, 0, 1]) ** 2
     for k in range(verts.shape[1] - 1):  # loop over vertex slots, vectorised over pairs
         ax, ay = verts[target, k, 0], verts[target, k, 1]
         dx, dy = verts[target, k + 1, 0] - ax, verts[target, k + 1, 1] - ay
@@ -299,16 +325,13 @@ def _kernel_pairs(records: _Records, targets: gpd.GeoDataFrame, settings: RiskSe
         t = np.clip(((px - ax) * dx + (py - ay) * dy) / np.where(length2 > 0, length2, 1.0),
                     0.0, 1.0)
         best = np.minimum(best, (px - ax - t * dx) ** 2 + (py - ay - t * dy) ** 2)
-    if verts.shape[1] == 1:
-        best = (px - verts[target, 0, 0]) ** 2 + (py - verts[target, 0, 1]) ** 2
     dist_km = np.sqrt(best) / 1000.0
     within = dist_km <= cutoff_km
     rec, target, dist_km = rec[within], target[within], dist_km[within]
     kernel = np.exp(-0.5 * (dist_km / sigma_km) ** 2)
     contribution = records.base[rec] * kernel
     keep = contribution > 0
-    return _Pairs(rec[keep], target[keep], dist_km[keep], kernel[keep],
-                  np.ones(keep.sum()), contribution[keep])
+    return rec[keep], target[keep], dist_km[keep], kernel[keep], contribution[keep]
 
 
 # --- surge -------------------------------------------------------------------------------
@@ -558,12 +581,15 @@ def score(bundle_or_layers: Any, filters: Filters | None = None,
         })
         pairs["province"] = _province_pairs(records, admin1)
         tables["province"] = _area_table(base, records, pairs["province"], as_of, settings)
+    kernel_levels = [lv for lv in ("segment", "site") if lv in levels]
+    kernel_targets = {"segment": layers.segments, "site": layers.sites}
+    found = _kernel_pairs(records, [kernel_targets[lv] for lv in kernel_levels], settings)
+    pairs.update(zip(kernel_levels, found, strict=True))
     if "segment" in levels:
         seg = layers.segments
         base = pd.DataFrame({c: seg[c].to_numpy() for c in
                              ("id", "name", "route_id", "seq", "km_from", "km_to")})
         base["geometry"] = seg.to_crs(WGS84).geometry.values
-        pairs["segment"] = _kernel_pairs(records, seg, settings)
         tables["segment"] = _area_table(base, records, pairs["segment"], as_of, settings)
     if "site" in levels:
         sites = layers.sites
@@ -573,7 +599,6 @@ def score(bundle_or_layers: Any, filters: Filters | None = None,
             "country": sites["country"].to_numpy() if "country" in sites else None,
             "geometry": sites.to_crs(WGS84).geometry.values,
         })
-        pairs["site"] = _kernel_pairs(records, sites, settings)
         tables["site"] = _area_table(base, records, pairs["site"], as_of, settings)
 
     from riskmodel.filters import describe

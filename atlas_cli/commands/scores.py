@@ -1,0 +1,82 @@
+"""``iskp-atlas scores`` and ``iskp-atlas explain``: risk tables and their decomposition."""
+
+from __future__ import annotations
+
+import argparse
+
+from atlas_cli.output import FORMATS, render_table, write_text
+from riskmodel import LEVELS, PRESETS, parse_query, score, settings_from_filters
+from riskmodel.filters import FILTER_KEYS
+
+SCORE_COLUMNS = {
+    "province": ["id", "name", "country"],
+    "segment": ["id", "name", "route_id", "seq", "km_from", "km_to"],
+    "site": ["id", "name", "asset_type", "country"],
+}
+COMMON = ["load", "score", "band", "surge", "surge_change_pct", "surge_latest",
+          "surge_baseline_mean", "n_events", "n_threats", "top_contributor", "top_share"]
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--level", choices=LEVELS, default="province",
+                   help="province (41 admin-1 units), segment (CPEC ~25 km) or site")
+    p.add_argument("--query", default="", metavar="QS",
+                   help="filter query, e.g. 'actor=ISKP&from=2024-01-01' (keys: "
+                   + ", ".join(FILTER_KEYS) + ")")
+    p.add_argument("--perspective", choices=tuple(PRESETS),
+                   help="relevance preset (overrides perspective= in the query)")
+    p.add_argument("--format", choices=FORMATS, default="table")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    s = sub.add_parser(
+        "scores", help="risk scores per province, corridor segment or site",
+        description="Risk scores (load, 0-100 score, band, surge flag, top contributor) "
+        "for every area of one level, after the filters of --query.")
+    _common(s)
+    s.set_defaults(handler=_scores)
+    e = sub.add_parser(
+        "explain", help="the records behind one area's score",
+        description="The records that make up one area's load, with their contribution, "
+        "largest first; the contributions sum to the load shown by 'scores'.")
+    e.add_argument("id", help="area id, e.g. AF-KAB (or Kabul), KKH_N35-007, AST-006")
+    _common(e)
+    e.set_defaults(handler=_explain)
+
+
+def _result(args: argparse.Namespace):
+    from geodata import load_bundle
+
+    filters = parse_query(args.query or "")
+    overrides = {"perspective": args.perspective} if args.perspective else {}
+    settings = settings_from_filters(filters, **overrides)
+    return score(load_bundle(), filters, settings, levels=(args.level,))
+
+
+def _scores(args: argparse.Namespace) -> int:
+    result = _result(args)
+    table = result.table(args.level)
+    table = table[SCORE_COLUMNS[args.level] + COMMON].sort_values(
+        ["load", "id"], ascending=[False, True], kind="stable")
+    if args.format == "table":
+        table = table.round({"load": 3})
+    write_text(render_table(table, args.format), args.output)
+    if args.format == "table" and args.output in (None, "-"):
+        print(f"# {result.description}")
+    return 0
+
+
+def _explain(args: argparse.Namespace) -> int:
+    result = _result(args)
+    frame = result.explain(args.id, args.level)
+    if args.format == "table":
+        frame = frame.drop(columns=["summary"]).round(
+            {"severity": 2, "recency": 4, "relevance": 2, "distance_km": 1, "kernel": 4,
+             "split": 3, "contribution": 4})
+    write_text(render_table(frame, args.format), args.output)
+    if args.format == "table" and args.output in (None, "-"):
+        row = result.table(args.level).iloc[result.area_index(args.id, args.level)]
+        print(f"# {row['id']} {row['name']}: load {row['load']:.4f}, score {row['score']}, "
+              f"band {row['band']}; {len(frame)} records. {result.description}")
+    return 0
