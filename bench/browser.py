@@ -1,0 +1,97 @@
+"""Start the app (or another Streamlit script) on 127.0.0.1 and drive Debian's Chromium.
+
+Shared by the benchmarks and the real-browser tests. Never runs ``playwright install``:
+the browser is ``/usr/bin/chromium`` from Debian's packages.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class AppServer:
+    """A running ``streamlit run`` process and its URL."""
+
+    proc: subprocess.Popen
+    url: str
+    port: int
+    output: list[str] = field(default_factory=list)
+
+    def stop(self) -> None:
+        """Stop the server by its process id."""
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def start_app(home: Path, extra_env: dict[str, str] | None = None,
+              script: str | Path = "app.py", timeout_s: float = 90) -> AppServer:
+    """Start Streamlit and return once it announces its port (reads its output)."""
+    port = free_port()
+    env = {**os.environ, "ISKP_ATLAS_HOME": str(home), **(extra_env or {})}
+    cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
+           "--server.address", "127.0.0.1", "--server.headless", "true",
+           "--browser.gatherUsageStats", "false"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, bufsize=1)
+    server = AppServer(proc, f"http://127.0.0.1:{port}", port)
+    deadline = time.monotonic() + timeout_s
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stdout], [], [], deadline - time.monotonic())
+        if not ready:
+            break
+        line = proc.stdout.readline()
+        if not line:
+            break
+        server.output.append(line)
+        if f":{port}" in line:
+            return server
+    server.stop()
+    raise RuntimeError("the app did not start:\n" + "".join(server.output[-30:]))
+
+
+def launch_chromium(playwright):
+    """Headless Debian Chromium with the flags that keep it off the network."""
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+
+def time_to_map(browser, url: str, selector: str = "path.atlas-area",
+                timeout_ms: int = 120_000) -> float:
+    """Seconds from navigation to the first ``selector`` visible in the map iframe."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    try:
+        start = time.perf_counter()
+        page.goto(url, wait_until="commit")
+        frame = page.frame_locator(MAP_FRAME)
+        frame.locator(selector).first.wait_for(state="visible", timeout=timeout_ms)
+        return time.perf_counter() - start
+    finally:
+        context.close()

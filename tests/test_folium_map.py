@@ -1,0 +1,107 @@
+"""The folium map is a pure function of the resolved view: ids, colours, escaping, modes."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from geodata import declared_columns, enrich_records, load_geography, validate_records
+from geodata.synth import synthesize
+from mapspec import resolve as resolve_mod
+from mapspec.folium_map import asset_urls, build_map
+from mapspec.resolve import resolve, resolve_query
+from mapspec.spec import MapSpec
+from riskmodel.bands import BAND_COLOURS
+
+
+def _geojson_layers(fmap) -> dict[str, dict]:
+    import folium
+
+    return {child.layer_name: child.data for child in fmap._children.values()
+            if isinstance(child, folium.GeoJson)}
+
+
+def _ids(data: dict) -> set[str]:
+    return {f["properties"]["id"] for f in data["features"]}
+
+
+def _hostile_bundle(bundle):
+    row = {c: "" for c in declared_columns("incidents")}
+    row.update({
+        "id": "X-1", "date": "2025-01-02", "country": "AFG", "province": "Kabul",
+        "place": "<img src=x onerror=alert(1)>", "latitude": "34.52", "longitude": "69.18",
+        "geo_precision": "2", "actor": "ISIS-K <b>cell</b>", "attribution": "claimed",
+        "attack_type": "IED", "target_category": "civilians", "fatalities": "2",
+        "summary": "<script>alert(1)</script> & more", "confidence": "medium",
+        "source_1_url": "https://example.org/a?x=1&y=<2>", "source_2_url": "javascript:alert(2)",
+    })
+    typed = validate_records(pd.DataFrame([row]), "incidents", "hostile.csv")
+    return bundle.with_records(incidents=enrich_records(typed, "incidents", load_geography()))
+
+
+def test_map_features_are_the_resolved_layers(bundle):
+    resolved = resolve_query("actor=ISKP&country=AFG", bundle)
+    layers = _geojson_layers(build_map(resolved))
+    assert _ids(layers["Risk by province / admin-1"]) == set(resolved.layer("areas")["id"])
+    assert _ids(layers["Incidents"]) == set(resolved.layer("incidents")["id"])
+    assert _ids(layers["CPEC corridors (schematic), risk by segment"]) == set(
+        resolved.layer("segments")["id"])
+    located = resolved.layer("threats")
+    located = located[~(located.geometry.isna() | located.geometry.is_empty)]
+    assert _ids(layers["Threat records (with a location)"]) == set(located["id"])
+
+
+def test_areas_are_coloured_by_their_band(bundle):
+    resolved = resolve(MapSpec(), bundle)
+    data = _geojson_layers(build_map(resolved))["Risk by province / admin-1"]
+    bands = dict(zip(resolved.layer("areas")["id"], resolved.layer("areas")["band"],
+                     strict=True))
+    for feature in data["features"]:
+        props = feature["properties"]
+        assert props["style"]["fillColor"] == BAND_COLOURS[bands[props["id"]]]
+
+
+def test_text_from_data_is_escaped_and_only_http_links(bundle):
+    resolved = resolve(MapSpec(), _hostile_bundle(bundle))
+    data = _geojson_layers(build_map(resolved))["Incidents"]
+    props = next(f["properties"] for f in data["features"] if f["properties"]["id"] == "X-1")
+    popup = props["popup"]
+    assert "<script>" not in popup and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in popup
+    assert "<img" not in popup and "&lt;img src=x onerror=alert(1)&gt;" in popup
+    assert "<b>cell</b>" not in popup and "&lt;b&gt;cell&lt;/b&gt;" in popup
+    assert 'href="https://example.org/a?x=1&amp;y=&lt;2&gt;"' in popup
+    assert "href=\"javascript" not in popup
+    assert "<b>" not in props["tip"]
+
+
+def test_many_points_switch_to_a_grid_and_say_so(bundle, monkeypatch):
+    frame = synthesize(3000, seed=3)
+    big = bundle.with_records(incidents=enrich_records(frame, "incidents", load_geography()))
+    resolved = resolve(MapSpec(), big)
+    assert resolved.point_mode == "aggregate"
+    assert any("grid" in n for n in resolved.notices)
+    fmap = build_map(resolved)
+    layers = _geojson_layers(fmap)
+    cells = next(v for k, v in layers.items() if k.startswith("Incidents (grid"))
+    assert sum(int(f["properties"]["tip"].split()[0].replace(",", "")) for f in
+               cells["features"]) == len(resolved.layer("incidents"))
+    assert "grid" in fmap.get_root().render()
+    # Forced points draw every incident; below the limit auto draws points.
+    forced = resolve(MapSpec.from_params({"points": "points"}), big)
+    assert len(_ids(_geojson_layers(build_map(forced))["Incidents"])) == len(
+        forced.layer("incidents"))
+    monkeypatch.setattr(resolve_mod, "POINT_LIMIT", 10**6)
+    assert resolve(MapSpec(), big).point_mode == "points"
+
+
+@pytest.mark.parametrize("mode", ["points", "aggregate", "heat"])
+def test_no_tiles_and_only_local_assets_after_patch(bundle, mode, tmp_path):
+    from mapspec import offline
+
+    offline.install_assets(tmp_path)
+    offline.patch_folium()
+    fmap = build_map(resolve(MapSpec.from_params({"points": mode}), bundle))
+    assert offline.remote_urls(asset_urls(fmap)) == []
+    html = fmap.get_root().render()
+    assert "tileLayer" not in html
+    assert '"maxZoom": 12' in html
