@@ -10,7 +10,8 @@ import streamlit as st
 
 import ui
 
-st.set_page_config(page_title="ISKP Risk Atlas", layout="wide")  # no page_icon: it is fetched online
+# No page_icon or page icons: Streamlit fetches those from a font CDN.
+st.set_page_config(page_title="ISKP Risk Atlas", layout="wide")
 ui.prepare_offline_assets()
 
 pages = [
@@ -19,6 +20,7 @@ pages = [
     st.Page("pages/corridors.py", title="CPEC corridors",
             url_path="corridors"),
     st.Page("pages/records.py", title="Records", url_path="records"),
+    st.Page("pages/export.py", title="Export", url_path="export"),
     st.Page("pages/methodology.py", title="Methodology",
             url_path="methodology"),
 ]

@@ -48,19 +48,21 @@ def _point_mode(spec: MapSpec, n_points: int) -> str:
     return spec.point_mode
 
 
-def _legend(spec: MapSpec, incidents: pd.DataFrame) -> tuple[LegendEntry, ...]:
+def _legend(spec: MapSpec, incidents: pd.DataFrame, mode: str) -> tuple[LegendEntry, ...]:
     entries = [LegendEntry("Risk band (areas, CPEC segments, sites)", band.name.capitalize(),
                            band.colour, "fill") for band in BANDS]
     entries.append(LegendEntry("Lines", "Af-Pak border (generalised)", style.BORDER_COLOUR,
                                "line"))
-    if spec.colour_by == "attribution":
+    if spec.colour_by == "attribution" and mode == "points":
         present = set(incidents["attribution"].dropna()) if len(incidents) else set()
         table = style.ATTRIBUTION_COLOURS
         title = "Incidents by attribution"
     else:
         present = set(incidents["actor_canonical"].dropna()) if len(incidents) else set()
         table = style.ACTOR_COLOURS
-        title = "Incidents by actor"
+        title = {"points": "Incidents by actor",
+                 "aggregate": "Grid cells by most frequent actor",
+                 "heat": "Heat layer (on briefings: grid cells by most frequent actor)"}[mode]
     for name, colour in table.items():
         if name in present:
             entries.append(LegendEntry(title, name, colour, "circle"))
@@ -119,7 +121,7 @@ def resolve(spec: MapSpec, data: Bundle) -> ResolvedMap:
             "threats": threats,
             "incidents": incidents,
         },
-        legend=_legend(spec, incidents),
+        legend=_legend(spec, incidents, mode),
         sentence=describe(filters),
         as_of=settings.as_of,
         bounds=_bounds(spec.view, data),

@@ -180,6 +180,7 @@ class MapSpec:
     def from_params(cls, params: Mapping[str, str | list[str]]) -> MapSpec:
         """Read URL query parameters strictly; raises :class:`SpecError` naming the bad one."""
         flat = {k: (v[-1] if isinstance(v, list) else v) for k, v in params.items()}
+        filter_params = {k: v for k, v in params.items() if k in FILTER_KEYS}
         unknown = sorted(set(flat) - set(FILTER_KEYS) - set(SPEC_KEYS))
         if unknown:
             raise SpecError(
@@ -187,7 +188,8 @@ class MapSpec:
                 + ", ".join((*FILTER_KEYS, *SPEC_KEYS))
             )
         try:
-            filters = parse_query({k: v for k, v in flat.items() if k in FILTER_KEYS})
+            # Repeated filter keys are kept (OR-ed), as in the filter language.
+            filters = parse_query(filter_params)
         except QueryError as exc:
             raise SpecError(str(exc)) from None
         layers = default_layers()

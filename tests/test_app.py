@@ -13,7 +13,7 @@ from mapspec.offline import remote_urls
 from mapspec.resolve import resolve_query
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
-PAGES = ["pages/risk_map.py", "pages/corridors.py", "pages/records.py",
+PAGES = ["pages/risk_map.py", "pages/corridors.py", "pages/records.py", "pages/export.py",
          "pages/methodology.py"]
 
 

@@ -1,0 +1,87 @@
+"""Export: the filtered layers as GeoJSON, CSV or GeoPackage, and the briefing PNG/PDF.
+
+Thin page: spec -> resolved map -> mapspec.exports / mapspec.briefing -> download. The
+files are built only when the button is pressed (``data`` is a callable).
+"""
+
+import streamlit as st
+
+import ui
+from mapspec import briefing, exports
+
+FORMAT_LABELS = {
+    "geojson": "GeoJSON (RFC 7946, for QGIS, ArcGIS, kepler.gl)",
+    "csv": "CSV (attributes; lon/lat for points)",
+    "gpkg": "GeoPackage (several layers in one file)",
+    "png": "Briefing image (PNG, 16:9)",
+    "pdf": "Briefing page (PDF, A4)",
+}
+LAYER_LABELS = {
+    "provinces": "Afghan provinces (scores)",
+    "pak_admin1": "Pakistani admin-1 units (scores)",
+    "border": "Af-Pak border",
+    "corridors": "CPEC corridors (schematic)",
+    "segments": "CPEC segments (scores)",
+    "incidents": "Incidents",
+    "threats": "Threat records",
+    "sites": "Sensitive sites (scores)",
+}
+
+spec = ui.current_spec()
+resolved = ui.resolved(spec)
+st.title("Export")
+ui.sentence_caption(resolved)
+
+fmt = st.radio("Format", list(FORMAT_LABELS), format_func=FORMAT_LABELS.get, key="x_format")
+
+if fmt in ("geojson", "csv", "gpkg"):
+    if fmt == "gpkg":
+        layers = st.multiselect("Layers", list(exports.EXPORT_LAYERS),
+                                default=list(exports.EXPORT_LAYERS),
+                                format_func=LAYER_LABELS.get, key="x_layers")
+    else:
+        layers = [st.selectbox("Layer", list(exports.EXPORT_LAYERS),
+                               index=exports.EXPORT_LAYERS.index("incidents"),
+                               format_func=LAYER_LABELS.get, key="x_layer")]
+    selected = {name: exports.layer_for_export(resolved, name) for name in layers}
+    st.write(" · ".join(f"**{LAYER_LABELS[n]}**: {len(e.frame):,} feature(s)"
+                        for n, e in selected.items()) or "Choose at least one layer.")
+    withheld = {n: e.withheld for n, e in selected.items() if e.withheld}
+    if withheld:
+        st.warning("Left out under their licence terms (raw rows may not be passed on; the "
+                   "scores include them): "
+                   + ", ".join(f"{v:,} {LAYER_LABELS[k].lower()}" for k, v in withheld.items()))
+    if layers:
+        stem = layers[0] if len(layers) == 1 else "layers"
+        st.download_button(
+            f"Download {fmt.upper()}",
+            data=lambda: exports.export_file(resolved, layers, fmt).data,
+            file_name=f"iskp-atlas_{stem}_{resolved.as_of.isoformat()}.{fmt}",
+            mime=exports.MIME_TYPES[fmt],
+            on_click="ignore",
+            type="primary",
+            key="x_download",
+        )
+    st.caption("Every file carries the filter sentence, the spec, the time, the version and "
+               "the sources with their licences (GeoJSON: the top-level `metadata` member; "
+               "GeoPackage: dataset metadata). CSV text cells that start with = + - @ are "
+               "prefixed with ' so spreadsheets show them as text.")
+else:
+    banner = st.text_input("Handling banner", value=briefing.HANDLING_DEFAULT, key="x_banner")
+    title = st.text_input("Title (empty: describe the view)", value="", key="x_title")
+    try:
+        options = briefing.BriefingOptions(banner=banner, title=title or None)
+    except ValueError as exc:
+        st.error(str(exc))
+        st.stop()
+    png = briefing.briefing_png(resolved, options)
+    st.image(png, caption="Preview of the briefing image", width="stretch")
+    st.download_button(
+        f"Download {fmt.upper()}",
+        data=png if fmt == "png" else (lambda: briefing.briefing_pdf(resolved, options)),
+        file_name=f"iskp-atlas_briefing_{resolved.as_of.isoformat()}.{fmt}",
+        mime="image/png" if fmt == "png" else "application/pdf",
+        on_click="ignore",
+        type="primary",
+        key="x_download_brief",
+    )
