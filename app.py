@@ -21,6 +21,7 @@ pages = [
             url_path="corridors"),
     st.Page("pages/records.py", title="Records", url_path="records"),
     st.Page("pages/export.py", title="Export", url_path="export"),
+    st.Page("pages/data.py", title="Data", url_path="data"),
     st.Page("pages/methodology.py", title="Methodology",
             url_path="methodology"),
 ]

@@ -7,6 +7,7 @@ Everything that is not Streamlit lives in geodata, riskmodel and mapspec.
 from __future__ import annotations
 
 import os
+import re
 from datetime import date
 from pathlib import Path
 
@@ -15,14 +16,14 @@ import streamlit as st
 
 from geodata import Bundle, load_bundle, load_geography, load_records
 from geodata.actors import ACTORS
-from geodata.contract import ATTRIBUTIONS, CONFIDENCE_LEVELS, TARGET_CATEGORIES
+from geodata.contract import ATTRIBUTIONS, CONFIDENCE_LEVELS, TARGET_CATEGORIES, is_http_url
 from mapspec import offline
 from mapspec.folium_map import asset_urls, build_map
 from mapspec.resolve import resolve
 from mapspec.resolved import ResolvedMap
 from mapspec.spec import LAYER_LABELS, LAYER_ORDER, POINT_MODES, MapSpec, SpecError
 from riskmodel.settings import PRESETS
-from riskmodel.vocab import ATTACK_TYPES, TARGET_LABELS
+from riskmodel.vocab import ATTACK_TYPES, COUNTRY_NAMES, TARGET_LABELS
 
 APP_DIR = Path(__file__).resolve().parent
 EXTRA_INCIDENTS_ENV = "ISKP_ATLAS_EXTRA_INCIDENTS"
@@ -38,37 +39,60 @@ def prepare_offline_assets() -> int:
     return len(written)
 
 
-@st.cache_resource(show_spinner="Loading data…")
-def data(store_version: int = 0) -> Bundle:
-    """Bundled + imported (+ optional extra file) records, loaded once per version."""
-    bundle = load_bundle()
-    try:
-        from geodata.store import load_bundle_with_store
+@st.cache_resource(show_spinner="Loading data…", max_entries=2)
+def _data(signature: str, extra: str | None) -> Bundle:
+    """Bundled + imported (+ optional extra file) records for one store state."""
+    from geodata.store import load_bundle_with_store
 
-        bundle = load_bundle_with_store()
-    except ImportError:  # the local store is optional
-        pass
-    extra = os.environ.get(EXTRA_INCIDENTS_ENV)
+    bundle = load_bundle_with_store()
     if extra:
-        frame = load_records(extra, "incidents", load_geography())
-        bundle = bundle.with_records(incidents=frame)
+        bundle = bundle.with_records(incidents=load_records(extra, "incidents",
+                                                            load_geography()))
     return bundle
 
 
-def store_version() -> int:
-    """A counter the Data page bumps after an import or rollback (reloads the data)."""
-    return int(st.session_state.get("store_version", 0))
+def data_signature() -> tuple[str, str | None]:
+    """What the loaded data depends on: the store's state and the extra file. Any session's
+    import or rollback changes it, so every session sees the new data."""
+    from geodata.store import store_signature
+
+    return store_signature(), os.environ.get(EXTRA_INCIDENTS_ENV) or None
+
+
+def data() -> Bundle:
+    """The records every page shows. A store or extra file that cannot be read gives an
+    error on the page and the bundled data instead of a crash."""
+    signature, extra = data_signature()
+    try:
+        return _data(signature, extra)
+    except Exception as exc:
+        st.error(f"Imported or extra records could not be loaded ({exc}); showing the "
+                 "bundled data only.")
+        return load_bundle()
 
 
 @st.cache_resource(show_spinner="Scoring…", max_entries=32)
-def _resolve_cached(params_key: tuple[tuple[str, str], ...], version: int) -> ResolvedMap:
+def _resolve_cached(params_key: tuple[tuple[str, str], ...],
+                    signature: tuple[str, str | None]) -> ResolvedMap:
     spec = MapSpec.from_params(dict(params_key))
-    return resolve(spec, data(version))
+    return resolve(spec, data())
 
 
 def resolved(spec: MapSpec) -> ResolvedMap:
-    """The resolved map of a spec (filtered and scored once, cached by its parameters)."""
-    return _resolve_cached(tuple(sorted(spec.to_params().items())), store_version())
+    """The resolved map of a spec (filtered and scored once, cached by its parameters and
+    the data's state)."""
+    try:
+        return _resolve_cached(tuple(sorted(spec.to_params().items())), data_signature())
+    except SpecError as exc:
+        st.error(f"{md_escape(exc)} — showing the default view.")
+        return _resolve_cached((), data_signature())
+
+
+def md_escape(text: object) -> str:
+    """Text safe for Streamlit's Markdown (warnings, errors, captions): every Markdown
+    control character is backslash-escaped, so text from URLs or data cannot become a
+    link, an image (a network request) or formatting."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!<>|~$:])", r"\\\1", str(text))
 
 
 # --- Sidebar -----------------------------------------------------------------------------
@@ -79,9 +103,10 @@ _MULTI = {
     "attack_type": ("Attack type", lambda: list(ATTACK_TYPES)),
     "attribution": ("Attribution", lambda: list(ATTRIBUTIONS)),
     "confidence": ("Confidence / credibility", lambda: list(CONFIDENCE_LEVELS)),
-    "country": ("Country", lambda: ["AFG", "PAK", "TJK", "UZB"]),
+    "country": ("Country", lambda: list(COUNTRY_NAMES)),
 }
 _FORMAT = {"target": lambda v: TARGET_LABELS.get(v, v),
+           "country": lambda v: f"{COUNTRY_NAMES.get(v, v)} ({v})",
            "attack_type": lambda v: ATTACK_TYPES.get(v, v)}
 
 
@@ -90,7 +115,8 @@ def _spec_from_url() -> MapSpec:
         return MapSpec.from_params(st.query_params.to_dict())
     except (SpecError, ValueError) as exc:
         st.session_state["url_warning"] = (
-            f"The link's parameters could not be used ({exc}). Showing the default view."
+            f"The link's parameters could not be used ({md_escape(exc)}). Showing the "
+            "default view."
         )
         return MapSpec()
 
@@ -107,7 +133,7 @@ def _seed_widgets(spec: MapSpec, bundle: Bundle) -> None:
     st.session_state["w_admin1"] = list(f.admin1 or ())
     st.session_state["w_min_fatalities"] = int(f.min_fatalities or 0)
     st.session_state["w_perspective"] = f.perspective or "all"
-    st.session_state["w_half_life"] = int(f.half_life or 0)
+    st.session_state["w_half_life"] = float(f.half_life or 0)
     st.session_state["w_layers"] = list(spec.visible_layers())
     st.session_state["w_colour"] = spec.colour_by
     st.session_state["w_points"] = spec.point_mode
@@ -132,7 +158,7 @@ def _params_from_widgets() -> dict[str, str]:
     if st.session_state["w_perspective"] != "all":
         params["perspective"] = st.session_state["w_perspective"]
     if st.session_state["w_half_life"]:
-        params["half_life"] = str(int(st.session_state["w_half_life"]))
+        params["half_life"] = f"{float(st.session_state['w_half_life']):g}"
     if list(st.session_state["w_layers"]) != list(LAYER_ORDER):
         params["layers"] = ",".join(
             n for n in LAYER_ORDER if n in st.session_state["w_layers"]) or "none"
@@ -148,18 +174,20 @@ def _params_from_widgets() -> dict[str, str]:
 def sidebar() -> MapSpec:
     """The shared sidebar: seeded from the URL once per session, written back to the URL
     on every run, so a copied link restores the view. Returns the current spec."""
-    bundle = data(store_version())
+    bundle = data()
     if "w_seeded" not in st.session_state:
         _seed_widgets(_spec_from_url(), bundle)
         st.session_state["w_seeded"] = True
-    if st.session_state.get("url_warning"):
-        st.warning(st.session_state["url_warning"])
+    warning = st.session_state.pop("url_warning", None)  # shown once, on the seeding run
+    if warning:
+        st.warning(warning)
 
     sb = st.sidebar
     sb.header("Filters")
-    hi = st.session_state["w_date_bounds"][1]
-    sb.date_input("Date range", key="w_dates", min_value=date(2000, 1, 1),
-                  max_value=max(hi, date.today()))
+    lo, hi = st.session_state["w_date_bounds"]
+    chosen = [d for d in st.session_state["w_dates"] if isinstance(d, date)]
+    sb.date_input("Date range", key="w_dates", min_value=min([lo, date(2000, 1, 1), *chosen]),
+                  max_value=max([hi, date.today(), *chosen]))
     for key, (label, options) in _MULTI.items():
         sb.multiselect(label, options(), key=f"w_{key}",
                        format_func=_FORMAT.get(key, str), placeholder="any")
@@ -171,8 +199,8 @@ def sidebar() -> MapSpec:
     sb.header("Risk settings")
     sb.selectbox("Perspective", list(PRESETS), key="w_perspective",
                  format_func=lambda p: PRESETS[p].label)
-    sb.number_input("Half-life in days (0 = default)", min_value=0, max_value=3650, step=30,
-                    key="w_half_life")
+    sb.number_input("Half-life in days (0 = default)", min_value=0.0, max_value=36500.0,
+                    step=30.0, key="w_half_life")
     sb.header("Map")
     sb.multiselect("Layers", list(LAYER_ORDER), key="w_layers",
                    format_func=lambda n: LAYER_LABELS[n])
@@ -181,7 +209,12 @@ def sidebar() -> MapSpec:
                  help="auto draws points up to a limit, then a grid aggregate")
     views = ["all"] + [f"admin1:{c}" for c in sorted(names)] + [
         f"route:{r}" for r in bundle.corridors["route_id"]]
-    if st.session_state["w_view"] not in views:
+    if st.session_state["w_view"] not in views and not st.session_state["w_view"].startswith(
+            "bbox:"):
+        st.warning(f"The link frames the map on {md_escape(st.session_state['w_view'])}, "
+                   "which does not exist; showing all of Afghanistan and Pakistan.")
+        st.session_state["w_view"] = "all"
+    elif st.session_state["w_view"] not in views:
         views.append(st.session_state["w_view"])
     sb.selectbox("Frame the map on", views, key="w_view",
                  format_func=lambda v: "All of Afghanistan and Pakistan" if v == "all" else v)
@@ -190,7 +223,8 @@ def sidebar() -> MapSpec:
     try:
         spec = MapSpec.from_params(params)
     except (SpecError, ValueError) as exc:
-        st.warning(f"Those filters cannot be applied ({exc}); showing the default view.")
+        st.warning(f"Those filters cannot be applied ({md_escape(exc)}); showing the "
+                   "default view.")
         spec = MapSpec()
     if st.query_params.to_dict() != spec.to_params():
         st.query_params.from_dict(spec.to_params())
@@ -208,14 +242,15 @@ def render_map(resolved_map: ResolvedMap, key: str = "risk_map", height: int = 6
 
 def sentence_caption(resolved_map: ResolvedMap) -> None:
     """The filter sentence, under every map and export."""
-    st.caption(f"**{resolved_map.sentence}** · as of {resolved_map.as_of}")
+    st.caption(f"**{md_escape(resolved_map.sentence)}** · as of {resolved_map.as_of}")
 
 
 def records_table(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """Columns for a display table: lists joined, source URLs kept for LinkColumn."""
     out = frame[[c for c in columns if c in frame.columns]].copy()
     for col in out.columns:
-        if out[col].map(lambda v: isinstance(v, tuple | list)).any():
+        if out[col].dtype == object and out[col].map(
+                lambda v: isinstance(v, tuple | list)).any():
             out[col] = out[col].map(lambda v: ", ".join(v) if isinstance(v, tuple | list)
                                     else v)
     return out
@@ -284,8 +319,7 @@ def records_dataframe(frame: pd.DataFrame, kind: str) -> None:
     table = records_table(frame, _RECORD_COLUMNS[kind])
     for col in ("source_1_url", "source_2_url"):
         if col in table.columns:
-            table[col] = table[col].where(
-                table[col].astype(str).str.match(r"^https?://"), None)
+            table[col] = table[col].where(table[col].map(is_http_url), None)
     st.dataframe(
         table, hide_index=True, width="stretch",
         column_config={

@@ -162,8 +162,8 @@ def _non_empty(text: pd.Series) -> pd.Series:
     return text.str.len() > 0
 
 
-def _matches(pattern: str) -> Callable[[pd.Series], pd.Series]:
-    return lambda text: text.str.match(pattern).fillna(False)
+def _matches(pattern: str, case: bool = True) -> Callable[[pd.Series], pd.Series]:
+    return lambda text: text.str.match(pattern, case=case).fillna(False)
 
 
 def _is_iso_date(text: str) -> bool:
@@ -193,8 +193,12 @@ def _categories_ok(text: str) -> bool:
     return bool(parts) and all(p in TARGET_CATEGORIES for p in parts)
 
 
-def _is_http_url(text: str) -> bool:
-    return text.startswith(("http://", "https://")) and len(text) > 10 and " " not in text
+HTTP_URL = re.compile(r"^https?://[^\s/]+\.[^\s]*$", re.I)
+
+
+def is_http_url(text: object) -> bool:
+    """True for an http(s) URL with a host (the only URLs the product links to)."""
+    return isinstance(text, str) and bool(HTTP_URL.match(text.strip()))
 
 
 DATE_HINT = "write the date as ISO YYYY-MM-DD (a real date, not in the future), e.g. 2024-03-26"
@@ -217,8 +221,8 @@ def _common_columns() -> dict[str, pa.Column]:
         "id": _column([_text_check(lambda t: bool(_ID.match(t)), ID_HINT,
                                    _matches(_ID.pattern))]),
         "country": _column([_text_check(lambda t: bool(_ISO3.match(t)), COUNTRY_HINT)]),
-        "source_1_url": _column([_text_check(_is_http_url, URL_HINT,
-                                             _matches(r"^https?://[^\s]{4,}$"))]),
+        "source_1_url": _column([_text_check(is_http_url, URL_HINT,
+                                             _matches(HTTP_URL.pattern, case=False))]),
         "latitude": _column([_text_check(_number_in(-90, 90), LAT_HINT)], nullable=True),
         "longitude": _column([_text_check(_number_in(-180, 180), LON_HINT)], nullable=True),
         "geo_precision": _column(
@@ -277,10 +281,13 @@ def _incident_schema() -> pa.DataFrameSchema:
     )
     cols.update(
         _optional_text(
-            "district", "place", "target_detail", "source_1_title", "source_2_title",
-            "source_2_url", "notes",
+            "district", "place", "target_detail", "source_1_title", "source_2_title", "notes",
         )
     )
+    cols["source_2_url"] = _column(
+        [_text_check(is_http_url, "source_2_url must be an http(s) URL, or left blank",
+                     _matches(HTTP_URL.pattern, case=False))],
+        required=False, nullable=True)
     return pa.DataFrameSchema(cols, strict=False, unique=["id"], report_duplicates="all")
 
 
@@ -395,11 +402,15 @@ def validate_records(raw: pd.DataFrame, kind: str, source: str) -> pd.DataFrame:
 
 
 def _blanks_to_na(series: pd.Series) -> pd.Series:
-    """Text column with empty or whitespace-only cells as missing (NaN)."""
+    """Text column stripped, with empty or whitespace-only cells as missing (NaN).
+
+    Stripping before validation means " INC-001" and "INC-001" are the same id to the
+    uniqueness check, as they are after loading."""
     if not (series.dtype == object or pd.api.types.is_string_dtype(series)):
         return series
-    blank = series.astype("string").str.strip().eq("").fillna(False).astype(bool)
-    return series.astype(object).mask(blank.to_numpy(), np.nan)
+    text = series.astype("string").str.strip()
+    blank = text.eq("").fillna(False).astype(bool).to_numpy()
+    return text.astype(object).mask(blank | text.isna().to_numpy(), np.nan)
 
 
 def _record_id(frame: pd.DataFrame, index: int) -> str | None:

@@ -210,7 +210,8 @@ def _incident_points(resolved: ResolvedMap, incidents: gpd.GeoDataFrame) -> foli
     props = [
         {"id": r["id"], "fill": c, "r": round(float(rad), 1),
          "popup": style.incident_popup(r),
-         "tip": f"{style.esc(r.get('date'))} · {style.esc(r.get('actor_canonical'))}"}
+         "tip": (f"{style.esc(r.get('date'))} · {style.esc(r.get('actor_canonical'))} · "
+                 f"{style.esc(r.get('place') or r.get('province'))}")}
         for r, c, rad in zip(_records(incidents), colours, radius, strict=True)
     ]
     data = _features(_round_coords(incidents.geometry.to_numpy()), props)
@@ -256,8 +257,8 @@ def _incident_aggregate(resolved: ResolvedMap, incidents: gpd.GeoDataFrame) -> f
                  f"most often {style.esc(c.top_actor)}")}
         for i, c in enumerate(cells.itertuples(index=False))
     ]
-    geoms = shapely.points(np.round(cells["lon"].to_numpy(), 4),
-                           np.round(cells["lat"].to_numpy(), 4))
+    geoms = shapely.points(np.round(cells["lon"].to_numpy(float), 4),
+                           np.round(cells["lat"].to_numpy(float), 4))
     data = _features(np.asarray(geoms), props)
     return _layer(
         data, f"Incidents (grid of {AGGREGATE_CELL_DEG}°)", resolved.visible("incidents"), "cell",

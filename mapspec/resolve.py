@@ -9,7 +9,7 @@ from geodata import Bundle
 from geodata.sources import sources_for
 from mapspec import style
 from mapspec.resolved import LegendEntry, ResolvedMap
-from mapspec.spec import MapSpec, ViewSpec
+from mapspec.spec import MapSpec, SpecError, ViewSpec
 from riskmodel.bands import BANDS
 from riskmodel.filters import Filters, apply_filters, describe
 from riskmodel.score import Layers, layers_from, resolve_as_of, score
@@ -35,7 +35,7 @@ def _bounds(spec_view: ViewSpec, bundle: Bundle) -> tuple[float, float, float, f
     hit = layer[layer[column] == spec_view.value]
     if hit.empty:
         valid = ", ".join(layer[column].astype(str).head(8))
-        raise ValueError(f"view {spec_view.to_param()!r}: no {spec_view.kind} "
+        raise SpecError(f"view {spec_view.to_param()!r}: no {spec_view.kind} "
                          f"{spec_view.value!r}; valid values include {valid}")
     x0, y0, x1, y1 = hit.total_bounds
     pad = VIEW_PADDING_DEG
@@ -99,10 +99,9 @@ def resolve(spec: MapSpec, data: Bundle) -> ResolvedMap:
     mode = _point_mode(spec, n_points)
     notices: list[str] = []
     if mode == "aggregate":
-        notices.append(
-            f"{n_points:,} incidents are drawn as counts on a 0.25° grid (more than "
-            f"{POINT_LIMIT:,} points); narrow the filters to see individual incidents."
-        )
+        why = (f" (more than {POINT_LIMIT:,} points); narrow the filters to see individual "
+               "incidents" if spec.point_mode == "auto" else "")
+        notices.append(f"{n_points:,} incidents are drawn as counts on a 0.25° grid{why}.")
     elif mode == "heat":
         notices.append(f"{n_points:,} incidents are drawn as a heat layer.")
     no_point = int(len(threats) - (~(threats.geometry.isna() | threats.geometry.is_empty)).sum())
@@ -114,8 +113,8 @@ def resolve(spec: MapSpec, data: Bundle) -> ResolvedMap:
         spec=spec,
         layers={
             "areas": areas,
-            "border": data.border,
-            "corridors": data.corridors,
+            "border": data.border.copy(deep=False),
+            "corridors": data.corridors.copy(deep=False),
             "segments": scored.table("segment"),
             "sites": _with_scores(data.sites, scored.table("site")),
             "threats": threats,

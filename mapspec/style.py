@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from geodata.contract import is_http_url
 from riskmodel.bands import BAND_COLOURS, BANDS
 
 ACTOR_COLOURS: dict[str, str] = {
@@ -92,8 +93,8 @@ def esc(value: object) -> str:
 def safe_link(url: object, label: object | None = None) -> str:
     """An <a> for http(s) URLs only; anything else is shown as escaped text."""
     text = "" if url is None or (isinstance(url, float) and math.isnan(url)) else str(url)
-    shown = esc(label) if label not in (None, "") and not _missing(label) else esc(text)
-    if text.lower().startswith(("http://", "https://")):
+    shown = esc(label) if not _missing(label) and str(label) != "" else esc(text)
+    if is_http_url(text):
         return (f'<a href="{html.escape(text, quote=True)}" target="_blank" '
                 f'rel="noopener noreferrer">{shown}</a>')
     return shown

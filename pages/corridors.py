@@ -5,8 +5,7 @@ import streamlit as st
 import ui
 
 spec = ui.current_spec()
-base = ui.resolved(spec)
-routes = base.layer("corridors")
+routes = ui.data().corridors
 st.title("CPEC corridors")
 st.caption("Routes are schematic: straight lines between sourced waypoints, not surveyed "
            "roads. Segments are about 25 km long.")

@@ -72,7 +72,7 @@ else:
     try:
         options = briefing.BriefingOptions(banner=banner, title=title or None)
     except ValueError as exc:
-        st.error(str(exc))
+        st.error(ui.md_escape(exc))
         st.stop()
     png = briefing.briefing_png(resolved, options)
     st.image(png, caption="Preview of the briefing image", width="stretch")

@@ -11,10 +11,11 @@ from streamlit.testing.v1 import AppTest
 from geodata import load_bundle
 from mapspec.offline import remote_urls
 from mapspec.resolve import resolve_query
+from ui import md_escape
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGES = ["pages/risk_map.py", "pages/corridors.py", "pages/records.py", "pages/export.py",
-         "pages/methodology.py"]
+         "pages/data.py", "pages/methodology.py"]
 
 
 @pytest.fixture(autouse=True)
@@ -77,7 +78,7 @@ def test_link_restores_the_view():
     at = _app(query)
     assert not at.exception
     expected = resolve_query("&".join(f"{k}={v}" for k, v in query.items()), load_bundle())
-    assert expected.sentence in _sentence(at)
+    assert md_escape(expected.sentence) in _sentence(at)
     assert at.sidebar.multiselect(key="w_actor").value == ["ISKP"]
     assert at.sidebar.selectbox(key="w_perspective").value == "shia_hazara"
     assert at.sidebar.multiselect(key="w_layers").value == ["areas", "incidents"]
@@ -89,9 +90,38 @@ def test_link_restores_the_view():
 
 
 @pytest.mark.parametrize("params", [{"actor": "Martians"}, {"from": "yesterday"},
-                                    {"zoom": "9"}, {"layers": "satellite"}])
+                                    {"zoom": "9"}, {"layers": "satellite"},
+                                    {"[click](https://evil.example)": "1"}])
 def test_bad_link_warns_and_falls_back(params):
     at = _app(params)
     assert not at.exception
     assert at.warning and "default view" in at.warning[0].value
+    assert "](https" not in at.warning[0].value  # no Markdown link from the URL
     assert _sentence(at).startswith("**All attacks and threats, all dates")
+    # The warning belongs to the link: it goes once the user changes something.
+    at.sidebar.multiselect(key="w_actor").set_value(["BLA"]).run()
+    assert not at.warning
+
+
+def test_link_to_a_missing_view_warns_and_frames_everything():
+    at = _app({"view": "admin1:ZZ-XXX"})
+    assert not at.exception
+    assert at.warning and "does not exist" in at.warning[0].value
+    assert at.sidebar.selectbox(key="w_view").value == "all"
+
+
+@pytest.mark.parametrize("params", [{"from": "1990-01-01", "to": "2031-01-01"},
+                                    {"country": "IND"}, {"half_life": "100.5"}])
+def test_valid_links_outside_the_widgets_defaults_are_kept(params):
+    at = _app(params)
+    assert not at.exception and not at.warning
+    assert {k: v for k, v in at.query_params.items()} == {
+        k: [v] if isinstance(at.query_params[k], list) else v for k, v in params.items()}
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_survives_an_empty_result(page):
+    at = _app({"actor": "TTP", "min_fatalities": "100000", "points": "aggregate"})
+    if page != PAGES[0]:
+        at.switch_page(page).run()
+    assert not at.exception, at.exception

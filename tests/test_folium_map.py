@@ -33,7 +33,7 @@ def _hostile_bundle(bundle):
         "geo_precision": "2", "actor": "ISIS-K <b>cell</b>", "attribution": "claimed",
         "attack_type": "IED", "target_category": "civilians", "fatalities": "2",
         "summary": "<script>alert(1)</script> & more", "confidence": "medium",
-        "source_1_url": "https://example.org/a?x=1&y=<2>", "source_2_url": "javascript:alert(2)",
+        "source_1_url": "https://example.org/a?x=1&y=<2>",
     })
     typed = validate_records(pd.DataFrame([row]), "incidents", "hostile.csv")
     return bundle.with_records(incidents=enrich_records(typed, "incidents", load_geography()))
@@ -70,8 +70,17 @@ def test_text_from_data_is_escaped_and_only_http_links(bundle):
     assert "<img" not in popup and "&lt;img src=x onerror=alert(1)&gt;" in popup
     assert "<b>cell</b>" not in popup and "&lt;b&gt;cell&lt;/b&gt;" in popup
     assert 'href="https://example.org/a?x=1&amp;y=&lt;2&gt;"' in popup
-    assert "href=\"javascript" not in popup
-    assert "<b>" not in props["tip"]
+    assert "<img" not in props["tip"] and "&lt;img" in props["tip"]
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,x", "ftp://a.b/c",
+                                 "//evil.example/x", " https:/broken"])
+def test_only_http_urls_become_links(url):
+    from mapspec.style import safe_link
+
+    html = safe_link(url, "<label>")
+    assert "<a " not in html and "&lt;label&gt;" in html
+    assert "<a href=\"https://a.b/c?q=&lt;x&gt;\"" in safe_link("https://a.b/c?q=<x>", None)
 
 
 def test_many_points_switch_to_a_grid_and_say_so(bundle, monkeypatch):

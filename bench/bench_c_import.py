@@ -1,0 +1,109 @@
+"""Import of a generated 100,000-row ACLED-layout file into a fresh store (target < 15 s).
+
+The file is generated here, in a temporary folder (synthetic rows: points jittered around
+the 41 admin-1 units' interior points, a mix of actor names and target types). Keys:
+``import_acled_100k_s`` (plan + commit, the user's wait), its parts, and the cold load of
+the bundle with the 100k imported records (what the app does on its first render).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROWS = 100_000
+HEADER = ("event_id_cnty,event_date,year,time_precision,disorder_type,event_type,"
+          "sub_event_type,actor1,assoc_actor_1,inter1,actor2,assoc_actor_2,inter2,interaction,"
+          "civilian_targeting,iso,region,country,admin1,admin2,admin3,location,latitude,"
+          "longitude,geo_precision,source,source_scale,notes,fatalities,tags,timestamp")
+ACTORS = ["Islamic State (Afghanistan)", "TTP: Tehreek-i-Taliban Pakistan",
+          "BLA: Balochistan Liberation Army", "Unidentified Armed Group (Pakistan)",
+          "Taliban", "Islamic State (Pakistan)", "Unidentified Armed Group (Afghanistan)"]
+TARGETS = [("Civilians (Pakistan)", "Civilians"), ("Police Forces of Pakistan (2022-)",
+           "State forces"), ("Hazara Ethnic Group (Afghanistan)", "Identity militia"),
+           ("Civilians (China)", "Civilians"), ("Military Forces of Afghanistan (2021-)",
+           "State forces"), ("", "")]
+
+
+def generate(path: Path, rows: int = ROWS, seed: int = 7) -> None:
+    """Write ``rows`` synthetic ACLED-layout rows to ``path``."""
+    from geodata import load_geography
+
+    rng = np.random.default_rng(seed)
+    units = load_geography().admin1
+    centres = units.geometry.representative_point()
+    pick = rng.integers(0, len(units), rows)
+    lat = np.round(centres.y.to_numpy()[pick] + rng.normal(0, 0.15, rows), 4)
+    lon = np.round(centres.x.to_numpy()[pick] + rng.normal(0, 0.15, rows), 4)
+    country = np.where(units["country"].to_numpy()[pick] == "AFG", "Afghanistan", "Pakistan")
+    days = pd.Timestamp("2018-01-01") + pd.to_timedelta(rng.integers(0, 2900, rows), "D")
+    actor = np.array(ACTORS)[rng.integers(0, len(ACTORS), rows)]
+    t = rng.integers(0, len(TARGETS), rows)
+    actor2 = np.array([x[0] for x in TARGETS])[t]
+    inter2 = np.array([x[1] for x in TARGETS])[t]
+    frame = pd.DataFrame({
+        "event_id_cnty": [f"SYN{i:07d}" for i in range(rows)],
+        "event_date": days.strftime("%d %B %Y"), "year": days.year,
+        "time_precision": rng.choice(["1", "1", "1", "2", "3"], rows),
+        "disorder_type": "Political violence", "event_type": "Explosions/Remote violence",
+        "sub_event_type": rng.choice(["Remote explosive/landmine/IED", "Suicide bomb",
+                                      "Armed clash", "Attack"], rows),
+        "actor1": actor, "assoc_actor_1": "", "inter1": "Rebel group", "actor2": actor2,
+        "assoc_actor_2": "", "inter2": inter2, "interaction": "",
+        "civilian_targeting": np.where(inter2 == "Civilians", "Civilian targeting", ""),
+        "iso": np.where(country == "Afghanistan", "4", "586"), "region": "Caspian",
+        "country": country, "admin1": units["name"].to_numpy()[pick], "admin2": "",
+        "admin3": "", "location": "Synthetic place", "latitude": lat, "longitude": lon,
+        "geo_precision": rng.choice(["1", "2", "3"], rows), "source": "Synthetic source",
+        "source_scale": "National",
+        "notes": np.char.add("SYNTHETIC BENCH ROW: an attack was reported near the town; ",
+                             rng.choice(["ISKP claimed responsibility.", "No group claimed it.",
+                                         "Police suspected militants.", "A Shia mosque was hit.",
+                                         "Chinese engineers were travelling in the convoy."],
+                                        rows)),
+        "fatalities": rng.poisson(1.5, rows), "tags": "", "timestamp": "1700000000",
+    })
+    frame.to_csv(path, index=False)
+
+
+def run() -> dict[str, object]:
+    """Generate, import, load; return the timings."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "acled_100k.csv"
+        generate(path)
+        home = Path(tmp) / "home"
+        os.environ["ISKP_ATLAS_MAX_IMPORT_MB"] = "500"
+        from geodata.store import commit_plan, load_bundle_with_store, plan_import
+
+        load_start = time.perf_counter()
+        from geodata import load_bundle
+
+        load_bundle()  # the app has the bundle cached before anyone imports
+        warm = time.perf_counter()
+        plan = plan_import(path.read_bytes(), path.name, home=home)
+        planned = time.perf_counter()
+        batch = commit_plan(plan, home)
+        done = time.perf_counter()
+        assert batch.rows_read == ROWS, batch
+        load_start = time.perf_counter()
+        bundle = load_bundle_with_store(home)
+        loaded = time.perf_counter()
+        assert len(bundle.incidents) >= ROWS
+        return {
+            "import_acled_100k_s": round(done - warm, 2),
+            "import_acled_100k_plan_s": round(planned - warm, 2),
+            "import_acled_100k_commit_s": round(done - planned, 2),
+            "import_acled_100k_accepted": batch.rows_accepted,
+            "import_acled_100k_merged": batch.rows_merged,
+            "store_100k_mb": round((home / "store.sqlite").stat().st_size / 1048576, 1),
+            "load_bundle_with_store_100k_s": round(loaded - load_start, 2),
+        }
+
+
+if __name__ == "__main__":
+    print(run())

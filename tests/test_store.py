@@ -1,0 +1,159 @@
+"""The local store: one transaction per batch (a SIGKILL half-way leaves it as it was),
+rollback, de-duplication across sources, and the bundle seen with imported records."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from geodata import load_bundle
+from geodata.store import (
+    PAUSE_ENV,
+    import_bytes,
+    list_batches,
+    list_merges,
+    load_bundle_with_store,
+    record_counts,
+    rollback,
+    store_path,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).parent / "fixtures" / "import"
+
+
+def _fixture(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+def _many_acled_rows(n: int) -> bytes:
+    """``n`` copies of the first ACLED fixture row with their own ids and long notes, so
+    the transaction outgrows SQLite's page cache (2 MB) long before it commits."""
+    reader = csv.DictReader(io.StringIO(_fixture("acled_sample.csv").decode("utf-8")))
+    base = next(reader)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=reader.fieldnames, lineterminator="\n")
+    writer.writeheader()
+    for i in range(n):
+        writer.writerow({**base, "event_id_cnty": f"AFG8{i:05d}",
+                         "notes": f"SYNTHETIC ROW {i}. " + "words " * 150})
+    return out.getvalue().encode("utf-8")
+
+
+def _files(home: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(home.iterdir())}
+
+
+def test_sigkill_mid_import_leaves_the_store_as_it_was(tmp_path):
+    home = tmp_path / "home"
+    import_bytes(_fixture("points_sample.geojson"), "points.geojson", home=home)
+    db = store_path(home)
+    before, batches_before = db.read_bytes(), list_batches(home)
+    big = tmp_path / "big.csv"
+    big.write_bytes(_many_acled_rows(6000))
+    env = {**os.environ, PAUSE_ENV: "5000"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "atlas_cli", "import", str(big), "--home", str(home)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()  # the importer says when it is inside the transaction
+        assert line.strip() == "PAUSED 5000", proc.stderr.read()
+        journal = home / "store.sqlite-journal"
+        assert journal.exists()  # 5,000 rows written and not committed
+        proc.kill()  # SIGKILL: no cleanup, no rollback by the process itself
+    finally:
+        proc.wait()
+    assert proc.returncode == -9
+    assert db.read_bytes() == before  # nothing reached the database file
+    assert list_batches(home) == batches_before  # reopening rolls the journal back
+    assert record_counts(home) == {"incidents": 2}
+    assert db.read_bytes() == before
+    # The store stays usable: the next import succeeds and the stale journal is gone.
+    import_bytes(_fixture("gtd_sample.csv"), "gtd.csv", home=home)
+    assert [b.file for b in list_batches(home)] == ["points.geojson", "gtd.csv"]
+    assert not (home / "store.sqlite-journal").exists()
+
+
+def test_rollback_restores_the_previous_counts(tmp_path):
+    import_bytes(_fixture("acled_sample.csv"), "acled.csv", home=tmp_path)
+    counts = record_counts(tmp_path)
+    layer = len(load_bundle_with_store(tmp_path).incidents)
+    batch = import_bytes(_fixture("gtd_sample.csv"), "gtd.csv", home=tmp_path).batch
+    assert record_counts(tmp_path) == {"incidents": counts["incidents"] + 3}
+    assert rollback(batch.batch_id, tmp_path).file == "gtd.csv"
+    assert record_counts(tmp_path) == counts
+    assert len(load_bundle_with_store(tmp_path).incidents) == layer
+    assert [b.file for b in list_batches(tmp_path)] == ["acled.csv"]
+
+
+def test_rollback_of_an_unknown_batch_says_which_exist(tmp_path):
+    import_bytes(_fixture("acled_sample.csv"), "acled.csv", home=tmp_path)
+    with pytest.raises(ValueError, match=r"no batch 7 \(batches: 1\)"):
+        rollback(7, tmp_path)
+
+
+def test_batches_list_file_format_counts_and_time(tmp_path):
+    import_bytes(_fixture("ucdp_hdx_sample.csv"), "ucdp.csv", home=tmp_path)
+    (batch,) = list_batches(tmp_path)
+    assert (batch.file, batch.format, batch.kind) == ("ucdp.csv", "ucdp", "incidents")
+    assert (batch.rows_read, batch.rows_accepted, batch.rows_excluded) == (4, 3, 1)
+    assert batch.imported_at.endswith("Z") and len(batch.sha256) == 64
+
+
+def test_dedup_merges_a_pair_from_two_sources_and_keeps_both_citations(tmp_path):
+    import_bytes(_fixture("acled_sample.csv"), "acled.csv", home=tmp_path)
+    ucdp = import_bytes(_fixture("ucdp_hdx_sample.csv"), "ucdp.csv", home=tmp_path)
+    assert ucdp.plan.counts()["merged"] == 1
+    merges = list_merges(tmp_path)
+    assert merges[["merged_id", "kept_id", "rule"]].values.tolist() == [
+        ["UCDP-990001", "ACLED-AFG90004", "actor-date-place"]]
+    incidents = load_bundle_with_store(tmp_path).incidents.set_index("id")
+    assert "UCDP-990001" not in incidents.index  # one record, not two
+    kept = incidents.loc["ACLED-AFG90004"]
+    assert kept["source_dataset"] == "acled" and "ACLED" in kept["source_citation"]
+    assert kept["merged_from"] == "UCDP-990001" and kept["merged_sources"] == "ucdp"
+    assert "UCDP Georeferenced Event Dataset" in kept["merged_citations"]
+
+
+def test_dedup_against_a_bundled_record_by_shared_url(tmp_path):
+    result = import_bytes(_fixture("atlas_sample.csv"), "atlas.csv", home=tmp_path)
+    assert result.plan.merges[["merged_id", "kept_id", "rule"]].values.tolist() == [
+        ["USR-002", "INC-004", "source-url"]]
+    incidents = load_bundle_with_store(tmp_path).incidents.set_index("id")
+    assert "USR-002" not in incidents.index
+    assert incidents.loc["INC-004", "merged_from"] == "USR-002"
+
+
+def test_rolling_back_the_kept_record_brings_the_merged_one_back(tmp_path):
+    first = import_bytes(_fixture("acled_sample.csv"), "acled.csv", home=tmp_path).batch
+    import_bytes(_fixture("ucdp_hdx_sample.csv"), "ucdp.csv", home=tmp_path)
+    rollback(first.batch_id, tmp_path)
+    ids = set(load_bundle_with_store(tmp_path).incidents["id"])
+    assert "UCDP-990001" in ids and "ACLED-AFG90004" not in ids
+    assert list_merges(tmp_path).empty
+
+
+def test_bundle_with_store_has_every_record_with_provenance(tmp_path):
+    for name in ("acled_sample.csv", "gtd_sample.csv", "points_sample.geojson"):
+        import_bytes(_fixture(name), name, home=tmp_path)
+    bundled = load_bundle().incidents
+    combined = load_bundle_with_store(tmp_path).incidents
+    assert len(combined) == len(bundled) + 4 + 3 + 2
+    assert combined["id"].is_unique
+    assert set(combined["source_dataset"]) == {"atlas-reference", "acled", "gtd", "geojson"}
+    assert combined["licence"].notna().all() and combined["admin1_code"].notna().any()
+    imported = combined[combined["source_dataset"] == "gtd"]
+    assert set(imported["import_batch"]) == {2}
+    assert len(load_bundle().incidents) == len(bundled)  # the cached bundle is untouched
+
+
+def test_no_store_means_the_bundle_alone_and_no_file_created(tmp_path):
+    home = tmp_path / "nowhere"
+    assert len(load_bundle_with_store(home).incidents) == len(load_bundle().incidents)
+    assert list_batches(home) == [] and not home.exists()
