@@ -28,6 +28,8 @@ from mapspec.resolved import LegendEntry, ResolvedMap
 
 DISPLAY_TOLERANCE_DEG = 0.01
 COORD_DECIMALS = 4
+AREA_DECIMALS = 3  # ~100 m: finer than the 1 km display simplification
+_STYLE_INPUTS = ("fill", "stroke", "r")
 AGGREGATE_CELL_DEG = 0.25
 MAX_ZOOM = 12
 
@@ -73,14 +75,15 @@ class _HtmlControl(MacroElement):
         self.css_class = css_class
 
 
-def _round_coords(geoms: np.ndarray) -> np.ndarray:
-    return shapely.transform(geoms, lambda c: np.round(c, COORD_DECIMALS))
+def _round_coords(geoms: np.ndarray, decimals: int = COORD_DECIMALS) -> np.ndarray:
+    return shapely.transform(geoms, lambda c: np.round(c, decimals))
 
 
 def _display_geoms(gdf: gpd.GeoDataFrame, simplify: bool) -> np.ndarray:
     geoms = gdf.geometry.to_numpy()
     if simplify:
         geoms = shapely.simplify(geoms, DISPLAY_TOLERANCE_DEG, preserve_topology=True)
+        return _round_coords(geoms, AREA_DECIMALS)
     return _round_coords(geoms)
 
 
@@ -112,6 +115,8 @@ def _layer(data: dict, name: str, show: bool, css_class: str, style_fn, marker=N
     """
     for feature in data["features"]:
         feature["properties"]["style"] = style_fn(feature)
+        for key in _STYLE_INPUTS:  # inputs of the style, not needed in the browser
+            feature["properties"].pop(key, None)
         feature["properties"]["cls"] = f"atlas-{css_class} {_css_id(feature)}"
     return folium.GeoJson(
         data,
@@ -146,9 +151,7 @@ def _segments_layer(resolved: ResolvedMap) -> folium.GeoJson:
     recs = _records(seg)
     props = [
         {"id": r["id"], "stroke": style.band_colour(r.get("band")),
-         "popup": style.area_popup(
-             {**r, "note": "CPEC lines are schematic (straight between waypoints)"},
-             f"CPEC segment, km {r.get('km_from', 0):.0f}–{r.get('km_to', 0):.0f}"),
+         "popup": style.segment_popup(r),
          "tip": f"{style.esc(r.get('id'))}: {style.esc(r.get('band'))}"}
         for r in recs
     ]

@@ -177,6 +177,16 @@ def threat_popup(rec: Mapping[str, object]) -> str:
     )
 
 
+def segment_popup(rec: Mapping[str, object]) -> str:
+    """A compact popup of one CPEC segment (hundreds are drawn: keep it short)."""
+    score = rec.get("score")
+    risk = "" if _missing(score) else f"{float(score):.0f}/100, {esc(rec.get('band'))}"
+    return (f"<b>{esc(rec.get('id'))}</b> · km {float(rec.get('km_from') or 0):.0f}–"
+            f"{float(rec.get('km_to') or 0):.0f} (schematic line)<br>Risk {risk} · "
+            f"{esc(rec.get('surge'))} · {esc(rec.get('n_events'))} events · top "
+            f"{esc(rec.get('top_contributor'))}")
+
+
 def area_popup(rec: Mapping[str, object], kind: str = "Area") -> str:
     """Popup HTML of a scored area, segment or site."""
     score = rec.get("score")

@@ -92,3 +92,28 @@ def test_popup_shows_markup_from_data_as_literal_text(tmp_path, watched_page):
         assert watched_page.errors == []
     finally:
         server.stop()
+
+
+def test_data_page_upload_imports_and_the_map_shows_the_records(tmp_path, watched_page):
+    from pathlib import Path
+
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "import" / "acled_sample.csv"
+    server = start_app(tmp_path / "home")
+    try:
+        page = watched_page.page
+        page.goto(f"{server.url}/data", wait_until="domcontentloaded")
+        page.locator("input[type='file']").set_input_files(str(fixture))
+        page.get_by_text("Detected").first.wait_for(timeout=60_000)
+        page.get_by_role("button", name="Import", exact=True).click()
+        page.get_by_text("Stored as batch").first.wait_for(timeout=60_000)
+        # Leaving the page aborts its open requests; judge the map page on its own.
+        watched_page.failed.clear()
+        watched_page.requests.clear()
+        page.goto(f"{server.url}/?layers=areas,incidents&from=2024-03-01&to=2024-03-31",
+                  wait_until="domcontentloaded")
+        frame = _wait_for_map(page)
+        frame.locator("path.rec-ACLED-AFG90001").wait_for(state="visible", timeout=60_000)
+        assert watched_page.failed == [] and watched_page.errors == []
+        assert _only_local(watched_page, server.port) == []
+    finally:
+        server.stop()
