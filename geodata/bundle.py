@@ -324,8 +324,8 @@ def load_records(path: Path | str, kind: str, geo: Geography,
     return enrich_records(typed, kind, geo)
 
 
-@lru_cache(maxsize=1)
-def _cached_bundle() -> Bundle:
+def build_bundle() -> Bundle:
+    """Read, validate and join every bundled file (no cache)."""
     geo = load_geography()
     records: Mapping[str, gpd.GeoDataFrame] = {
         kind: load_records(data_path(fname), kind, geo) for kind, fname in RECORD_FILES.items()
@@ -342,6 +342,92 @@ def _cached_bundle() -> Bundle:
         threats=records["threats"],
         sites=records["sites"],
     )
+
+
+# --- On-disk cache of the validated bundle -------------------------------------------------
+# Building the bundle means validating every record against the contract and joining it
+# to the geography. The result depends only on the bundled files, the code that builds it
+# and the library versions, so it is kept on disk under a key made of all three; any
+# change gives a new key and the bundle is validated again. ISKP_ATLAS_NO_CACHE=1 turns
+# the cache off; ISKP_ATLAS_CACHE_DIR moves it.
+
+CACHE_DIR_ENV = "ISKP_ATLAS_CACHE_DIR"
+NO_CACHE_ENV = "ISKP_ATLAS_NO_CACHE"
+_KEY_MODULES = ("bundle", "contract", "spatial", "actors", "places")
+
+
+def cache_key() -> str:
+    """Hash of the bundled files, the geodata code and the library versions."""
+    import hashlib
+
+    import numpy
+    import shapely as shp
+
+    digest = hashlib.sha256()
+    for path in sorted(data_path("").iterdir()):
+        if path.is_file():
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    here = Path(__file__).resolve().parent
+    for module in _KEY_MODULES:
+        digest.update((here / f"{module}.py").read_bytes())
+    for version in (pd.__version__, gpd.__version__, shp.__version__, numpy.__version__):
+        digest.update(version.encode())
+    return digest.hexdigest()[:24]
+
+
+def cache_path() -> Path:
+    """Where the validated bundle is cached for the current key."""
+    import os
+
+    base = os.environ.get(CACHE_DIR_ENV)
+    if not base:
+        from platformdirs import user_cache_dir
+
+        base = user_cache_dir("iskp-atlas")
+    return Path(base) / f"bundle-{cache_key()}.pickle"
+
+
+def _read_cache(path: Path) -> Bundle | None:
+    import pickle
+
+    try:
+        with path.open("rb") as handle:
+            cached = pickle.load(handle)
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError,
+            TypeError, ValueError):
+        return None
+    return cached if isinstance(cached, Bundle) else None
+
+
+def _write_cache(path: Path, bundle: Bundle) -> None:
+    import os
+    import pickle
+    import tempfile
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "wb") as handle:
+            pickle.dump(bundle, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)  # atomic: readers see the old file or the new one
+    except OSError:
+        return  # a read-only home is fine: the bundle is simply built each time
+
+
+@lru_cache(maxsize=1)
+def _cached_bundle() -> Bundle:
+    import os
+
+    if os.environ.get(NO_CACHE_ENV):
+        return build_bundle()
+    path = cache_path()
+    cached = _read_cache(path)
+    if cached is not None:
+        return cached
+    bundle = build_bundle()
+    _write_cache(path, bundle)
+    return bundle
 
 
 def load_bundle() -> Bundle:

@@ -19,10 +19,14 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
+
+if TYPE_CHECKING:  # pandera is imported when a schema is first needed (start-up time)
+    import pandera.pandas as pa
 
 # --- Vocabularies -------------------------------------------------------------------------
 
@@ -134,6 +138,8 @@ def _text_check(
     are all different (ids, URLs, summaries) pass a ``vectorised`` version instead.
     """
 
+    import pandera.pandas as pa
+
     def one(text: str) -> bool:
         try:
             return bool(fn(text))
@@ -213,6 +219,8 @@ TARGET_HINT = "use target categories from: " + ", ".join(TARGET_CATEGORIES) + " 
 
 
 def _column(checks: list[pa.Check], required: bool = True, nullable: bool = False) -> pa.Column:
+    import pandera.pandas as pa
+
     return pa.Column(None, checks=checks, required=required, nullable=nullable, coerce=False)
 
 
@@ -237,6 +245,8 @@ def _optional_text(*names: str) -> dict[str, pa.Column]:
 
 
 def _incident_schema() -> pa.DataFrameSchema:
+    import pandera.pandas as pa
+
     cols = _common_columns()
     cols["latitude"] = _column([_text_check(_number_in(-90, 90), LAT_HINT)])
     cols["longitude"] = _column([_text_check(_number_in(-180, 180), LON_HINT)])
@@ -292,6 +302,8 @@ def _incident_schema() -> pa.DataFrameSchema:
 
 
 def _threat_schema() -> pa.DataFrameSchema:
+    import pandera.pandas as pa
+
     cols = _common_columns()
     cols.update(
         {
@@ -319,6 +331,8 @@ def _threat_schema() -> pa.DataFrameSchema:
 
 
 def _site_schema() -> pa.DataFrameSchema:
+    import pandera.pandas as pa
+
     cols = _common_columns()
     cols["latitude"] = _column([_text_check(_number_in(-90, 90), LAT_HINT)])
     cols["longitude"] = _column([_text_check(_number_in(-180, 180), LON_HINT)])
@@ -335,11 +349,14 @@ def _site_schema() -> pa.DataFrameSchema:
     return pa.DataFrameSchema(cols, strict=False, unique=["id"], report_duplicates="all")
 
 
-SCHEMAS: dict[str, pa.DataFrameSchema] = {
-    "incidents": _incident_schema(),
-    "threats": _threat_schema(),
-    "sites": _site_schema(),
-}
+@lru_cache(maxsize=1)
+def schemas() -> dict[str, pa.DataFrameSchema]:
+    """The declared schema of each record kind (built on first use)."""
+    return {
+        "incidents": _incident_schema(),
+        "threats": _threat_schema(),
+        "sites": _site_schema(),
+    }
 
 INTEGER_COLUMNS = {
     "incidents": ("geo_precision", "fatalities", "fatalities_low", "fatalities_high", "injured"),
@@ -364,7 +381,7 @@ def declared_columns(kind: str) -> list[str]:
 
 def _schema(kind: str) -> pa.DataFrameSchema:
     try:
-        return SCHEMAS[kind]
+        return schemas()[kind]
     except KeyError:
         raise ValueError(f"unknown record kind {kind!r}; use one of {RECORD_KINDS}") from None
 
@@ -380,6 +397,8 @@ def validate_records(raw: pd.DataFrame, kind: str, source: str) -> pd.DataFrame:
     :class:`DataContractError` listing every problem, each with file, row, column, value
     and a hint. ``raw`` is not modified.
     """
+    from pandera.errors import SchemaErrors
+
     schema = _schema(kind)
     frame = raw.copy()
     frame.columns = [str(c).strip() for c in frame.columns]
@@ -392,7 +411,7 @@ def validate_records(raw: pd.DataFrame, kind: str, source: str) -> pd.DataFrame:
         raise DataContractError(source, problems)
     try:
         schema.validate(frame, lazy=True)
-    except pa.errors.SchemaErrors as exc:
+    except SchemaErrors as exc:
         problems.extend(_problems_from_pandera(exc.failure_cases, frame))
     problems.extend(_cross_column_problems(frame, kind))
     if problems:

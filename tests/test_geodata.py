@@ -154,3 +154,35 @@ def test_metric_distances_match_geodesic_within_one_percent():
         metric = pts.iloc[a].distance(pts.iloc[b]) / 1000
         geodesic = float(geodesic_distance_km(*pa_, *pb))
         assert abs(metric - geodesic) / geodesic < 0.01
+
+
+def test_disk_cache_gives_the_same_bundle_and_ignores_a_broken_file(tmp_path, monkeypatch):
+    from geodata import bundle as bundle_mod
+
+    monkeypatch.setenv(bundle_mod.CACHE_DIR_ENV, str(tmp_path))
+    fresh = bundle_mod.build_bundle()
+    path = bundle_mod.cache_path()
+    assert path.parent == tmp_path
+    bundle_mod._write_cache(path, fresh)
+    cached = bundle_mod._read_cache(path)
+    for layer in LAYERS:
+        a, b = getattr(cached, layer), getattr(fresh, layer)
+        pd.testing.assert_frame_equal(pd.DataFrame(a.drop(columns="geometry")),
+                                      pd.DataFrame(b.drop(columns="geometry")))
+        assert list(a.geometry.to_wkb()) == list(b.geometry.to_wkb())
+    path.write_bytes(b"not a pickle")
+    assert bundle_mod._read_cache(path) is None
+
+
+def test_cache_key_follows_the_bundled_files(tmp_path, monkeypatch):
+    import shutil
+
+    from geodata import bundle as bundle_mod
+
+    copy = tmp_path / "data"
+    shutil.copytree(bundle_mod.data_path(""), copy)
+    monkeypatch.setattr(bundle_mod, "data_path", lambda name: copy / name)
+    before = bundle_mod.cache_key()
+    with (copy / "incidents.csv").open("a", encoding="utf-8") as handle:
+        handle.write("\n")
+    assert bundle_mod.cache_key() != before
