@@ -376,8 +376,8 @@ def cache_key() -> str:
     return digest.hexdigest()[:24]
 
 
-def cache_path() -> Path:
-    """Where the validated bundle is cached for the current key."""
+def cache_dir() -> Path:
+    """The folder of the on-disk caches (``ISKP_ATLAS_CACHE_DIR`` or the user cache)."""
     import os
 
     base = os.environ.get(CACHE_DIR_ENV)
@@ -385,7 +385,29 @@ def cache_path() -> Path:
         from platformdirs import user_cache_dir
 
         base = user_cache_dir("iskp-atlas")
-    return Path(base) / f"bundle-{cache_key()}.pickle"
+    return Path(base)
+
+
+def cache_disabled() -> bool:
+    """True when ``ISKP_ATLAS_NO_CACHE`` is set."""
+    import os
+
+    return bool(os.environ.get(NO_CACHE_ENV))
+
+
+def cache_path() -> Path:
+    """Where the validated bundle is cached for the current key."""
+    return cache_dir() / f"bundle-{cache_key()}.pickle"
+
+
+def read_cached_bundle(path: Path) -> Bundle | None:
+    """A bundle cached at ``path``, or None if missing or unreadable."""
+    return _read_cache(path)
+
+
+def write_cached_bundle(path: Path, bundle: Bundle) -> None:
+    """Cache a bundle at ``path`` atomically (silently skipped if not writable)."""
+    _write_cache(path, bundle)
 
 
 def _read_cache(path: Path) -> Bundle | None:
@@ -417,9 +439,7 @@ def _write_cache(path: Path, bundle: Bundle) -> None:
 
 @lru_cache(maxsize=1)
 def _cached_bundle() -> Bundle:
-    import os
-
-    if os.environ.get(NO_CACHE_ENV):
+    if cache_disabled():
         return build_bundle()
     path = cache_path()
     cached = _read_cache(path)

@@ -89,6 +89,8 @@ def _upload_section() -> None:
             return
         bar.progress(1.0, text="Done")
         st.success(f"Stored as batch {batch.batch_id}.")
+        with st.spinner("Preparing the map with the new records…"):
+            ui.data()  # validates and joins once; every page then opens quickly
         _bump_store_version()
 
 

@@ -157,3 +157,21 @@ def test_no_store_means_the_bundle_alone_and_no_file_created(tmp_path):
     home = tmp_path / "nowhere"
     assert len(load_bundle_with_store(home).incidents) == len(load_bundle().incidents)
     assert list_batches(home) == [] and not home.exists()
+
+
+def test_loaded_store_is_cached_per_store_state(tmp_path, monkeypatch):
+    from geodata.store import store_signature
+
+    monkeypatch.setenv("ISKP_ATLAS_CACHE_DIR", str(tmp_path / "cache"))
+    home = tmp_path / "home"
+    import_bytes(_fixture("acled_sample.csv"), "acled.csv", home=home)
+    first = load_bundle_with_store(home)
+    cached = sorted((tmp_path / "cache").glob("store-*.pickle"))
+    assert len(cached) == 1
+    assert len(load_bundle_with_store(home).incidents) == len(first.incidents)
+    before = store_signature(home)
+    batch = import_bytes(_fixture("gtd_sample.csv"), "gtd.csv", home=home).batch
+    assert store_signature(home) != before
+    assert len(load_bundle_with_store(home).incidents) == len(first.incidents) + 3
+    rollback(batch.batch_id, home)
+    assert len(load_bundle_with_store(home).incidents) == len(first.incidents)

@@ -16,8 +16,13 @@ pytestmark = pytest.mark.e2e
 
 def _wait_for_map(page, timeout_ms: int = 120_000):
     frame = page.frame_locator(MAP_FRAME)
-    frame.locator(".leaflet-container").wait_for(state="visible", timeout=timeout_ms)
-    frame.locator("path.atlas-area").first.wait_for(state="visible", timeout=timeout_ms)
+    try:
+        frame.locator(".leaflet-container").wait_for(state="visible", timeout=timeout_ms)
+        frame.locator("path.atlas-area").first.wait_for(state="visible", timeout=timeout_ms)
+    except Exception as exc:  # say what the page shows instead of only "timeout"
+        shown = page.locator("body").inner_text(timeout=5_000)[:3000]
+        raise AssertionError(f"the map did not appear ({exc}); the page shows:\n{shown}") \
+            from exc
     return frame
 
 
