@@ -55,9 +55,11 @@ class _HtmlControl(MacroElement):
             div.innerHTML = {{ this.html|tojson }};
             div.style.background = 'rgba(255,255,255,0.92)';
             div.style.padding = '6px 8px';
-            div.style.font = '12px/1.35 sans-serif';
+            div.style.font = '11px/1.3 sans-serif';
             div.style.borderRadius = '4px';
-            div.style.maxWidth = '320px';
+            div.style.maxWidth = '280px';
+            div.style.maxHeight = '60vh';
+            div.style.overflowY = 'auto';
             L.DomEvent.disableClickPropagation(div);
             return div;
         };
@@ -187,7 +189,7 @@ def _sites_layer(resolved: ResolvedMap) -> folium.GeoJson:
     return _layer(
         data, "Sensitive sites (risk)", resolved.visible("sites"), "site",
         lambda f: {"fillColor": f["properties"]["fill"], "color": style.SITE_OUTLINE,
-                   "weight": 2, "fillOpacity": 0.95, "radius": 6},
+                   "weight": 2, "fill": True, "fillOpacity": 0.95, "radius": 6},
         marker=folium.CircleMarker(),
     )
 
@@ -202,7 +204,7 @@ def _threats_layer(resolved: ResolvedMap) -> folium.GeoJson:
     return _layer(
         data, "Threat records (with a location)", resolved.visible("threats"), "threat",
         lambda f: {"fillColor": style.THREAT_COLOUR, "color": "#444444", "weight": 2,
-                   "dashArray": "3 2", "fillOpacity": 0.9, "radius": 7},
+                   "dashArray": "3 2", "fill": True, "fillOpacity": 0.9, "radius": 7},
         marker=folium.CircleMarker(),
     )
 
@@ -221,7 +223,7 @@ def _incident_points(resolved: ResolvedMap, incidents: gpd.GeoDataFrame) -> foli
     return _layer(
         data, "Incidents", resolved.visible("incidents"), "incident",
         lambda f: {"fillColor": f["properties"]["fill"], "color": "#ffffff", "weight": 1,
-                   "fillOpacity": 0.85, "radius": f["properties"]["r"]},
+                   "fill": True, "fillOpacity": 0.85, "radius": f["properties"]["r"]},
         marker=folium.CircleMarker(),
     )
 
@@ -266,7 +268,7 @@ def _incident_aggregate(resolved: ResolvedMap, incidents: gpd.GeoDataFrame) -> f
     return _layer(
         data, f"Incidents (grid of {AGGREGATE_CELL_DEG}°)", resolved.visible("incidents"), "cell",
         lambda f: {"fillColor": f["properties"]["fill"], "color": "#ffffff", "weight": 1,
-                   "fillOpacity": 0.8, "radius": f["properties"]["r"]},
+                   "fill": True, "fillOpacity": 0.8, "radius": f["properties"]["r"]},
         marker=folium.CircleMarker(),
     )
 
@@ -283,7 +285,8 @@ def legend_html(legend: tuple[LegendEntry, ...], sentence: str, notices: tuple[s
                 ) -> str:
     """Legend HTML (escaped) grouped by layer, with the filter sentence and notices."""
     parts = [f"<style>{style.POPUP_CSS}</style>",
-             f"<div style='font-weight:600;margin-bottom:4px'>{html.escape(sentence)}</div>"]
+             "<details open><summary style='cursor:pointer;font-weight:600'>"
+             f"{html.escape(sentence)}</summary>"]
     current = None
     for entry in legend:
         if entry.layer != current:
@@ -300,6 +303,7 @@ def legend_html(legend: tuple[LegendEntry, ...], sentence: str, notices: tuple[s
         )
     for notice in notices:
         parts.append(f"<div style='margin-top:5px;color:#8c2d04'>{html.escape(notice)}</div>")
+    parts.append("</details>")
     return "".join(parts)
 
 
@@ -313,6 +317,7 @@ def build_map(resolved: ResolvedMap, height_px: int = 640) -> folium.Map:
         tiles=None,
         maxZoom=MAX_ZOOM,  # camelCase: folium 0.20 drops max_zoom when tiles=None
         minZoom=3,
+        zoomSnap=0.25,  # fit the view closely (whole zoom steps leave AF/PK small)
         prefer_canvas=False,
         control_scale=True,
         height=height_px,
@@ -330,7 +335,7 @@ def build_map(resolved: ResolvedMap, height_px: int = 640) -> folium.Map:
     else:
         _incident_points(resolved, incidents).add_to(fmap)
     _HtmlControl(legend_html(resolved.legend, resolved.sentence, resolved.notices),
-                 "bottomleft", "atlas-legend").add_to(fmap)
+                 "bottomright", "atlas-legend").add_to(fmap)
     folium.LayerControl(collapsed=True).add_to(fmap)
     fmap.fit_bounds([[y0, x0], [y1, x1]])
     return fmap

@@ -114,3 +114,11 @@ def test_no_tiles_and_only_local_assets_after_patch(bundle, mode, tmp_path):
     html = fmap.get_root().render()
     assert "tileLayer" not in html
     assert '"maxZoom": 12' in html
+
+
+def test_point_markers_are_filled_with_their_colour(bundle):
+    resolved = resolve(MapSpec(), bundle)
+    layers = _geojson_layers(build_map(resolved))
+    for name in ("Incidents", "Sensitive sites (risk)", "Threat records (with a location)"):
+        for feature in layers[name]["features"]:
+            assert feature["properties"]["style"]["fill"] is True, name
