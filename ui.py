@@ -188,25 +188,28 @@ def sidebar() -> MapSpec:
     chosen = [d for d in st.session_state["w_dates"] if isinstance(d, date)]
     sb.date_input("Date range", key="w_dates", min_value=min([lo, date(2000, 1, 1), *chosen]),
                   max_value=max([hi, date.today(), *chosen]))
+    more = sb.expander("More filters", expanded=False)
     for key, (label, options) in _MULTI.items():
-        sb.multiselect(label, options(), key=f"w_{key}",
-                       format_func=_FORMAT.get(key, str), placeholder="any")
+        (sb if key in ("actor", "target") else more).multiselect(
+            label, options(), key=f"w_{key}", format_func=_FORMAT.get(key, str),
+            placeholder="any")
     units = bundle.admin1[["iso_3166_2", "name"]]
     names = dict(zip(units["iso_3166_2"], units["name"], strict=True))
-    sb.multiselect("Province / admin-1", sorted(names), key="w_admin1",
-                   format_func=lambda c: f"{names.get(c, c)} ({c})", placeholder="any")
-    sb.number_input("Minimum fatalities", min_value=0, step=1, key="w_min_fatalities")
+    more.multiselect("Province / admin-1", sorted(names), key="w_admin1",
+                     format_func=lambda c: f"{names.get(c, c)} ({c})", placeholder="any")
+    more.number_input("Minimum fatalities", min_value=0, step=1, key="w_min_fatalities")
     sb.header("Risk settings")
     sb.selectbox("Perspective", list(PRESETS), key="w_perspective",
                  format_func=lambda p: PRESETS[p].label)
     sb.number_input("Half-life in days (0 = default)", min_value=0.0, max_value=36500.0,
                     step=30.0, key="w_half_life")
-    sb.header("Map")
-    sb.multiselect("Layers", list(LAYER_ORDER), key="w_layers",
-                   format_func=lambda n: LAYER_LABELS[n])
-    sb.radio("Colour incidents by", ["actor", "attribution"], key="w_colour", horizontal=True)
-    sb.selectbox("Incident drawing", list(POINT_MODES), key="w_points",
-                 help="auto draws points up to a limit, then a grid aggregate")
+    opts = sb.expander("Map layers and framing", expanded=False)
+    opts.multiselect("Layers", list(LAYER_ORDER), key="w_layers",
+                     format_func=lambda n: LAYER_LABELS[n])
+    opts.radio("Colour incidents by", ["actor", "attribution"], key="w_colour",
+               horizontal=True)
+    opts.selectbox("Incident drawing", list(POINT_MODES), key="w_points",
+                   help="auto draws points up to a limit, then a grid aggregate")
     views = ["all"] + [f"admin1:{c}" for c in sorted(names)] + [
         f"route:{r}" for r in bundle.corridors["route_id"]]
     if st.session_state["w_view"] not in views and not st.session_state["w_view"].startswith(
@@ -216,8 +219,8 @@ def sidebar() -> MapSpec:
         st.session_state["w_view"] = "all"
     elif st.session_state["w_view"] not in views:
         views.append(st.session_state["w_view"])
-    sb.selectbox("Frame the map on", views, key="w_view",
-                 format_func=lambda v: "All of Afghanistan and Pakistan" if v == "all" else v)
+    opts.selectbox("Frame the map on", views, key="w_view",
+                   format_func=lambda v: "All of Afghanistan and Pakistan" if v == "all" else v)
 
     params = _params_from_widgets()
     try:

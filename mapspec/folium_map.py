@@ -30,6 +30,11 @@ DISPLAY_TOLERANCE_DEG = 0.01
 COORD_DECIMALS = 4
 AREA_DECIMALS = 3  # ~100 m: finer than the 1 km display simplification
 _STYLE_INPUTS = ("fill", "stroke", "r")
+# folium.Map also loads jQuery, Bootstrap (JS and CSS), Glyphicons, Font Awesome and
+# Awesome Markers, none of which this map uses; the browser fetches and parses about
+# 0.5 MB less without them.
+_MAP_JS = ("leaflet", "mapspec_leaflet_icon_path")
+_MAP_CSS = ("leaflet_css",)
 AGGREGATE_CELL_DEG = 0.25
 MAX_ZOOM = 12
 
@@ -322,6 +327,8 @@ def build_map(resolved: ResolvedMap, height_px: int = 640) -> folium.Map:
         control_scale=True,
         height=height_px,
     )
+    fmap.default_js = [item for item in type(fmap).default_js if item[0] in _MAP_JS]
+    fmap.default_css = [item for item in type(fmap).default_css if item[0] in _MAP_CSS]
     _areas_layer(resolved).add_to(fmap)
     _border_layer(resolved).add_to(fmap)
     _segments_layer(resolved).add_to(fmap)
