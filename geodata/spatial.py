@@ -43,9 +43,11 @@ def geodesic_distance_km(lon1, lat1, lon2, lat2) -> np.ndarray:
     return np.asarray(dist) / 1000.0
 
 
-def to_metric(geoms: gpd.GeoSeries | gpd.GeoDataFrame):
-    """The same geometries in :data:`METRIC_CRS` (a new object)."""
-    return geoms.to_crs(METRIC_CRS)
+def has_geometry(geoms) -> np.ndarray:
+    """True where a geometry is present and not empty (records without a point are kept
+    in tables but not drawn or measured)."""
+    arr = np.asarray(getattr(geoms, "geometry", geoms), dtype=object)
+    return ~(shapely.is_missing(arr) | shapely.is_empty(arr))
 
 
 def assign_admin1(

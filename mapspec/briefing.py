@@ -42,7 +42,7 @@ from matplotlib.path import Path as MplPath
 from matplotlib_scalebar.scalebar import ScaleBar
 from pyproj import Transformer
 
-from geodata.spatial import METRIC_CRS, WGS84
+from geodata.spatial import METRIC_CRS, WGS84, has_geometry
 from mapspec import style
 from mapspec.exports import SCHEMATIC_NOTE, data_sources, product_version, utc_timestamp
 from mapspec.folium_map import AGGREGATE_CELL_DEG, aggregate_points
@@ -102,8 +102,7 @@ class BriefingManifest:
 # --- Geometry helpers -----------------------------------------------------------------------
 
 
-def _present(geoms: np.ndarray) -> np.ndarray:
-    return np.array([g is not None and not shapely.is_empty(g) for g in geoms], dtype=bool)
+_present = has_geometry
 
 
 def _to_metric(geoms: np.ndarray) -> np.ndarray:

@@ -60,6 +60,7 @@ import pyogrio
 import shapely
 
 from geodata.sources import BUNDLED_SOURCES
+from geodata.spatial import has_geometry
 from mapspec.resolved import ResolvedMap
 
 PRODUCT_NAME = "ISKP Risk Atlas"
@@ -403,9 +404,7 @@ def _attribute_columns(frame: gpd.GeoDataFrame) -> list[str]:
 # --- Geometry -------------------------------------------------------------------------------
 
 
-def _present(geoms: np.ndarray) -> np.ndarray:
-    arr = np.asarray(geoms, dtype=object)
-    return ~(shapely.is_missing(arr) | shapely.is_empty(arr))
+_present = has_geometry
 
 
 def rfc7946_geometries(geoms: np.ndarray) -> np.ndarray:

@@ -23,6 +23,7 @@ from branca.element import MacroElement
 from folium.template import Template
 from folium.utilities import JsCode
 
+from geodata.spatial import has_geometry
 from mapspec import style
 from mapspec.resolved import LegendEntry, ResolvedMap
 
@@ -201,7 +202,7 @@ def _sites_layer(resolved: ResolvedMap) -> folium.GeoJson:
 
 def _threats_layer(resolved: ResolvedMap) -> folium.GeoJson:
     threats = resolved.layer("threats")
-    pts = threats[~(threats.geometry.isna() | threats.geometry.is_empty)]
+    pts = threats[has_geometry(threats)]
     props = [{"id": r["id"], "popup": style.threat_popup(r),
               "tip": f"Threat {style.esc(r.get('id'))}: {style.esc(r.get('threat_type'))}"}
              for r in _records(pts)]
@@ -237,7 +238,7 @@ def aggregate_points(incidents: gpd.GeoDataFrame, cell_deg: float = AGGREGATE_CE
                      ) -> pd.DataFrame:
     """Incidents counted per grid cell of ``cell_deg`` degrees (centre lon/lat, count,
     deaths, most frequent canonical actor)."""
-    pts = incidents[~(incidents.geometry.isna() | incidents.geometry.is_empty)]
+    pts = incidents[has_geometry(incidents)]
     if pts.empty:
         return pd.DataFrame(columns=["lon", "lat", "count", "deaths", "top_actor"])
     x, y = pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy()
@@ -279,7 +280,7 @@ def _incident_aggregate(resolved: ResolvedMap, incidents: gpd.GeoDataFrame) -> f
 
 
 def _incident_heat(resolved: ResolvedMap, incidents: gpd.GeoDataFrame) -> folium.FeatureGroup:
-    pts = incidents[~(incidents.geometry.isna() | incidents.geometry.is_empty)]
+    pts = incidents[has_geometry(incidents)]
     coords = np.round(np.column_stack([pts.geometry.y, pts.geometry.x]), 3).tolist()
     group = folium.FeatureGroup(name="Incidents (heat)", show=resolved.visible("incidents"))
     folium.plugins.HeatMap(coords, radius=12, blur=15, min_opacity=0.3).add_to(group)

@@ -7,6 +7,7 @@ import pandas as pd
 
 from geodata import Bundle
 from geodata.sources import sources_for
+from geodata.spatial import has_geometry
 from mapspec import style
 from mapspec.resolved import LegendEntry, ResolvedMap
 from mapspec.spec import MapSpec, SpecError, ViewSpec
@@ -95,7 +96,7 @@ def resolve(spec: MapSpec, data: Bundle) -> ResolvedMap:
                layers.segments, layers.sites),
         Filters(), settings,
     )
-    n_points = int((~(incidents.geometry.isna() | incidents.geometry.is_empty)).sum())
+    n_points = int(has_geometry(incidents).sum())
     mode = _point_mode(spec, n_points)
     notices: list[str] = []
     if mode == "aggregate":
@@ -104,7 +105,7 @@ def resolve(spec: MapSpec, data: Bundle) -> ResolvedMap:
         notices.append(f"{n_points:,} incidents are drawn as counts on a 0.25° grid{why}.")
     elif mode == "heat":
         notices.append(f"{n_points:,} incidents are drawn as a heat layer.")
-    no_point = int(len(threats) - (~(threats.geometry.isna() | threats.geometry.is_empty)).sum())
+    no_point = int(len(threats) - has_geometry(threats).sum())
     if no_point:
         notices.append(f"{no_point} threat record(s) without a point location count towards "
                        "province scores but are not drawn (see Records).")
