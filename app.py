@@ -26,5 +26,10 @@ pages = [
             url_path="methodology"),
 ]
 navigation = st.navigation(pages)
-st.session_state["spec"] = ui.sidebar()
-navigation.run()
+st.session_state["spec"] = ui.spec_from_state()
+try:
+    navigation.run()
+finally:
+    # After the page, so the map reaches the browser before the widgets; in `finally`,
+    # so the sidebar stays even when a page stops early or fails.
+    ui.sidebar()

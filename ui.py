@@ -17,8 +17,8 @@ import streamlit as st
 from geodata import Bundle, load_bundle, load_geography, load_records
 from geodata.actors import ACTORS
 from geodata.contract import ATTRIBUTIONS, CONFIDENCE_LEVELS, TARGET_CATEGORIES, is_http_url
-from mapspec import offline
-from mapspec.folium_map import asset_urls, build_map
+from mapspec import offline, tables
+from mapspec.folium_map import LayerData, asset_urls, build_map, map_layers
 from mapspec.resolve import resolve
 from mapspec.resolved import ResolvedMap
 from mapspec.spec import LAYER_LABELS, LAYER_ORDER, POINT_MODES, MapSpec, SpecError
@@ -78,11 +78,16 @@ def _resolve_cached(params_key: tuple[tuple[str, str], ...],
     return resolve(spec, data())
 
 
+def _params_key(spec: MapSpec) -> tuple[tuple[str, str], ...]:
+    """A spec as a hashable cache key (its URL parameters, sorted)."""
+    return tuple(sorted(spec.to_params().items()))
+
+
 def resolved(spec: MapSpec) -> ResolvedMap:
     """The resolved map of a spec (filtered and scored once, cached by its parameters and
     the data's state)."""
     try:
-        return _resolve_cached(tuple(sorted(spec.to_params().items())), data_signature())
+        return _resolve_cached(_params_key(spec), data_signature())
     except SpecError as exc:
         st.error(f"{md_escape(exc)} — showing the default view.")
         return _resolve_cached((), data_signature())
@@ -171,17 +176,49 @@ def _params_from_widgets() -> dict[str, str]:
     return params
 
 
-def sidebar() -> MapSpec:
-    """The shared sidebar: seeded from the URL once per session, written back to the URL
-    on every run, so a copied link restores the view. Returns the current spec."""
+_WIDGET_KEYS = ("w_dates", *(f"w_{k}" for k in _MULTI), "w_admin1", "w_min_fatalities",
+                "w_perspective", "w_half_life", "w_layers", "w_colour", "w_points", "w_view")
+
+
+def _view_choices(bundle: Bundle) -> list[str]:
+    units = sorted(bundle.admin1["iso_3166_2"])
+    return ["all"] + [f"admin1:{c}" for c in units] + [
+        f"route:{r}" for r in bundle.corridors["route_id"]]
+
+
+def spec_from_state() -> MapSpec:
+    """The spec of this run, from the sidebar's widget state, seeded from the URL when the
+    session starts (or whenever a widget's state is missing; the URL always holds the last
+    spec). Written back to the URL, so a copied link restores the view.
+
+    Called before the page, while :func:`sidebar` draws the widgets after it: the map's
+    data then reaches the browser before the widgets' (a faster first map)."""
     bundle = data()
-    if "w_seeded" not in st.session_state:
+    if not all(k in st.session_state for k in _WIDGET_KEYS):
         _seed_widgets(_spec_from_url(), bundle)
-        st.session_state["w_seeded"] = True
     warning = st.session_state.pop("url_warning", None)  # shown once, on the seeding run
     if warning:
         st.warning(warning)
+    view = st.session_state["w_view"]
+    if view not in _view_choices(bundle) and not view.startswith("bbox:"):
+        st.warning(f"The link frames the map on {md_escape(view)}, which does not exist; "
+                   "showing all of Afghanistan and Pakistan.")
+        st.session_state["w_view"] = "all"
+    try:
+        spec = MapSpec.from_params(_params_from_widgets())
+    except (SpecError, ValueError) as exc:
+        st.warning(f"Those filters cannot be applied ({md_escape(exc)}); showing the "
+                   "default view.")
+        spec = MapSpec()
+    if st.query_params.to_dict() != spec.to_params():
+        st.query_params.from_dict(spec.to_params())
+    return spec
 
+
+def sidebar() -> None:
+    """Draw the shared sidebar's widgets (their state is read by :func:`spec_from_state`
+    at the start of the next run)."""
+    bundle = data()
     sb = st.sidebar
     sb.header("Filters")
     lo, hi = st.session_state["w_date_bounds"]
@@ -210,37 +247,32 @@ def sidebar() -> MapSpec:
                horizontal=True)
     opts.selectbox("Incident drawing", list(POINT_MODES), key="w_points",
                    help="auto draws points up to a limit, then a grid aggregate")
-    views = ["all"] + [f"admin1:{c}" for c in sorted(names)] + [
-        f"route:{r}" for r in bundle.corridors["route_id"]]
-    if st.session_state["w_view"] not in views and not st.session_state["w_view"].startswith(
-            "bbox:"):
-        st.warning(f"The link frames the map on {md_escape(st.session_state['w_view'])}, "
-                   "which does not exist; showing all of Afghanistan and Pakistan.")
-        st.session_state["w_view"] = "all"
-    elif st.session_state["w_view"] not in views:
+    views = _view_choices(bundle)
+    if st.session_state["w_view"] not in views:  # a bbox from a link
         views.append(st.session_state["w_view"])
     opts.selectbox("Frame the map on", views, key="w_view",
                    format_func=lambda v: "All of Afghanistan and Pakistan" if v == "all" else v)
 
-    params = _params_from_widgets()
-    try:
-        spec = MapSpec.from_params(params)
-    except (SpecError, ValueError) as exc:
-        st.warning(f"Those filters cannot be applied ({md_escape(exc)}); showing the "
-                   "default view.")
-        spec = MapSpec()
-    if st.query_params.to_dict() != spec.to_params():
-        st.query_params.from_dict(spec.to_params())
-    return spec
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _map_layers(params_key: tuple[tuple[str, str], ...], signature: tuple[str, str | None],
+                _resolved: ResolvedMap) -> tuple[LayerData, ...]:
+    """The styled GeoJSON of a resolved view, cached by the same key as the view (the
+    resolved map itself is not hashed). Shared read-only between sessions."""
+    return map_layers(_resolved)
 
 
 def render_map(resolved_map: ResolvedMap, key: str = "risk_map", height: int = 620) -> None:
     """Draw the folium map without reruns on pan/zoom (no returned objects)."""
     from streamlit_folium import st_folium
 
-    fmap = build_map(resolved_map, height_px=height)
+    layers = _map_layers(_params_key(resolved_map.spec), data_signature(), resolved_map)
+    fmap = build_map(resolved_map, height_px=height, layers=layers)
     offline.assert_no_remote_urls(asset_urls(fmap), "the risk map")  # fail loudly
-    st_folium(fmap, key=key, height=height, use_container_width=True, returned_objects=[])
+    # render=False: st_folium renders the map itself once more anyway; letting it also
+    # render the whole figure first only doubles the work (same HTML either way).
+    st_folium(fmap, key=key, height=height, use_container_width=True, returned_objects=[],
+              render=False)
 
 
 def sentence_caption(resolved_map: ResolvedMap) -> None:
@@ -273,38 +305,29 @@ def with_view(spec: MapSpec, kind: str, value: str | None) -> MapSpec:
     return replace(spec, view=ViewSpec(kind, value))
 
 
-_LEVEL_LAYER = {"province": "areas", "segment": "segments", "site": "sites"}
+@st.cache_data(show_spinner=False, max_entries=128)
+def _top_areas(params_key: tuple, signature: tuple, level: str, n: int,
+               _resolved: ResolvedMap) -> pd.DataFrame:
+    return tables.top_areas(_resolved, level, n)
 
 
 def top_areas(resolved_map: ResolvedMap, level: str, n: int = 10) -> pd.DataFrame:
-    """The n highest-scoring areas of a level with their three largest contributors."""
-    layer = resolved_map.layer(_LEVEL_LAYER[level])
-    top = layer.sort_values(["score", "id"], ascending=[False, True]).head(n)
-    rows = []
-    for rec in top.itertuples(index=False):
-        explained = resolved_map.risk.explain(rec.id, level).head(3)
-        contributors = "; ".join(
-            f"{r.id} {r.date:%Y-%m-%d} {r.actor_canonical} ({r.contribution:.2f})"
-            for r in explained.itertuples(index=False)
-        )
-        rows.append({"id": rec.id, "name": rec.name, "score": round(float(rec.score), 1),
-                     "band": rec.band, "trend": rec.surge, "events": rec.n_events,
-                     "top contributors (record, date, actor, load)": contributors})
-    return pd.DataFrame(rows)
+    """The n highest-scoring areas of a level with their top contributors (cached with
+    the view)."""
+    return _top_areas(_params_key(resolved_map.spec), data_signature(), level, n,
+                      resolved_map)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _segment_table(params_key: tuple, signature: tuple, route_id: str,
+                   _resolved: ResolvedMap) -> pd.DataFrame:
+    return tables.segment_table(_resolved, route_id)
 
 
 def segment_table(resolved_map: ResolvedMap, route_id: str) -> pd.DataFrame:
-    """Segments of one route with score and contributing records."""
-    seg = resolved_map.layer("segments")
-    seg = seg[seg["route_id"] == route_id].sort_values("km_from")
-    rows = []
-    for rec in seg.itertuples(index=False):
-        explained = resolved_map.risk.explain(rec.id, "segment")
-        rows.append({"segment": rec.id, "km": f"{rec.km_from:.0f}–{rec.km_to:.0f}",
-                     "score": round(float(rec.score), 1), "band": rec.band,
-                     "events": rec.n_events,
-                     "contributing records": ", ".join(explained["id"].head(8))})
-    return pd.DataFrame(rows)
+    """Segments of one route with score and contributing records (cached with the view)."""
+    return _segment_table(_params_key(resolved_map.spec), data_signature(), route_id,
+                          resolved_map)
 
 
 _RECORD_COLUMNS = {

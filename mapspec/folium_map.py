@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from dataclasses import dataclass
 
 import folium
 import folium.plugins
@@ -95,14 +96,21 @@ def _display_geoms(gdf: gpd.GeoDataFrame, simplify: bool) -> np.ndarray:
     return _round_coords(geoms)
 
 
-def _features(geoms: np.ndarray, props: list[dict]) -> dict:
-    feats = []
+def _features(geoms: np.ndarray, props: list[dict]) -> tuple[dict, list | None]:
+    """A FeatureCollection (features without geometry left out) and its bounds
+    ``[[south, west], [north, east]]`` (None when empty)."""
+    feats, kept = [], []
     for geom, prop in zip(geoms, props, strict=True):
         if geom is None or shapely.is_empty(geom):
             continue
+        kept.append(geom)
         feats.append({"type": "Feature", "properties": prop,
                       "geometry": json.loads(shapely.to_geojson(geom))})
-    return {"type": "FeatureCollection", "features": feats}
+    bounds = None
+    if kept:
+        x0, y0, x1, y1 = shapely.total_bounds(np.asarray(kept, dtype=object))
+        bounds = [[float(y0), float(x0)], [float(y1), float(x1)]]
+    return {"type": "FeatureCollection", "features": feats}, bounds
 
 
 def _records(gdf: gpd.GeoDataFrame) -> list[dict]:
@@ -114,29 +122,39 @@ def _css_id(feature: dict) -> str:
     return "rec-" + re.sub(r"[^A-Za-z0-9_-]", "_", str(feature["properties"].get("id", "")))
 
 
-def _layer(data: dict, name: str, show: bool, css_class: str, style_fn, marker=None
-           ) -> folium.GeoJson:
-    """A GeoJson layer whose per-feature style travels in ``properties.style``.
+@dataclass(frozen=True)
+class LayerData:
+    """One map layer, ready to draw: styled, escaped GeoJSON (or heat coordinates).
 
-    folium's own ``style_function`` writes a JavaScript switch over every feature id,
-    which doubles the payload; Leaflet reads the style from the feature instead.
+    Building these is the expensive part of a map, so :func:`map_layers` is separate from
+    :func:`build_map` and its result can be cached per resolved view. Treat ``data`` as
+    read-only: the same object may be drawn by several sessions.
     """
+
+    key: str  # the MapSpec layer it belongs to (visibility)
+    name: str  # label in the layer control
+    css_class: str  # atlas-<css_class> on every drawn feature
+    data: dict | list  # FeatureCollection, or [[lat, lon], ...] for the heat layer
+    bounds: list | None  # [[south, west], [north, east]]
+    marker: bool = False  # points drawn as circle markers
+    heat: bool = False
+
+
+def _styled(key: str, name: str, css_class: str, collection: tuple[dict, list | None],
+            style_fn, marker: bool = False) -> LayerData:
+    """Per-feature style travels in ``properties.style``: folium's own ``style_function``
+    writes a JavaScript switch over every feature id, which doubles the payload; Leaflet
+    reads the style from the feature instead."""
+    data, bounds = collection
     for feature in data["features"]:
         feature["properties"]["style"] = style_fn(feature)
-        for key in _STYLE_INPUTS:  # inputs of the style, not needed in the browser
-            feature["properties"].pop(key, None)
+        for prop in _STYLE_INPUTS:  # inputs of the style, not needed in the browser
+            feature["properties"].pop(prop, None)
         feature["properties"]["cls"] = f"atlas-{css_class} {_css_id(feature)}"
-    return folium.GeoJson(
-        data,
-        name=name,
-        show=show,
-        marker=marker,
-        on_each_feature=_BIND,
-        smooth_factor=1.0,
-    )
+    return LayerData(key, name, css_class, data, bounds, marker=marker)
 
 
-def _areas_layer(resolved: ResolvedMap) -> folium.GeoJson:
+def _areas_layer(resolved: ResolvedMap) -> LayerData:
     areas = resolved.layer("areas")
     recs = _records(areas)
     props = [
@@ -146,15 +164,15 @@ def _areas_layer(resolved: ResolvedMap) -> folium.GeoJson:
          "tip": f"{style.esc(r.get('name'))}: {style.esc(r.get('band'))}"}
         for r in recs
     ]
-    data = _features(_display_geoms(areas, simplify=True), props)
-    return _layer(
-        data, "Risk by province / admin-1", resolved.visible("areas"), "area",
+    return _styled(
+        "areas", "Risk by province / admin-1", "area",
+        _features(_display_geoms(areas, simplify=True), props),
         lambda f: {"fillColor": f["properties"]["fill"], "color": "#555555", "weight": 0.8,
                    "fillOpacity": 0.7},
     )
 
 
-def _segments_layer(resolved: ResolvedMap) -> folium.GeoJson:
+def _segments_layer(resolved: ResolvedMap) -> LayerData:
     seg = resolved.layer("segments")
     recs = _records(seg)
     props = [
@@ -163,27 +181,27 @@ def _segments_layer(resolved: ResolvedMap) -> folium.GeoJson:
          "tip": f"{style.esc(r.get('id'))}: {style.esc(r.get('band'))}"}
         for r in recs
     ]
-    data = _features(_round_coords(seg.geometry.to_numpy()), props)
-    return _layer(
-        data, "CPEC corridors (schematic), risk by segment", resolved.visible("corridors"),
-        "segment",
+    return _styled(
+        "corridors", "CPEC corridors (schematic), risk by segment", "segment",
+        _features(_round_coords(seg.geometry.to_numpy()), props),
         lambda f: {"color": f["properties"]["stroke"], "weight": 5, "opacity": 0.95},
     )
 
 
-def _border_layer(resolved: ResolvedMap) -> folium.GeoJson:
+def _border_layer(resolved: ResolvedMap) -> LayerData:
     border = resolved.layer("border")
     props = [{"id": "border", "tip": "Af-Pak border (Durand Line), generalised",
               "popup": style.table_html("Afghanistan–Pakistan border", [
                   ("Line length", f"{float(r['length_km']):,.0f} km (generalised)"),
                   ("Usually given", f"about {float(r['reference_length_km']):,.0f} km"),
               ])} for r in _records(border)]
-    data = _features(_display_geoms(border, simplify=True), props)
-    return _layer(data, "Af-Pak border", resolved.visible("border"), "border",
-                  lambda f: {"color": style.BORDER_COLOUR, "weight": 2.5, "dashArray": "6 4"})
+    return _styled(
+        "border", "Af-Pak border", "border",
+        _features(_display_geoms(border, simplify=True), props),
+        lambda f: {"color": style.BORDER_COLOUR, "weight": 2.5, "dashArray": "6 4"})
 
 
-def _sites_layer(resolved: ResolvedMap) -> folium.GeoJson:
+def _sites_layer(resolved: ResolvedMap) -> LayerData:
     sites = resolved.layer("sites")
     props = [
         {"id": r["id"], "fill": style.band_colour(r.get("band")),
@@ -191,31 +209,31 @@ def _sites_layer(resolved: ResolvedMap) -> folium.GeoJson:
          "tip": f"{style.esc(r.get('name'))}: {style.esc(r.get('band'))}"}
         for r in _records(sites)
     ]
-    data = _features(_round_coords(sites.geometry.to_numpy()), props)
-    return _layer(
-        data, "Sensitive sites (risk)", resolved.visible("sites"), "site",
+    return _styled(
+        "sites", "Sensitive sites (risk)", "site",
+        _features(_round_coords(sites.geometry.to_numpy()), props),
         lambda f: {"fillColor": f["properties"]["fill"], "color": style.SITE_OUTLINE,
                    "weight": 2, "fill": True, "fillOpacity": 0.95, "radius": 6},
-        marker=folium.CircleMarker(),
+        marker=True,
     )
 
 
-def _threats_layer(resolved: ResolvedMap) -> folium.GeoJson:
+def _threats_layer(resolved: ResolvedMap) -> LayerData:
     threats = resolved.layer("threats")
     pts = threats[has_geometry(threats)]
     props = [{"id": r["id"], "popup": style.threat_popup(r),
               "tip": f"Threat {style.esc(r.get('id'))}: {style.esc(r.get('threat_type'))}"}
              for r in _records(pts)]
-    data = _features(_round_coords(pts.geometry.to_numpy()), props)
-    return _layer(
-        data, "Threat records (with a location)", resolved.visible("threats"), "threat",
+    return _styled(
+        "threats", "Threat records (with a location)", "threat",
+        _features(_round_coords(pts.geometry.to_numpy()), props),
         lambda f: {"fillColor": style.THREAT_COLOUR, "color": "#444444", "weight": 2,
                    "dashArray": "3 2", "fill": True, "fillOpacity": 0.9, "radius": 7},
-        marker=folium.CircleMarker(),
+        marker=True,
     )
 
 
-def _incident_points(resolved: ResolvedMap, incidents: gpd.GeoDataFrame) -> folium.GeoJson:
+def _incident_points(resolved: ResolvedMap, incidents: gpd.GeoDataFrame) -> LayerData:
     colours = style.point_colours(incidents, resolved.spec.colour_by)
     radius = style.point_radius(style.severity(incidents))
     props = [
@@ -225,12 +243,12 @@ def _incident_points(resolved: ResolvedMap, incidents: gpd.GeoDataFrame) -> foli
                  f"{style.esc(r.get('place') or r.get('province'))}")}
         for r, c, rad in zip(_records(incidents), colours, radius, strict=True)
     ]
-    data = _features(_round_coords(incidents.geometry.to_numpy()), props)
-    return _layer(
-        data, "Incidents", resolved.visible("incidents"), "incident",
+    return _styled(
+        "incidents", "Incidents", "incident",
+        _features(_round_coords(incidents.geometry.to_numpy()), props),
         lambda f: {"fillColor": f["properties"]["fill"], "color": "#ffffff", "weight": 1,
                    "fill": True, "fillOpacity": 0.85, "radius": f["properties"]["r"]},
-        marker=folium.CircleMarker(),
+        marker=True,
     )
 
 
@@ -259,7 +277,7 @@ def aggregate_points(incidents: gpd.GeoDataFrame, cell_deg: float = AGGREGATE_CE
         ["lon", "lat", "count", "deaths", "top_actor"]]
 
 
-def _incident_aggregate(resolved: ResolvedMap, incidents: gpd.GeoDataFrame) -> folium.GeoJson:
+def _incident_aggregate(resolved: ResolvedMap, incidents: gpd.GeoDataFrame) -> LayerData:
     cells = aggregate_points(incidents)
     props = [
         {"id": f"cell-{i}", "r": float(np.clip(3 + 2.2 * np.sqrt(c.count), 3, 30)),
@@ -270,21 +288,65 @@ def _incident_aggregate(resolved: ResolvedMap, incidents: gpd.GeoDataFrame) -> f
     ]
     geoms = shapely.points(np.round(cells["lon"].to_numpy(float), 4),
                            np.round(cells["lat"].to_numpy(float), 4))
-    data = _features(np.asarray(geoms), props)
-    return _layer(
-        data, f"Incidents (grid of {AGGREGATE_CELL_DEG}°)", resolved.visible("incidents"), "cell",
+    return _styled(
+        "incidents", f"Incidents (grid of {AGGREGATE_CELL_DEG}°)", "cell",
+        _features(np.asarray(geoms), props),
         lambda f: {"fillColor": f["properties"]["fill"], "color": "#ffffff", "weight": 1,
                    "fill": True, "fillOpacity": 0.8, "radius": f["properties"]["r"]},
-        marker=folium.CircleMarker(),
+        marker=True,
     )
 
 
-def _incident_heat(resolved: ResolvedMap, incidents: gpd.GeoDataFrame) -> folium.FeatureGroup:
+def _incident_heat(incidents: gpd.GeoDataFrame) -> LayerData:
     pts = incidents[has_geometry(incidents)]
-    coords = np.round(np.column_stack([pts.geometry.y, pts.geometry.x]), 3).tolist()
-    group = folium.FeatureGroup(name="Incidents (heat)", show=resolved.visible("incidents"))
-    folium.plugins.HeatMap(coords, radius=12, blur=15, min_opacity=0.3).add_to(group)
-    return group
+    coords = np.round(np.column_stack([pts.geometry.y, pts.geometry.x]), 3)
+    bounds = None
+    if len(coords):
+        bounds = [coords.min(axis=0).tolist(), coords.max(axis=0).tolist()]
+    return LayerData("incidents", "Incidents (heat)", "heat", coords.tolist(), bounds,
+                     heat=True)
+
+
+def map_layers(resolved: ResolvedMap) -> tuple[LayerData, ...]:
+    """Every layer of the map in drawing order (areas at the bottom, incidents on top),
+    incidents as points, grid cells or heat according to the resolved point mode."""
+    incidents = resolved.layer("incidents")
+    if resolved.point_mode == "heat":
+        points = _incident_heat(incidents)
+    elif resolved.point_mode == "aggregate":
+        points = _incident_aggregate(resolved, incidents)
+    else:
+        points = _incident_points(resolved, incidents)
+    return (_areas_layer(resolved), _border_layer(resolved), _segments_layer(resolved),
+            _sites_layer(resolved), _threats_layer(resolved), points)
+
+
+class _GeoJson(folium.GeoJson):
+    """folium.GeoJson with its bounds known in advance: folium otherwise walks every
+    coordinate in Python each time the map is rendered."""
+
+    def __init__(self, data: dict, bounds: list | None, **kwargs):
+        super().__init__(data, **kwargs)
+        self._known_bounds = bounds or [[None, None], [None, None]]
+
+    def _get_self_bounds(self) -> list:
+        return self._known_bounds
+
+
+def _folium_layer(layer: LayerData, show: bool):
+    if layer.heat:
+        group = folium.FeatureGroup(name=layer.name, show=show)
+        folium.plugins.HeatMap(layer.data, radius=12, blur=15, min_opacity=0.3).add_to(group)
+        return group
+    return _GeoJson(
+        layer.data,
+        layer.bounds,
+        name=layer.name,
+        show=show,
+        marker=folium.CircleMarker() if layer.marker else None,
+        on_each_feature=_BIND,
+        smooth_factor=1.0,
+    )
 
 
 def legend_html(legend: tuple[LegendEntry, ...], sentence: str, notices: tuple[str, ...]
@@ -313,8 +375,10 @@ def legend_html(legend: tuple[LegendEntry, ...], sentence: str, notices: tuple[s
     return "".join(parts)
 
 
-def build_map(resolved: ResolvedMap, height_px: int = 640) -> folium.Map:
-    """The folium map of a resolved view. Call :func:`mapspec.offline.patch_folium` once
+def build_map(resolved: ResolvedMap, height_px: int = 640,
+              layers: tuple[LayerData, ...] | None = None) -> folium.Map:
+    """The folium map of a resolved view. ``layers`` is ``map_layers(resolved)``, passed
+    in when the caller keeps it cached. Call :func:`mapspec.offline.patch_folium` once
     per process before rendering it in a browser."""
     x0, y0, x1, y1 = resolved.bounds
     fmap = folium.Map(
@@ -330,18 +394,8 @@ def build_map(resolved: ResolvedMap, height_px: int = 640) -> folium.Map:
     )
     fmap.default_js = [item for item in type(fmap).default_js if item[0] in _MAP_JS]
     fmap.default_css = [item for item in type(fmap).default_css if item[0] in _MAP_CSS]
-    _areas_layer(resolved).add_to(fmap)
-    _border_layer(resolved).add_to(fmap)
-    _segments_layer(resolved).add_to(fmap)
-    _sites_layer(resolved).add_to(fmap)
-    _threats_layer(resolved).add_to(fmap)
-    incidents = resolved.layer("incidents")
-    if resolved.point_mode == "heat":
-        _incident_heat(resolved, incidents).add_to(fmap)
-    elif resolved.point_mode == "aggregate":
-        _incident_aggregate(resolved, incidents).add_to(fmap)
-    else:
-        _incident_points(resolved, incidents).add_to(fmap)
+    for layer in (layers if layers is not None else map_layers(resolved)):
+        _folium_layer(layer, resolved.visible(layer.key)).add_to(fmap)
     _HtmlControl(legend_html(resolved.legend, resolved.sentence, resolved.notices),
                  "bottomright", "atlas-legend").add_to(fmap)
     folium.LayerControl(collapsed=True).add_to(fmap)

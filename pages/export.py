@@ -72,16 +72,17 @@ else:
     try:
         options = briefing.BriefingOptions(banner=banner, title=title or None)
     except ValueError as exc:
+        options = None
         st.error(ui.md_escape(exc))
-        st.stop()
-    png = briefing.briefing_png(resolved, options)
-    st.image(png, caption="Preview of the briefing image", width="stretch")
-    st.download_button(
-        f"Download {fmt.upper()}",
-        data=png if fmt == "png" else (lambda: briefing.briefing_pdf(resolved, options)),
-        file_name=f"iskp-atlas_briefing_{resolved.as_of.isoformat()}.{fmt}",
-        mime="image/png" if fmt == "png" else "application/pdf",
-        on_click="ignore",
-        type="primary",
-        key="x_download_brief",
-    )
+    if options is not None:
+        png = briefing.briefing_png(resolved, options)
+        st.image(png, caption="Preview of the briefing image", width="stretch")
+        st.download_button(
+            f"Download {fmt.upper()}",
+            data=png if fmt == "png" else (lambda: briefing.briefing_pdf(resolved, options)),
+            file_name=f"iskp-atlas_briefing_{resolved.as_of.isoformat()}.{fmt}",
+            mime="image/png" if fmt == "png" else "application/pdf",
+            on_click="ignore",
+            type="primary",
+            key="x_download_brief",
+        )

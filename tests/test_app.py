@@ -125,3 +125,10 @@ def test_every_page_survives_an_empty_result(page):
     if page != PAGES[0]:
         at.switch_page(page).run()
     assert not at.exception, at.exception
+
+
+def test_top_areas_table_is_under_the_map_and_escaped():
+    at = _app()
+    tables = [h.proto.body for h in at.get("html")]
+    top = next(t for t in tables if "atlas-table" in t)
+    assert top.count("<tr>") == 11  # header + the ten highest-scoring areas

@@ -122,3 +122,37 @@ def test_point_markers_are_filled_with_their_colour(bundle):
     for name in ("Incidents", "Sensitive sites (risk)", "Threat records (with a location)"):
         for feature in layers[name]["features"]:
             assert feature["properties"]["style"]["fill"] is True, name
+
+
+def test_cached_layers_draw_the_same_map_and_are_not_changed_by_drawing(bundle):
+    """The app keeps map_layers() per view and shares it between sessions: drawing from it
+    must give the map build_map gives on its own, and must not modify it."""
+    import copy
+
+    from mapspec.folium_map import map_layers
+
+    resolved = resolve(MapSpec(), _hostile_bundle(bundle))
+    layers = map_layers(resolved)
+    before = copy.deepcopy(layers)
+    first = build_map(resolved, layers=layers)
+    first.get_root().render()
+    second = build_map(resolved, layers=layers)
+    second.get_root().render()
+    assert layers == before
+    assert _geojson_layers(first) == _geojson_layers(second) == _geojson_layers(
+        build_map(resolved))
+
+
+def test_layer_bounds_match_what_folium_computes(bundle):
+    """Bounds are given to folium instead of being recomputed from every coordinate; the
+    map must still fit exactly the drawn features."""
+    import folium
+    from folium.utilities import get_bounds
+
+    resolved = resolve(MapSpec(), bundle)
+    fmap = build_map(resolved)
+    for child in fmap._children.values():
+        if isinstance(child, folium.GeoJson) and child.data["features"]:
+            ours = [c for corner in child.get_bounds() for c in corner]
+            theirs = [c for corner in get_bounds(child.data, lonlat=True) for c in corner]
+            assert ours == pytest.approx(theirs), child.layer_name

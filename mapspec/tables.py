@@ -1,0 +1,75 @@
+"""Tables shown next to a map: the top areas with their contributors, a route's segments.
+
+Pure functions of a :class:`~mapspec.resolved.ResolvedMap` (the app caches them per view).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from mapspec import style
+from mapspec.resolved import ResolvedMap
+
+LEVEL_LAYER = {"province": "areas", "segment": "segments", "site": "sites"}
+
+
+def top_areas(resolved_map: ResolvedMap, level: str, n: int = 10) -> pd.DataFrame:
+    """The n highest-scoring areas of a level with their three largest contributors."""
+    layer = resolved_map.layer(LEVEL_LAYER[level])
+    top = layer.sort_values(["score", "id"], ascending=[False, True]).head(n)
+    rows = []
+    for rec in top.itertuples(index=False):
+        explained = resolved_map.risk.explain(rec.id, level).head(3)
+        contributors = "; ".join(
+            f"{r.id} {r.date:%Y-%m-%d} {r.actor_canonical} ({r.contribution:.2f})"
+            for r in explained.itertuples(index=False)
+        )
+        rows.append({"id": rec.id, "name": rec.name, "score": round(float(rec.score), 1),
+                     "band": rec.band, "trend": rec.surge, "events": rec.n_events,
+                     "top contributors (record, date, actor, load)": contributors})
+    return pd.DataFrame(rows)
+
+
+def segment_table(resolved_map: ResolvedMap, route_id: str) -> pd.DataFrame:
+    """Segments of one route with score and contributing records."""
+    seg = resolved_map.layer("segments")
+    seg = seg[seg["route_id"] == route_id].sort_values("km_from")
+    rows = []
+    for rec in seg.itertuples(index=False):
+        explained = resolved_map.risk.explain(rec.id, "segment")
+        rows.append({"segment": rec.id, "km": f"{rec.km_from:.0f}–{rec.km_to:.0f}",
+                     "score": round(float(rec.score), 1), "band": rec.band,
+                     "events": rec.n_events,
+                     "contributing records": ", ".join(explained["id"].head(8))})
+    return pd.DataFrame(rows)
+
+
+def html_table(frame: pd.DataFrame, band_column: str | None = "band",
+               caption: str | None = None) -> str:
+    """A static HTML table of ``frame``, every cell escaped, band cells with their colour.
+
+    Lighter in the browser than an interactive data grid (no grid script to load), for
+    short ranked tables under a map."""
+    head = "".join(f"<th>{style.esc(c)}</th>" for c in frame.columns)
+    rows = []
+    for rec in frame.itertuples(index=False):
+        cells = []
+        for col, value in zip(frame.columns, rec, strict=True):
+            text = style.esc(value)
+            if col == band_column and text:
+                chip = (f"<span style='display:inline-block;width:10px;height:10px;"
+                        f"border-radius:2px;margin-right:4px;vertical-align:middle;"
+                        f"background:{style.band_colour(value)}'></span>")
+                text = chip + text
+            cells.append(f"<td>{text}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    cap = f"<caption>{style.esc(caption)}</caption>" if caption else ""
+    css = ("<style>.atlas-table{border-collapse:collapse;width:100%;font-size:0.85rem}"
+           ".atlas-table th,.atlas-table td{border-bottom:1px solid #ddd;padding:3px 6px;"
+           "text-align:left;vertical-align:top}.atlas-table th{background:#f3f5f7}"
+           ".atlas-table caption{caption-side:bottom;text-align:left;color:#666;"
+           "font-size:0.8rem}</style>")
+    if not rows:
+        return css + "<p>No rows.</p>"
+    return (f"{css}<table class='atlas-table'>{cap}<thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>")
