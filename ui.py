@@ -126,58 +126,77 @@ def _spec_from_url() -> MapSpec:
         return MapSpec()
 
 
-def _seed_widgets(spec: MapSpec, bundle: Bundle) -> None:
+# The sidebar always shows the main filters; the others (and the map options) appear when
+# "More filters and map options" is switched on. Fewer widgets on first paint draw the map
+# sooner. While hidden, their values live in st.session_state["w_hidden"] (and the URL).
+_MAIN_KEYS = ("from", "to", "actor", "target", "perspective")
+
+
+def _secondary(params: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in params.items() if k not in _MAIN_KEYS}
+
+
+def _seed_widgets(spec: MapSpec, bundle: Bundle, main: bool = True,
+                  secondary: bool = True) -> None:
     params = spec.to_params()
-    dates = bundle.incidents["date"]
-    lo, hi = dates.min().date(), dates.max().date()
     f = spec.filters
-    st.session_state["w_dates"] = (f.date_from or lo, f.date_to or hi)
-    st.session_state["w_date_bounds"] = (lo, hi)
+    if main:
+        dates = bundle.incidents["date"]
+        lo, hi = dates.min().date(), dates.max().date()
+        st.session_state["w_date_bounds"] = (lo, hi)
+        st.session_state["w_dates"] = (f.date_from or lo, f.date_to or hi)
+        st.session_state["w_perspective"] = f.perspective or "all"
     for key in _MULTI:
-        st.session_state[f"w_{key}"] = [v for v in params.get(key, "").split(",") if v]
-    st.session_state["w_admin1"] = list(f.admin1 or ())
-    st.session_state["w_min_fatalities"] = int(f.min_fatalities or 0)
-    st.session_state["w_perspective"] = f.perspective or "all"
-    st.session_state["w_half_life"] = float(f.half_life or 0)
-    st.session_state["w_layers"] = list(spec.visible_layers())
-    st.session_state["w_colour"] = spec.colour_by
-    st.session_state["w_points"] = spec.point_mode
-    st.session_state["w_view"] = spec.view.to_param()
+        if (key in _MAIN_KEYS and main) or (key not in _MAIN_KEYS and secondary):
+            st.session_state[f"w_{key}"] = [v for v in params.get(key, "").split(",") if v]
+    if secondary:
+        st.session_state["w_admin1"] = list(f.admin1 or ())
+        st.session_state["w_min_fatalities"] = int(f.min_fatalities or 0)
+        st.session_state["w_half_life"] = float(f.half_life or 0)
+        st.session_state["w_layers"] = list(spec.visible_layers())
+        st.session_state["w_colour"] = spec.colour_by
+        st.session_state["w_points"] = spec.point_mode
+        st.session_state["w_view"] = spec.view.to_param()
 
 
-def _params_from_widgets() -> dict[str, str]:
+def _main_params() -> dict[str, str]:
+    ss = st.session_state
     params: dict[str, str] = {}
-    d_from, d_to = [*st.session_state["w_dates"], None, None][:2]
-    lo, hi = st.session_state["w_date_bounds"]
+    d_from, d_to = [*ss["w_dates"], None, None][:2]
+    lo, hi = ss["w_date_bounds"]
     if isinstance(d_from, date) and d_from != lo:
         params["from"] = d_from.isoformat()
     if isinstance(d_to, date) and d_to != hi:
         params["to"] = d_to.isoformat()
-    for key in _MULTI:
-        if st.session_state[f"w_{key}"]:
-            params[key] = ",".join(st.session_state[f"w_{key}"])
-    if st.session_state["w_admin1"]:
-        params["admin1"] = ",".join(st.session_state["w_admin1"])
-    if st.session_state["w_min_fatalities"]:
-        params["min_fatalities"] = str(int(st.session_state["w_min_fatalities"]))
-    if st.session_state["w_perspective"] != "all":
-        params["perspective"] = st.session_state["w_perspective"]
-    if st.session_state["w_half_life"]:
-        params["half_life"] = f"{float(st.session_state['w_half_life']):g}"
-    if list(st.session_state["w_layers"]) != list(LAYER_ORDER):
-        params["layers"] = ",".join(
-            n for n in LAYER_ORDER if n in st.session_state["w_layers"]) or "none"
-    if st.session_state["w_colour"] != "actor":
-        params["colour"] = st.session_state["w_colour"]
-    if st.session_state["w_points"] != "auto":
-        params["points"] = st.session_state["w_points"]
-    if st.session_state["w_view"] != "all":
-        params["view"] = st.session_state["w_view"]
+    for key in ("actor", "target"):
+        if ss[f"w_{key}"]:
+            params[key] = ",".join(ss[f"w_{key}"])
+    if ss["w_perspective"] != "all":
+        params["perspective"] = ss["w_perspective"]
     return params
 
 
-_WIDGET_KEYS = ("w_dates", *(f"w_{k}" for k in _MULTI), "w_admin1", "w_min_fatalities",
-                "w_perspective", "w_half_life", "w_layers", "w_colour", "w_points", "w_view")
+def _secondary_params() -> dict[str, str]:
+    ss = st.session_state
+    params: dict[str, str] = {}
+    for key in _MULTI:
+        if key not in _MAIN_KEYS and ss[f"w_{key}"]:
+            params[key] = ",".join(ss[f"w_{key}"])
+    if ss["w_admin1"]:
+        params["admin1"] = ",".join(ss["w_admin1"])
+    if ss["w_min_fatalities"]:
+        params["min_fatalities"] = str(int(ss["w_min_fatalities"]))
+    if ss["w_half_life"]:
+        params["half_life"] = f"{float(ss['w_half_life']):g}"
+    if list(ss["w_layers"]) != list(LAYER_ORDER):
+        params["layers"] = ",".join(n for n in LAYER_ORDER if n in ss["w_layers"]) or "none"
+    if ss["w_colour"] != "actor":
+        params["colour"] = ss["w_colour"]
+    if ss["w_points"] != "auto":
+        params["points"] = ss["w_points"]
+    if ss["w_view"] != "all":
+        params["view"] = ss["w_view"]
+    return params
 
 
 def _view_choices(bundle: Bundle) -> list[str]:
@@ -187,25 +206,37 @@ def _view_choices(bundle: Bundle) -> list[str]:
 
 
 def spec_from_state() -> MapSpec:
-    """The spec of this run, from the sidebar's widget state, seeded from the URL when the
-    session starts (or whenever a widget's state is missing; the URL always holds the last
-    spec). Written back to the URL, so a copied link restores the view.
+    """The spec of this run, from the sidebar's widget state (seeded from the URL when the
+    session starts) and, while they are hidden, the kept values of the secondary filters.
+    Written back to the URL, so a copied link restores the view.
 
     Called before the page, while :func:`sidebar` draws the widgets after it: the map's
     data then reaches the browser before the widgets' (a faster first map)."""
+    ss = st.session_state
     bundle = data()
-    if not all(k in st.session_state for k in _WIDGET_KEYS):
-        _seed_widgets(_spec_from_url(), bundle)
-    warning = st.session_state.pop("url_warning", None)  # shown once, on the seeding run
+    if "w_seeded" not in ss:  # a new session: the link decides
+        spec = _spec_from_url()
+        _seed_widgets(spec, bundle)
+        ss["w_hidden"] = _secondary(spec.to_params())
+        ss["w_more"] = bool(ss["w_hidden"])  # a link with such filters shows them
+        ss["w_more_shown"] = ss["w_more"]
+        ss["w_seeded"] = True
+    elif ss.get("w_more") and not ss.get("w_more_shown"):  # just switched on
+        _seed_widgets(MapSpec.from_params({**_main_params(), **ss["w_hidden"]}), bundle,
+                      main=False)
+    warning = ss.pop("url_warning", None)  # shown once, on the seeding run
     if warning:
         st.warning(warning)
-    view = st.session_state["w_view"]
-    if view not in _view_choices(bundle) and not view.startswith("bbox:"):
-        st.warning(f"The link frames the map on {md_escape(view)}, which does not exist; "
-                   "showing all of Afghanistan and Pakistan.")
-        st.session_state["w_view"] = "all"
+    if ss.get("w_more"):
+        view = ss["w_view"]
+        if view not in _view_choices(bundle) and not view.startswith("bbox:"):
+            st.warning(f"The link frames the map on {md_escape(view)}, which does not "
+                       "exist; showing all of Afghanistan and Pakistan.")
+            ss["w_view"] = "all"
+        ss["w_hidden"] = _secondary_params()
+    ss["w_more_shown"] = bool(ss.get("w_more"))
     try:
-        spec = MapSpec.from_params(_params_from_widgets())
+        spec = MapSpec.from_params({**_main_params(), **ss["w_hidden"]})
     except (SpecError, ValueError) as exc:
         st.warning(f"Those filters cannot be applied ({md_escape(exc)}); showing the "
                    "default view.")
@@ -219,39 +250,49 @@ def sidebar() -> None:
     """Draw the shared sidebar's widgets (their state is read by :func:`spec_from_state`
     at the start of the next run)."""
     bundle = data()
+    ss = st.session_state
     sb = st.sidebar
     sb.header("Filters")
-    lo, hi = st.session_state["w_date_bounds"]
-    chosen = [d for d in st.session_state["w_dates"] if isinstance(d, date)]
+    lo, hi = ss["w_date_bounds"]
+    chosen = [d for d in ss["w_dates"] if isinstance(d, date)]
     sb.date_input("Date range", key="w_dates", min_value=min([lo, date(2000, 1, 1), *chosen]),
                   max_value=max([hi, date.today(), *chosen]))
-    more = sb.expander("More filters", expanded=False)
+    for key in ("actor", "target"):
+        label, options = _MULTI[key]
+        sb.multiselect(label, options(), key=f"w_{key}", format_func=_FORMAT.get(key, str),
+                       placeholder="any")
+    sb.selectbox("Risk perspective", list(PRESETS), key="w_perspective",
+                 format_func=lambda p: PRESETS[p].label)
+    hidden = {k: v for k, v in ss.get("w_hidden", {}).items()}
+    sb.toggle("More filters and map options", key="w_more",
+              help="Attack type, attribution, confidence, place, fatalities, half-life, "
+                   "layers and framing"
+                   + (f" (now set: {', '.join(sorted(hidden))})" if hidden else ""))
+    if not ss.get("w_more"):
+        return
     for key, (label, options) in _MULTI.items():
-        (sb if key in ("actor", "target") else more).multiselect(
-            label, options(), key=f"w_{key}", format_func=_FORMAT.get(key, str),
-            placeholder="any")
+        if key not in _MAIN_KEYS:
+            sb.multiselect(label, options(), key=f"w_{key}",
+                           format_func=_FORMAT.get(key, str), placeholder="any")
     units = bundle.admin1[["iso_3166_2", "name"]]
     names = dict(zip(units["iso_3166_2"], units["name"], strict=True))
-    more.multiselect("Province / admin-1", sorted(names), key="w_admin1",
-                     format_func=lambda c: f"{names.get(c, c)} ({c})", placeholder="any")
-    more.number_input("Minimum fatalities", min_value=0, step=1, key="w_min_fatalities")
-    sb.header("Risk settings")
-    sb.selectbox("Perspective", list(PRESETS), key="w_perspective",
-                 format_func=lambda p: PRESETS[p].label)
+    sb.multiselect("Province / admin-1", sorted(names), key="w_admin1",
+                   format_func=lambda c: f"{names.get(c, c)} ({c})", placeholder="any")
+    sb.number_input("Minimum fatalities", min_value=0, step=1, key="w_min_fatalities")
     sb.number_input("Half-life in days (0 = default)", min_value=0.0, max_value=36500.0,
                     step=30.0, key="w_half_life")
-    opts = sb.expander("Map layers and framing", expanded=False)
-    opts.multiselect("Layers", list(LAYER_ORDER), key="w_layers",
-                     format_func=lambda n: LAYER_LABELS[n])
-    opts.radio("Colour incidents by", ["actor", "attribution"], key="w_colour",
-               horizontal=True)
-    opts.selectbox("Incident drawing", list(POINT_MODES), key="w_points",
-                   help="auto draws points up to a limit, then a grid aggregate")
+    sb.header("Map")
+    sb.multiselect("Layers", list(LAYER_ORDER), key="w_layers",
+                   format_func=lambda n: LAYER_LABELS[n])
+    sb.radio("Colour incidents by", ["actor", "attribution"], key="w_colour",
+             horizontal=True)
+    sb.selectbox("Incident drawing", list(POINT_MODES), key="w_points",
+                 help="auto draws points up to a limit, then a grid aggregate")
     views = _view_choices(bundle)
-    if st.session_state["w_view"] not in views:  # a bbox from a link
-        views.append(st.session_state["w_view"])
-    opts.selectbox("Frame the map on", views, key="w_view",
-                   format_func=lambda v: "All of Afghanistan and Pakistan" if v == "all" else v)
+    if ss["w_view"] not in views:  # a bbox from a link
+        views.append(ss["w_view"])
+    sb.selectbox("Frame the map on", views, key="w_view",
+                 format_func=lambda v: "All of Afghanistan and Pakistan" if v == "all" else v)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)

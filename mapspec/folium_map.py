@@ -34,8 +34,10 @@ AREA_DECIMALS = 3  # ~100 m: finer than the 1 km display simplification
 _STYLE_INPUTS = ("fill", "stroke", "r")
 # folium.Map also loads jQuery, Bootstrap (JS and CSS), Glyphicons, Font Awesome and
 # Awesome Markers, none of which this map uses; the browser fetches and parses about
-# 0.5 MB less without them.
-_MAP_JS = ("leaflet", "mapspec_leaflet_icon_path")
+# 0.5 MB less without them. Nor does it need the marker-icon path fix of mapspec.offline:
+# every point is a circle marker, none an image icon (st_folium loads scripts one after
+# another, so each script left out is a round trip less before the map is drawn).
+_MAP_JS = ("leaflet",)
 _MAP_CSS = ("leaflet_css",)
 AGGREGATE_CELL_DEG = 0.25
 MAX_ZOOM = 12
@@ -136,21 +138,26 @@ class LayerData:
     css_class: str  # atlas-<css_class> on every drawn feature
     data: dict | list  # FeatureCollection, or [[lat, lon], ...] for the heat layer
     bounds: list | None  # [[south, west], [north, east]]
-    marker: bool = False  # points drawn as circle markers
+    marker: dict | None = None  # points: circle markers, with this style for all of them
     heat: bool = False
 
 
 def _styled(key: str, name: str, css_class: str, collection: tuple[dict, list | None],
-            style_fn, marker: bool = False) -> LayerData:
+            style_fn, marker: dict | None = None, record_class: bool = True) -> LayerData:
     """Per-feature style travels in ``properties.style``: folium's own ``style_function``
     writes a JavaScript switch over every feature id, which doubles the payload; Leaflet
-    reads the style from the feature instead."""
+    reads the style from the feature instead. Points carry only what differs between
+    them; the rest is the circle markers' common style (``marker``). ``record_class``
+    gives each feature the class ``rec-<id>`` (records and areas, not grid cells)."""
     data, bounds = collection
     for feature in data["features"]:
         feature["properties"]["style"] = style_fn(feature)
         for prop in _STYLE_INPUTS:  # inputs of the style, not needed in the browser
             feature["properties"].pop(prop, None)
-        feature["properties"]["cls"] = f"atlas-{css_class} {_css_id(feature)}"
+        if record_class:
+            feature["properties"]["cls"] = f"atlas-{css_class} {_css_id(feature)}"
+    if marker is not None:
+        marker = {**marker, "class_name": f"atlas-{css_class}"}
     return LayerData(key, name, css_class, data, bounds, marker=marker)
 
 
@@ -212,9 +219,9 @@ def _sites_layer(resolved: ResolvedMap) -> LayerData:
     return _styled(
         "sites", "Sensitive sites (risk)", "site",
         _features(_round_coords(sites.geometry.to_numpy()), props),
-        lambda f: {"fillColor": f["properties"]["fill"], "color": style.SITE_OUTLINE,
-                   "weight": 2, "fill": True, "fillOpacity": 0.95, "radius": 6},
-        marker=True,
+        lambda f: {"fillColor": f["properties"]["fill"]},
+        marker={"color": style.SITE_OUTLINE, "weight": 2, "fill": True, "fill_opacity": 0.95,
+                "radius": 6},
     )
 
 
@@ -227,9 +234,9 @@ def _threats_layer(resolved: ResolvedMap) -> LayerData:
     return _styled(
         "threats", "Threat records (with a location)", "threat",
         _features(_round_coords(pts.geometry.to_numpy()), props),
-        lambda f: {"fillColor": style.THREAT_COLOUR, "color": "#444444", "weight": 2,
-                   "dashArray": "3 2", "fill": True, "fillOpacity": 0.9, "radius": 7},
-        marker=True,
+        lambda f: {},
+        marker={"fill_color": style.THREAT_COLOUR, "color": "#444444", "weight": 2,
+                "dash_array": "3 2", "fill": True, "fill_opacity": 0.9, "radius": 7},
     )
 
 
@@ -246,9 +253,8 @@ def _incident_points(resolved: ResolvedMap, incidents: gpd.GeoDataFrame) -> Laye
     return _styled(
         "incidents", "Incidents", "incident",
         _features(_round_coords(incidents.geometry.to_numpy()), props),
-        lambda f: {"fillColor": f["properties"]["fill"], "color": "#ffffff", "weight": 1,
-                   "fill": True, "fillOpacity": 0.85, "radius": f["properties"]["r"]},
-        marker=True,
+        lambda f: {"fillColor": f["properties"]["fill"], "radius": f["properties"]["r"]},
+        marker={"color": "#ffffff", "weight": 1, "fill": True, "fill_opacity": 0.85},
     )
 
 
@@ -280,20 +286,20 @@ def aggregate_points(incidents: gpd.GeoDataFrame, cell_deg: float = AGGREGATE_CE
 def _incident_aggregate(resolved: ResolvedMap, incidents: gpd.GeoDataFrame) -> LayerData:
     cells = aggregate_points(incidents)
     props = [
-        {"id": f"cell-{i}", "r": float(np.clip(3 + 2.2 * np.sqrt(c.count), 3, 30)),
+        {"r": round(float(np.clip(3 + 2.2 * np.sqrt(c.count), 3, 30)), 1),
          "fill": style.ACTOR_COLOURS.get(str(c.top_actor), style.FALLBACK_COLOUR),
          "tip": (f"{int(c.count):,} incidents, {int(c.deaths):,} killed; "
                  f"most often {style.esc(c.top_actor)}")}
-        for i, c in enumerate(cells.itertuples(index=False))
+        for c in cells.itertuples(index=False)
     ]
     geoms = shapely.points(np.round(cells["lon"].to_numpy(float), 4),
                            np.round(cells["lat"].to_numpy(float), 4))
     return _styled(
         "incidents", f"Incidents (grid of {AGGREGATE_CELL_DEG}°)", "cell",
         _features(np.asarray(geoms), props),
-        lambda f: {"fillColor": f["properties"]["fill"], "color": "#ffffff", "weight": 1,
-                   "fill": True, "fillOpacity": 0.8, "radius": f["properties"]["r"]},
-        marker=True,
+        lambda f: {"fillColor": f["properties"]["fill"], "radius": f["properties"]["r"]},
+        marker={"color": "#ffffff", "weight": 1, "fill": True, "fill_opacity": 0.8},
+        record_class=False,
     )
 
 
@@ -343,7 +349,7 @@ def _folium_layer(layer: LayerData, show: bool):
         layer.bounds,
         name=layer.name,
         show=show,
-        marker=folium.CircleMarker() if layer.marker else None,
+        marker=folium.CircleMarker(**layer.marker) if layer.marker is not None else None,
         on_each_feature=_BIND,
         smooth_factor=1.0,
     )

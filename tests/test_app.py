@@ -132,3 +132,23 @@ def test_top_areas_table_is_under_the_map_and_escaped():
     tables = [h.proto.body for h in at.get("html")]
     top = next(t for t in tables if "atlas-table" in t)
     assert top.count("<tr>") == 11  # header + the ten highest-scoring areas
+
+
+def test_hidden_filters_stay_applied_and_come_back():
+    """The secondary filters hide behind a toggle (fewer widgets: a faster first map);
+    hiding them must not drop them, and showing them again shows what is applied."""
+    at = _app()
+    assert not at.sidebar.toggle(key="w_more").value
+    assert not [w for w in at.sidebar.multiselect if w.key == "w_attribution"]
+    at.sidebar.toggle(key="w_more").set_value(True).run()
+    at.sidebar.multiselect(key="w_attribution").set_value(["claimed"]).run()
+    applied = _sentence(at)
+    assert "laimed" in applied and at.query_params["attribution"] in ("claimed", ["claimed"])
+    at.sidebar.toggle(key="w_more").set_value(False).run()
+    assert not [w for w in at.sidebar.multiselect if w.key == "w_attribution"]
+    at.sidebar.multiselect(key="w_actor").set_value(["ISKP"]).run()
+    assert "laimed" in _sentence(at) and "ISKP" in _sentence(at)
+    assert at.query_params["attribution"] in ("claimed", ["claimed"])
+    at.sidebar.toggle(key="w_more").set_value(True).run()
+    assert at.sidebar.multiselect(key="w_attribution").value == ["claimed"]
+    assert at.sidebar.multiselect(key="w_actor").value == ["ISKP"]

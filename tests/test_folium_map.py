@@ -8,6 +8,7 @@ import pytest
 from geodata import declared_columns, enrich_records, load_geography, validate_records
 from geodata.synth import synthesize
 from mapspec import resolve as resolve_mod
+from mapspec import style
 from mapspec.folium_map import asset_urls, build_map
 from mapspec.resolve import resolve, resolve_query
 from mapspec.spec import MapSpec
@@ -117,11 +118,22 @@ def test_no_tiles_and_only_local_assets_after_patch(bundle, mode, tmp_path):
 
 
 def test_point_markers_are_filled_with_their_colour(bundle):
+    """What Leaflet draws: the layer's circle-marker style, then each feature's own."""
+    import folium
+
     resolved = resolve(MapSpec(), bundle)
-    layers = _geojson_layers(build_map(resolved))
+    fmap = build_map(resolved)
+    layers = {c.layer_name: c for c in fmap._children.values() if isinstance(c, folium.GeoJson)}
+    colours = dict(zip(resolved.layer("incidents")["id"],
+                       style.point_colours(resolved.layer("incidents"), "actor"), strict=True))
     for name in ("Incidents", "Sensitive sites (risk)", "Threat records (with a location)"):
-        for feature in layers[name]["features"]:
-            assert feature["properties"]["style"]["fill"] is True, name
+        layer = layers[name]
+        assert layer.data["features"], name
+        for feature in layer.data["features"]:
+            drawn = {**layer.marker.options, **feature["properties"]["style"]}
+            assert drawn["fill"] is True and drawn["fillOpacity"] > 0.5, name
+            if name == "Incidents":
+                assert drawn["fillColor"] == colours[feature["properties"]["id"]]
 
 
 def test_cached_layers_draw_the_same_map_and_are_not_changed_by_drawing(bundle):
