@@ -126,7 +126,8 @@ def _css_id(feature: dict) -> str:
 
 @dataclass(frozen=True)
 class LayerData:
-    """One map layer, ready to draw: styled, escaped GeoJSON (or heat coordinates).
+    """One map layer, ready to draw: styled, escaped GeoJSON, or grid cells / heat
+    coordinates in compact arrays.
 
     Building these is the expensive part of a map, so :func:`map_layers` is separate from
     :func:`build_map` and its result can be cached per resolved view. Treat ``data`` as
@@ -136,10 +137,10 @@ class LayerData:
     key: str  # the MapSpec layer it belongs to (visibility)
     name: str  # label in the layer control
     css_class: str  # atlas-<css_class> on every drawn feature
-    data: dict | list  # FeatureCollection, or [[lat, lon], ...] for the heat layer
+    data: dict | list  # FeatureCollection; grid: {"cells", "colours", "actors"}; heat: [[lat, lon]]
     bounds: list | None  # [[south, west], [north, east]]
     marker: dict | None = None  # points: circle markers, with this style for all of them
-    heat: bool = False
+    kind: str = "geojson"  # or "grid", "heat"
 
 
 def _styled(key: str, name: str, css_class: str, collection: tuple[dict, list | None],
@@ -284,23 +285,26 @@ def aggregate_points(incidents: gpd.GeoDataFrame, cell_deg: float = AGGREGATE_CE
 
 
 def _incident_aggregate(resolved: ResolvedMap, incidents: gpd.GeoDataFrame) -> LayerData:
+    """Grid cells as compact arrays (a GeoJSON feature per cell is about five times the
+    size): ``[lat, lon, radius, colour index, incidents, deaths, actor index]``, with the
+    colours and the (escaped) actor names listed once."""
     cells = aggregate_points(incidents)
-    props = [
-        {"r": round(float(np.clip(3 + 2.2 * np.sqrt(c.count), 3, 30)), 1),
-         "fill": style.ACTOR_COLOURS.get(str(c.top_actor), style.FALLBACK_COLOUR),
-         "tip": (f"{int(c.count):,} incidents, {int(c.deaths):,} killed; "
-                 f"most often {style.esc(c.top_actor)}")}
+    actors = sorted({str(a) for a in cells["top_actor"]})
+    colours = sorted({style.ACTOR_COLOURS.get(a, style.FALLBACK_COLOUR) for a in actors})
+    rows = [
+        [round(float(c.lat), 4), round(float(c.lon), 4),
+         round(float(np.clip(3 + 2.2 * np.sqrt(c.count), 3, 30)), 1),
+         colours.index(style.ACTOR_COLOURS.get(str(c.top_actor), style.FALLBACK_COLOUR)),
+         int(c.count), int(c.deaths), actors.index(str(c.top_actor))]
         for c in cells.itertuples(index=False)
     ]
-    geoms = shapely.points(np.round(cells["lon"].to_numpy(float), 4),
-                           np.round(cells["lat"].to_numpy(float), 4))
-    return _styled(
-        "incidents", f"Incidents (grid of {AGGREGATE_CELL_DEG}°)", "cell",
-        _features(np.asarray(geoms), props),
-        lambda f: {"fillColor": f["properties"]["fill"], "radius": f["properties"]["r"]},
-        marker={"color": "#ffffff", "weight": 1, "fill": True, "fill_opacity": 0.8},
-        record_class=False,
-    )
+    bounds = None
+    if rows:
+        lats, lons = [r[0] for r in rows], [r[1] for r in rows]
+        bounds = [[min(lats), min(lons)], [max(lats), max(lons)]]
+    data = {"cells": rows, "colours": colours, "actors": [style.esc(a) for a in actors]}
+    return LayerData("incidents", f"Incidents (grid of {AGGREGATE_CELL_DEG}°)", "cell",
+                     data, bounds, kind="grid")
 
 
 def _incident_heat(incidents: gpd.GeoDataFrame) -> LayerData:
@@ -310,7 +314,7 @@ def _incident_heat(incidents: gpd.GeoDataFrame) -> LayerData:
     if len(coords):
         bounds = [coords.min(axis=0).tolist(), coords.max(axis=0).tolist()]
     return LayerData("incidents", "Incidents (heat)", "heat", coords.tolist(), bounds,
-                     heat=True)
+                     kind="heat")
 
 
 def map_layers(resolved: ResolvedMap) -> tuple[LayerData, ...]:
@@ -339,8 +343,49 @@ class _GeoJson(folium.GeoJson):
         return self._known_bounds
 
 
+class _GridCells(folium.map.Layer):
+    """Incident grid cells drawn from compact arrays as circle markers; the tooltip text is
+    put together in the browser from numbers and the escaped actor names. (SVG like the
+    other layers: a canvas would draw the cells a little faster but, lying on top, would
+    take the clicks meant for the provinces underneath.)"""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = (function () {
+            var d = {{ this.data|tojson }};
+            var group = L.featureGroup();
+            d.cells.forEach(function (c) {
+                L.circleMarker([c[0], c[1]], {
+                    radius: c[2], fillColor: d.colours[c[3]],
+                    color: '#ffffff', weight: 1, fill: true, fillOpacity: 0.8,
+                    className: 'atlas-cell'
+                }).bindTooltip(
+                    c[4].toLocaleString('en') + ' incidents, ' +
+                    c[5].toLocaleString('en') + ' killed; most often ' + d.actors[c[6]],
+                    {sticky: true}
+                ).addTo(group);
+            });
+            return group;
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, data: dict, bounds: list | None, name: str, show: bool):
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "GridCells"
+        self.data = data
+        self._known_bounds = bounds or [[None, None], [None, None]]
+
+    def _get_self_bounds(self) -> list:
+        return self._known_bounds
+
+
 def _folium_layer(layer: LayerData, show: bool):
-    if layer.heat:
+    if layer.kind == "grid":
+        return _GridCells(layer.data, layer.bounds, name=layer.name, show=show)
+    if layer.kind == "heat":
         group = folium.FeatureGroup(name=layer.name, show=show)
         folium.plugins.HeatMap(layer.data, radius=12, blur=15, min_opacity=0.3).add_to(group)
         return group

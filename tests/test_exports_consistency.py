@@ -40,16 +40,13 @@ def _folium_ids(resolved) -> dict[str, list]:
     fmap = build_map(resolved)
     out: dict[str, list] = {}
     for child in fmap._children.values():
+        if getattr(child, "layer_name", "").startswith("Incidents (grid"):
+            out["incident_cells"] = [(round(c[1], 4), round(c[0], 4))
+                                     for c in child.data["cells"]]
         if not isinstance(child, folium.GeoJson):
             continue
         layer = next(v for k, v in FOLIUM_LAYERS.items() if child.layer_name.startswith(k))
-        key = "incident_cells" if layer == "incidents" and resolved.point_mode == "aggregate" \
-            else layer
-        out[key] = [
-            f["properties"]["id"] if key != "incident_cells"
-            else tuple(round(c, 4) for c in f["geometry"]["coordinates"])
-            for f in child.data["features"]
-        ]
+        out[layer] = [f["properties"]["id"] for f in child.data["features"]]
     return out
 
 

@@ -91,11 +91,16 @@ def test_many_points_switch_to_a_grid_and_say_so(bundle, monkeypatch):
     assert resolved.point_mode == "aggregate"
     assert any("grid" in n for n in resolved.notices)
     fmap = build_map(resolved)
-    layers = _geojson_layers(fmap)
-    cells = next(v for k, v in layers.items() if k.startswith("Incidents (grid"))
-    assert sum(int(f["properties"]["tip"].split()[0].replace(",", "")) for f in
-               cells["features"]) == len(resolved.layer("incidents"))
-    assert "grid" in fmap.get_root().render()
+    grid = next(c for c in fmap._children.values()
+                if getattr(c, "layer_name", "").startswith("Incidents (grid"))
+    cells = grid.data["cells"]
+    assert sum(c[4] for c in cells) == len(resolved.layer("incidents"))
+    deaths = pd.to_numeric(resolved.layer("incidents")["fatalities"], errors="coerce")
+    assert sum(c[5] for c in cells) == int(deaths.fillna(0).sum())
+    html = fmap.get_root().render()
+    assert "grid" in html and "atlas-cell" in html
+    overlays = html.split("overlays :")[1].split("}")[0]
+    assert grid.get_name() in overlays  # switchable in the layer control
     # Forced points draw every incident; below the limit auto draws points.
     forced = resolve(MapSpec.from_params({"points": "points"}), big)
     assert len(_ids(_geojson_layers(build_map(forced))["Incidents"])) == len(
@@ -168,3 +173,19 @@ def test_layer_bounds_match_what_folium_computes(bundle):
             ours = [c for corner in child.get_bounds() for c in corner]
             theirs = [c for corner in get_bounds(child.data, lonlat=True) for c in corner]
             assert ours == pytest.approx(theirs), child.layer_name
+
+
+def test_grid_tooltips_escape_actor_names(bundle, monkeypatch):
+    import dataclasses
+
+    hostile = _hostile_bundle(bundle)
+    frame = hostile.incidents.copy()
+    frame["actor_canonical"] = "<img src=x onerror=alert(1)>"
+    monkeypatch.setattr(resolve_mod, "POINT_LIMIT", 0)
+    resolved = resolve(MapSpec(), dataclasses.replace(hostile, incidents=frame))
+    assert resolved.point_mode == "aggregate"
+    fmap = build_map(resolved)
+    grid = next(c for c in fmap._children.values()
+                if getattr(c, "layer_name", "").startswith("Incidents (grid"))
+    assert grid.data["actors"] == ["&lt;img src=x onerror=alert(1)&gt;"]
+    assert "<img src=x" not in fmap.get_root().render()

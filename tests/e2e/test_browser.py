@@ -129,3 +129,23 @@ def test_data_page_upload_imports_and_the_map_shows_the_records(tmp_path, watche
                 and urlparse(u).scheme in ("http", "https", "ws", "wss")] == []
     finally:
         server.stop()
+
+
+def test_grid_mode_draws_every_cell_with_its_tooltip(app_server, watched_page):
+    from mapspec.folium_map import aggregate_points
+
+    query = "points=aggregate&layers=areas,incidents"
+    expected = aggregate_points(resolve_query(query, load_bundle()).layer("incidents"))
+    page = watched_page.page
+    page.goto(f"{app_server.url}/?{query}", wait_until="domcontentloaded")
+    frame = _wait_for_map(page)
+    cells = frame.locator("path.atlas-cell")
+    cells.first.wait_for(state="visible")
+    assert cells.count() == len(expected)
+    biggest = expected.sort_values("count", ascending=False).iloc[0]
+    index = expected.index.get_loc(biggest.name)
+    cells.nth(index).dispatch_event("mouseover")
+    tooltip = frame.locator(".leaflet-tooltip")
+    tooltip.wait_for(state="visible")
+    assert tooltip.inner_text().startswith(f"{int(biggest['count']):,} incidents")
+    assert watched_page.failed == [] and watched_page.errors == []
