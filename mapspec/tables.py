@@ -61,15 +61,25 @@ def html_table(frame: pd.DataFrame, band_column: str | None = "band",
                         f"border-radius:2px;margin-right:4px;vertical-align:middle;"
                         f"background:{style.band_colour(value)}'></span>")
                 text = chip + text
-            cells.append(f"<td>{text}</td>")
+            short = col in ("id", band_column, "score", "events", "trend")
+            cells.append(f"<td class='nw'>{text}</td>" if short else f"<td>{text}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     cap = f"<caption>{style.esc(caption)}</caption>" if caption else ""
     css = ("<style>.atlas-table{border-collapse:collapse;width:100%;font-size:0.85rem}"
            ".atlas-table th,.atlas-table td{border-bottom:1px solid #ddd;padding:3px 6px;"
            "text-align:left;vertical-align:top}.atlas-table th{background:#f3f5f7}"
+           ".atlas-table td.nw{white-space:nowrap}"
            ".atlas-table caption{caption-side:bottom;text-align:left;color:#666;"
            "font-size:0.8rem}</style>")
     if not rows:
         return css + "<p>No rows.</p>"
     return (f"{css}<table class='atlas-table'>{cap}<thead><tr>{head}</tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table>")
+
+
+def collapsible(title: str, body_html: str, open_: bool = False) -> str:
+    """An HTML ``<details>`` block: the (escaped) title, the given HTML body. Switching
+    between such blocks needs no round trip to the server."""
+    return (f"<details{' open' if open_ else ''} style='margin-bottom:6px'>"
+            f"<summary style='cursor:pointer;font-weight:600;padding:2px 0'>"
+            f"{style.esc(title)}</summary>{body_html}</details>")

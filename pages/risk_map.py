@@ -13,9 +13,11 @@ for notice in resolved.notices:
     st.info(notice)
 
 st.subheader("Highest-risk areas and why")
-level = st.radio("Level", ["province", "segment", "site"], horizontal=True,
-                 format_func={"province": "Provinces / admin-1", "segment": "CPEC segments",
-                              "site": "Sensitive sites"}.get)
-# A static table: an interactive grid here would load ~1 MB of grid script before the
-# map is drawn. The Records page has the sortable tables.
-st.html(tables.html_table(ui.top_areas(resolved, level, n=10)))
+# Static tables in <details> blocks: an interactive grid or a level switch here would load
+# more script before the map is drawn, and switching would rerun the page. The Records
+# page has the sortable tables.
+st.html("".join(
+    tables.collapsible(title, tables.html_table(ui.top_areas(resolved, level, n=10)),
+                       open_=level == "province")
+    for level, title in (("province", "Provinces / admin-1"), ("segment", "CPEC segments"),
+                         ("site", "Sensitive sites"))))

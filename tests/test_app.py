@@ -131,7 +131,9 @@ def test_top_areas_table_is_under_the_map_and_escaped():
     at = _app()
     tables = [h.proto.body for h in at.get("html")]
     top = next(t for t in tables if "atlas-table" in t)
-    assert top.count("<tr>") == 11  # header + the ten highest-scoring areas
+    # provinces (open), CPEC segments and sites: header + the ten highest-scoring each
+    assert top.count("<details") == 3 and top.count("<details open") == 1
+    assert top.count("<tr>") == 3 * 11
 
 
 def test_hidden_filters_stay_applied_and_come_back():

@@ -36,3 +36,9 @@ def test_html_table_escapes_every_cell_and_colours_bands():
     assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
     assert BAND_COLOURS["high"] in html
     assert "No rows" in tables.html_table(frame.iloc[0:0])
+
+
+def test_collapsible_escapes_its_title():
+    html = tables.collapsible("<b>Sites</b>", "<p>body</p>", open_=True)
+    assert html.startswith("<details open") and "&lt;b&gt;Sites&lt;/b&gt;" in html
+    assert "<p>body</p>" in html
