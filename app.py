@@ -27,9 +27,11 @@ pages = [
 ]
 navigation = st.navigation(pages)
 st.session_state["spec"] = ui.spec_from_state()
+st.session_state[ui.FRAME_KEY] = True  # pages check it: see ui.page_frame
 try:
     navigation.run()
 finally:
+    st.session_state.pop(ui.FRAME_KEY, None)
     # After the page, so the map reaches the browser before the widgets; in `finally`,
     # so the sidebar stays even when a page stops early or fails.
     ui.sidebar()

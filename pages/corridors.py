@@ -4,6 +4,8 @@ import streamlit as st
 
 import ui
 
+ui.page_frame()  # the app's frame, also for a deep link on a fresh server
+
 spec = ui.current_spec()
 routes = ui.data().corridors
 st.title("CPEC corridors")

@@ -22,6 +22,8 @@ from geodata.store import (
     store_path,
 )
 
+ui.page_frame()  # the app's frame, also for a deep link on a fresh server
+
 PREVIEW_COLUMNS = ["id", "date", "country", "admin1_code", "actor", "actor_canonical",
                    "target_category", "fatalities", "geo_precision", "date_precision",
                    "source_dataset", "licence"]

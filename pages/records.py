@@ -4,6 +4,8 @@ import streamlit as st
 
 import ui
 
+ui.page_frame()  # the app's frame, also for a deep link on a fresh server
+
 resolved = ui.resolved(ui.current_spec())
 incidents = resolved.layer("incidents")
 threats = resolved.layer("threats")

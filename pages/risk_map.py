@@ -5,6 +5,8 @@ import streamlit as st
 import ui
 from mapspec import tables
 
+ui.page_frame()  # the app's frame, also for a deep link on a fresh server
+
 resolved = ui.resolved(ui.current_spec())
 st.title("Risk map")
 ui.render_map(resolved)

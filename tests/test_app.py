@@ -14,8 +14,8 @@ from mapspec.resolve import resolve_query
 from ui import md_escape
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
-PAGES = ["pages/risk_map.py", "pages/corridors.py", "pages/records.py", "pages/export.py",
-         "pages/data.py", "pages/methodology.py"]
+PAGES = ["pages/risk_map.py", "pages/corridors.py", "pages/records.py",
+         "pages/export.py", "pages/data.py", "pages/methodology.py"]
 
 
 @pytest.fixture(autouse=True)

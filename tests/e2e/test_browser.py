@@ -149,3 +149,20 @@ def test_grid_mode_draws_every_cell_with_its_tooltip(app_server, watched_page):
     tooltip.wait_for(state="visible")
     assert tooltip.inner_text().startswith(f"{int(biggest['count']):,} incidents")
     assert watched_page.failed == [] and watched_page.errors == []
+
+
+def test_deep_link_on_a_freshly_started_server(tmp_path, watched_page):
+    """The first visit after the server starts is to a page other than the default one."""
+    server = start_app(tmp_path / "home")
+    try:
+        page = watched_page.page
+        page.goto(f"{server.url}/corridors?attribution=claimed", wait_until="domcontentloaded")
+        _wait_for_map(page)
+        page.get_by_role("heading", name="CPEC corridors").first.wait_for(timeout=30_000)
+        page.get_by_text("Claimed attacks").first.wait_for(timeout=30_000)
+        assert page.get_by_text("OfflineAssetError").count() == 0
+        assert page.locator("[data-testid='stSidebar']").get_by_text("Risk perspective").count()
+        assert _only_local(watched_page, server.port) == []
+        assert watched_page.failed == [] and watched_page.errors == []
+    finally:
+        server.stop()
