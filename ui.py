@@ -106,6 +106,11 @@ def _params_key(spec: MapSpec) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(spec.to_params().items()))
 
 
+def _view_key(resolved_map: ResolvedMap) -> tuple:
+    """The cache key of what is derived from a resolved view: the same key as the view."""
+    return _params_key(resolved_map.spec), data_signature()
+
+
 def resolved(spec: MapSpec) -> ResolvedMap:
     """The resolved map of a spec (filtered and scored once, cached by its parameters and
     the data's state)."""
@@ -286,7 +291,7 @@ def sidebar() -> None:
                        placeholder="any")
     sb.selectbox("Risk perspective", list(PRESETS), key="w_perspective",
                  format_func=lambda p: PRESETS[p].label)
-    hidden = {k: v for k, v in ss.get("w_hidden", {}).items()}
+    hidden = ss.get("w_hidden", {})
     sb.toggle("More filters and map options", key="w_more",
               help="Attack type, attribution, confidence, place, fatalities, half-life, "
                    "layers and framing"
@@ -330,7 +335,7 @@ def render_map(resolved_map: ResolvedMap, key: str = "risk_map", height: int = 6
     """Draw the folium map without reruns on pan/zoom (no returned objects)."""
     from streamlit_folium import st_folium
 
-    layers = _map_layers(_params_key(resolved_map.spec), data_signature(), resolved_map)
+    layers = _map_layers(*_view_key(resolved_map), resolved_map)
     fmap = build_map(resolved_map, height_px=height, layers=layers)
     offline.assert_no_remote_urls(asset_urls(fmap), "the risk map")  # fail loudly
     # render=False: st_folium renders the map itself once more anyway; letting it also
@@ -378,8 +383,7 @@ def _top_areas(params_key: tuple, signature: tuple, level: str, n: int,
 def top_areas(resolved_map: ResolvedMap, level: str, n: int = 10) -> pd.DataFrame:
     """The n highest-scoring areas of a level with their top contributors (cached with
     the view)."""
-    return _top_areas(_params_key(resolved_map.spec), data_signature(), level, n,
-                      resolved_map)
+    return _top_areas(*_view_key(resolved_map), level, n, resolved_map)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -390,8 +394,7 @@ def _segment_table(params_key: tuple, signature: tuple, route_id: str,
 
 def segment_table(resolved_map: ResolvedMap, route_id: str) -> pd.DataFrame:
     """Segments of one route with score and contributing records (cached with the view)."""
-    return _segment_table(_params_key(resolved_map.spec), data_signature(), route_id,
-                          resolved_map)
+    return _segment_table(*_view_key(resolved_map), route_id, resolved_map)
 
 
 _RECORD_COLUMNS = {

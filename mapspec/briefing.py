@@ -268,7 +268,7 @@ def _draw_layers(ax: Any, resolved: ResolvedMap, tolerance: float) -> dict[str, 
             cells = aggregate_points(incidents)
             x, y = _TO_METRIC.transform(cells["lon"].to_numpy(float),
                                         cells["lat"].to_numpy(float))
-            radius = np.clip(3 + 2.2 * np.sqrt(cells["count"].to_numpy(float)), 3, 30)
+            radius = style.cell_radius(cells["count"])
             colours = [style.ACTOR_COLOURS.get(str(a), style.FALLBACK_COLOUR)
                        for a in cells["top_actor"]]
             ax.scatter(x, y, s=_marker_area(radius), c=colours or None, edgecolors="white",

@@ -284,19 +284,21 @@ def aggregate_points(incidents: gpd.GeoDataFrame, cell_deg: float = AGGREGATE_CE
         ["lon", "lat", "count", "deaths", "top_actor"]]
 
 
-def _incident_aggregate(resolved: ResolvedMap, incidents: gpd.GeoDataFrame) -> LayerData:
+def _incident_aggregate(incidents: gpd.GeoDataFrame) -> LayerData:
     """Grid cells as compact arrays (a GeoJSON feature per cell is about five times the
     size): ``[lat, lon, radius, colour index, incidents, deaths, actor index]``, with the
     colours and the (escaped) actor names listed once."""
     cells = aggregate_points(incidents)
     actors = sorted({str(a) for a in cells["top_actor"]})
     colours = sorted({style.ACTOR_COLOURS.get(a, style.FALLBACK_COLOUR) for a in actors})
+    actor_index = {a: i for i, a in enumerate(actors)}
+    colour_index = {c: i for i, c in enumerate(colours)}
     rows = [
-        [round(float(c.lat), 4), round(float(c.lon), 4),
-         round(float(np.clip(3 + 2.2 * np.sqrt(c.count), 3, 30)), 1),
-         colours.index(style.ACTOR_COLOURS.get(str(c.top_actor), style.FALLBACK_COLOUR)),
-         int(c.count), int(c.deaths), actors.index(str(c.top_actor))]
-        for c in cells.itertuples(index=False)
+        [round(float(c.lat), 4), round(float(c.lon), 4), round(float(radius), 1),
+         colour_index[style.ACTOR_COLOURS.get(str(c.top_actor), style.FALLBACK_COLOUR)],
+         int(c.count), int(c.deaths), actor_index[str(c.top_actor)]]
+        for c, radius in zip(cells.itertuples(index=False), style.cell_radius(cells["count"]),
+                             strict=True)
     ]
     bounds = None
     if rows:
@@ -324,26 +326,31 @@ def map_layers(resolved: ResolvedMap) -> tuple[LayerData, ...]:
     if resolved.point_mode == "heat":
         points = _incident_heat(incidents)
     elif resolved.point_mode == "aggregate":
-        points = _incident_aggregate(resolved, incidents)
+        points = _incident_aggregate(incidents)
     else:
         points = _incident_points(resolved, incidents)
     return (_areas_layer(resolved), _border_layer(resolved), _segments_layer(resolved),
             _sites_layer(resolved), _threats_layer(resolved), points)
 
 
-class _GeoJson(folium.GeoJson):
-    """folium.GeoJson with its bounds known in advance: folium otherwise walks every
+class _KnownBounds:
+    """A layer whose bounds are given (:meth:`_keep_bounds`): folium otherwise walks every
     coordinate in Python each time the map is rendered."""
 
-    def __init__(self, data: dict, bounds: list | None, **kwargs):
-        super().__init__(data, **kwargs)
+    def _keep_bounds(self, bounds: list | None) -> None:
         self._known_bounds = bounds or [[None, None], [None, None]]
 
     def _get_self_bounds(self) -> list:
         return self._known_bounds
 
 
-class _GridCells(folium.map.Layer):
+class _GeoJson(_KnownBounds, folium.GeoJson):
+    def __init__(self, data: dict, bounds: list | None, **kwargs):
+        super().__init__(data, **kwargs)
+        self._keep_bounds(bounds)
+
+
+class _GridCells(_KnownBounds, folium.map.Layer):
     """Incident grid cells drawn from compact arrays as circle markers; the tooltip text is
     put together in the browser from numbers and the escaped actor names. (SVG like the
     other layers: a canvas would draw the cells a little faster but, lying on top, would
@@ -376,10 +383,7 @@ class _GridCells(folium.map.Layer):
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "GridCells"
         self.data = data
-        self._known_bounds = bounds or [[None, None], [None, None]]
-
-    def _get_self_bounds(self) -> list:
-        return self._known_bounds
+        self._keep_bounds(bounds)
 
 
 def _folium_layer(layer: LayerData, show: bool):

@@ -76,6 +76,12 @@ def point_radius(sev: np.ndarray) -> np.ndarray:
     return np.clip(4.0 + 3.2 * np.log1p(np.asarray(sev, float)), 4.0, 26.0)
 
 
+def cell_radius(counts: np.ndarray) -> np.ndarray:
+    """Grid-cell marker radius in pixels: grows with the square root of its incidents,
+    3–30 px (map and briefing alike)."""
+    return np.clip(3 + 2.2 * np.sqrt(np.asarray(counts, float)), 3, 30)
+
+
 # --- Escaped text ---------------------------------------------------------------------------
 
 
