@@ -6,7 +6,6 @@ Everything that is not Streamlit lives in geodata, riskmodel and mapspec.
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import date
 from pathlib import Path
@@ -14,8 +13,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from geodata import Bundle, load_bundle, load_geography, load_records
+from geodata import Bundle, load_bundle
 from geodata.actors import ACTORS
+from geodata.catalog import DataSource, load_source
 from geodata.contract import ATTRIBUTIONS, CONFIDENCE_LEVELS, TARGET_CATEGORIES, is_http_url
 from mapspec import offline, tables
 from mapspec.folium_map import LayerData, asset_urls, build_map, map_layers
@@ -26,9 +26,6 @@ from riskmodel.settings import PRESETS
 from riskmodel.vocab import ATTACK_TYPES, COUNTRY_NAMES, TARGET_LABELS
 
 APP_DIR = Path(__file__).resolve().parent
-EXTRA_INCIDENTS_ENV = "ISKP_ATLAS_EXTRA_INCIDENTS"
-"""Path of an extra incident CSV in the product's own columns (e.g. from ``iskp-atlas
-synth``) shown together with the bundled and imported records."""
 
 
 FRAME_KEY = "_atlas_frame_running"
@@ -63,34 +60,28 @@ def prepare_offline_assets() -> int:
 
 
 @st.cache_resource(show_spinner="Loading data…", max_entries=2)
-def _data(signature: str, extra: str | None) -> Bundle:
-    """Bundled + imported (+ optional extra file) records for one store state."""
-    from geodata.store import load_bundle_with_store
-
-    bundle = load_bundle_with_store()
-    if extra:
-        bundle = bundle.with_records(incidents=load_records(extra, "incidents",
-                                                            load_geography()))
-    return bundle
+def _data(signature: tuple[str, str | None], home: str | None, extra: str | None) -> Bundle:
+    """Bundled + imported (+ optional extra file) records for one store state, through the
+    one loader the CLI uses too (:func:`geodata.catalog.load_current`)."""
+    return load_source(DataSource(Path(home) if home else None, Path(extra) if extra else None))
 
 
 def data_signature() -> tuple[str, str | None]:
     """What the loaded data depends on: the store's state and the extra file. Any session's
     import or rollback changes it, so every session sees the new data."""
-    from geodata.store import store_signature
-
-    return store_signature(), os.environ.get(EXTRA_INCIDENTS_ENV) or None
+    return DataSource.from_env().signature()
 
 
 def data() -> Bundle:
     """The records every page shows. A store or extra file that cannot be read gives an
     error on the page and the bundled data instead of a crash."""
-    signature, extra = data_signature()
+    source = DataSource.from_env()
     try:
-        return _data(signature, extra)
+        return _data(source.signature(), str(source.home) if source.home else None,
+                     str(source.extra) if source.extra else None)
     except Exception as exc:
-        st.error(f"Imported or extra records could not be loaded ({exc}); showing the "
-                 "bundled data only.")
+        st.error(f"Imported or extra records could not be loaded ({md_escape(exc)}); showing "
+                 "the bundled data only.")
         return load_bundle()
 
 

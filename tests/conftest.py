@@ -2,9 +2,28 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+
 import pytest
 
 from geodata import load_bundle
+
+_ISOLATED = tempfile.mkdtemp(prefix="iskp-atlas-tests-")
+
+
+def pytest_configure(config):
+    """Tests never touch the user's real store or cache folders: the store folder and the
+    bundle cache point into one temporary folder for the whole run (a test that needs its
+    own sets the variables again, e.g. with monkeypatch), and no extra file is opened."""
+    os.environ["ISKP_ATLAS_HOME"] = os.path.join(_ISOLATED, "home")
+    os.environ["ISKP_ATLAS_CACHE_DIR"] = os.path.join(_ISOLATED, "cache")
+    os.environ.pop("ISKP_ATLAS_EXTRA_INCIDENTS", None)
+
+
+def pytest_unconfigure(config):
+    shutil.rmtree(_ISOLATED, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

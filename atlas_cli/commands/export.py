@@ -1,8 +1,9 @@
 """``iskp-atlas export`` and ``iskp-atlas brief``: filtered layers and briefing files.
 
 Both resolve one spec (the ``--query`` in the filter language, plus the map keys
-``layers``, ``colour``, ``points`` and ``view``) against the bundled data, exactly as the
-app does, and write what :mod:`mapspec.exports` / :mod:`mapspec.briefing` return.
+``layers``, ``colour``, ``points`` and ``view``) against the current data (bundled +
+imported + extra, :func:`geodata.catalog.load_current`), exactly as the app does, and
+write what :mod:`mapspec.exports` / :mod:`mapspec.briefing` return.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sys
 from pathlib import Path
 from urllib.parse import parse_qsl
 
+from atlas_cli.data import add_data_options, current_data
 from mapspec.exports import EXPORT_LAYERS, FORMATS
 from mapspec.spec import MapSpec
 
@@ -22,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``export`` and ``brief`` subcommands."""
     query_help = ("filters and view as a query string, e.g. "
                   "'actor=ISKP&country=PAK&from=2024-01-01&view=admin1:PK-BA' "
-                  "(default: the full bundled view)")
+                  "(default: the whole atlas, unfiltered)")
     e = sub.add_parser(
         "export", help="export filtered layers as GeoJSON, CSV or GeoPackage",
         description="Export one layer of the filtered map as RFC 7946 GeoJSON or CSV, or "
@@ -36,6 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--query", default="", metavar="QS", help=query_help)
     e.add_argument("-o", "--output", required=True, metavar="FILE",
                    help="file to write ('-' = stdout, geojson and csv only)")
+    add_data_options(e)
     e.set_defaults(handler=_export)
 
     b = sub.add_parser(
@@ -53,6 +56,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--width", type=int, default=None, metavar="PX",
                    help="PNG width in pixels (at least 1600; default 2000)")
     b.add_argument("-o", "--output", required=True, metavar="FILE", help="file to write")
+    add_data_options(b)
     b.set_defaults(handler=_brief)
 
 
@@ -88,12 +92,11 @@ def _layers(raw: list[str] | None) -> list[str]:
     return names
 
 
-def _resolve(query: str):
-    from geodata import load_bundle
+def _resolve(args: argparse.Namespace):
     from mapspec.resolve import resolve
 
-    spec = spec_from_query(query)
-    return resolve(spec, load_bundle())
+    spec = spec_from_query(args.query)
+    return resolve(spec, current_data(args))
 
 
 def _write(data: bytes, output: str) -> None:
@@ -113,7 +116,7 @@ def _export(args: argparse.Namespace) -> int:
         raise ValueError(f"{fmt} holds one layer; give one --layer, or use --format gpkg")
     if fmt == "gpkg" and args.output == "-":
         raise ValueError("a GeoPackage cannot go to stdout; give -o FILE.gpkg")
-    resolved = _resolve(args.query)
+    resolved = _resolve(args)
     result = export_file(resolved, names, fmt)
     _write(result.data, args.output)
     counts = ", ".join(f"{k} {v}" for k, v in result.feature_counts.items())
@@ -131,7 +134,7 @@ def _brief(args: argparse.Namespace) -> int:
     options = BriefingOptions(
         **{k: v for k, v in (("banner", args.banner), ("title", args.title),
                              ("width_px", args.width)) if v is not None})
-    resolved = _resolve(args.query)
+    resolved = _resolve(args)
     data = briefing_png(resolved, options) if fmt == "png" else briefing_pdf(resolved, options)
     _write(data, args.output)
     print(f"{args.output}: briefing {fmt.upper()} — {resolved.sentence}", file=sys.stderr)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 
-from geodata import load_bundle, load_geography, load_records
+from atlas_cli.data import add_data_options, current_data
+from geodata import load_geography, load_records
 from geodata.contract import RECORD_KINDS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("info", help="list the bundled layers and their sizes",
-                       description="List the bundled layers, their feature counts and sources.")
+    p = sub.add_parser("info", help="list the layers and their sizes",
+                       description="List the layers and their feature counts: the bundled "
+                       "layers plus the records imported into the store (and --extra).")
+    add_data_options(p)
     p.set_defaults(handler=_info)
     v = sub.add_parser(
         "validate",
@@ -24,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _info(args: argparse.Namespace) -> int:
-    bundle = load_bundle()
+    bundle = current_data(args)
     for name in ("provinces", "pak_admin1", "countries", "border", "corridors", "waypoints",
                  "incidents", "threats", "sites"):
         print(f"{name}\t{len(getattr(bundle, name))}")

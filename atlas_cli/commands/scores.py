@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from atlas_cli.data import add_data_options, current_data
 from atlas_cli.output import FORMATS, render_table, write_text
 from riskmodel import LEVELS, PRESETS, parse_query, score, settings_from_filters
 from riskmodel.filters import FILTER_KEYS
@@ -27,6 +28,7 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="relevance preset (overrides perspective= in the query)")
     p.add_argument("--format", choices=FORMATS, default="table")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    add_data_options(p)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -46,12 +48,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _result(args: argparse.Namespace):
-    from geodata import load_bundle
-
     filters = parse_query(args.query or "")
     overrides = {"perspective": args.perspective} if args.perspective else {}
     settings = settings_from_filters(filters, **overrides)
-    return score(load_bundle(), filters, settings, levels=(args.level,))
+    return score(current_data(args), filters, settings, levels=(args.level,))
 
 
 def _scores(args: argparse.Namespace) -> int:
