@@ -79,6 +79,9 @@ _ALIASES: list[tuple[str, str]] = [
 ]
 _DENIED = re.compile(r"^\s*(has\s+)?denied", re.I)
 _UNKNOWN_WORDS = re.compile(r"\bunknown\b|\bunidentified\b|\bunclaimed\b|^\s*$", re.I)
+# "Unknown (… per the interior ministry; an outlet blames a Taliban faction)": the groups named
+# only inside the parenthetical context of a leading "Unknown" are not the perpetrator.
+_UNKNOWN_WITH_CONTEXT = re.compile(r"^\s*(unknown|unidentified)\b[^(;]*\(.*\)\s*$", re.I | re.S)
 _COMPILED = [(re.compile(p, re.I), name) for p, name in _ALIASES]
 
 
@@ -109,6 +112,8 @@ def canonical_actors(raw: str | None) -> tuple[str, ...]:
         name = generic if name == _GENERIC_IS else name
         if name and name not in names:
             names.append(name)
+    if names and _UNKNOWN_WITH_CONTEXT.match(text):
+        return (UNKNOWN, *names)
     if names:
         return tuple(names)
     if _UNKNOWN_WORDS.search(text):

@@ -29,7 +29,7 @@ def test_every_subcommand_has_help(capsys):
 def test_info_lists_layers(capsys):
     assert main(["info"]) == 0
     out = capsys.readouterr().out
-    assert "incidents\t64" in out and "provinces\t34" in out
+    assert "incidents\t68" in out and "provinces\t34" in out
 
 
 def test_validate_bad_file_is_one_line_without_traceback(tmp_path):
@@ -49,4 +49,4 @@ def test_validate_good_file(tmp_path, capsys):
     from geodata import data_path
 
     assert main(["validate", str(data_path("threats.csv")), "--kind", "threats"]) == 0
-    assert "21 threats records pass" in capsys.readouterr().out
+    assert "23 threats records pass" in capsys.readouterr().out

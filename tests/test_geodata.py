@@ -28,7 +28,7 @@ def test_layer_counts_and_codes(bundle):
     assert set(bundle.pak_admin1["iso_3166_2"]) == PK_CODES
     assert len(bundle.pak_admin1) == 7
     assert list(bundle.countries["iso3"]) == ["AFG", "PAK"]
-    assert (len(bundle.incidents), len(bundle.threats), len(bundle.sites)) == (64, 21, 30)
+    assert (len(bundle.incidents), len(bundle.threats), len(bundle.sites)) == (68, 23, 30)
     names = dict(zip(bundle.provinces["iso_3166_2"], bundle.provinces["name"], strict=True))
     assert names["AF-DAY"] == "Daykundi" and names["AF-PAN"] == "Panjshir"
     assert names["AF-URU"] == "Uruzgan" and names["AF-PAR"] == "Parwan"
@@ -129,7 +129,7 @@ def test_tajikistan_point_gets_no_admin1_and_coastal_point_snaps():
 
 def test_threats_without_point_keep_stated_places(bundle):
     no_point = bundle.threats[bundle.threats.geometry.isna()]
-    assert len(no_point) == 15
+    assert len(no_point) == 17
     thr4 = _row(bundle, "threats", "THR-004")
     assert thr4["admin1_for_scoring"] == ("AF-BDS", "AF-BGL", "AF-TAK")
     assert np.isnan(thr4["dist_border_km"])
@@ -186,3 +186,15 @@ def test_cache_key_follows_the_bundled_files(tmp_path, monkeypatch):
     with (copy / "incidents.csv").open("a", encoding="utf-8") as handle:
         handle.write("\n")
     assert bundle_mod.cache_key() != before
+
+
+def test_groups_named_only_as_context_of_an_unknown_actor_are_not_the_perpetrator(bundle):
+    from geodata.actors import canonical_actors
+
+    # INC-065: the Taliban ministry is the source and a faction is blamed by one outlet
+    chah_ab = _row(bundle, "incidents", "INC-065")
+    assert chah_ab["actor_canonical"] == "Unknown"
+    assert "Taliban" in chah_ab["actors_all"]
+    # a suspicion stated outside the parenthesis still names the group first
+    assert canonical_actors("Unknown; Islamic State suspected (TTP denied)") == ("ISKP",)
+    assert canonical_actors("Unknown gunmen") == ("Unknown",)
