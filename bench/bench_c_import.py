@@ -6,6 +6,12 @@ the 41 admin-1 units' interior points, a mix of actor names and target types). K
 the bundle with the 100k imported records (what the app does on its first render), and
 the app's map on that store: payload, server time and time to a visible map in Chromium
 (``map_visible_after_import_100k_s``, as the dashboard's 100k figures).
+
+Also (:func:`run_national_and_gtd`; ``python -m bench.bench_c_import national`` runs only
+these): ``import_acled_afpk_150k_s``, a synthetic national export (current ACLED layout,
+150,000 rows, 10 % outside the region; target < 15 s) and ``import_gtd_200k_s``, a
+synthetic world GTD CSV (200,000 rows, 135 columns, Windows-1252, 15 % in the region;
+target < 30 s), each imported (plan + commit) into a fresh store.
 """
 
 from __future__ import annotations
@@ -34,17 +40,40 @@ TARGETS = [("Civilians (Pakistan)", "Civilians"), ("Police Forces of Pakistan (2
            "State forces"), ("", "")]
 
 
-def generate(path: Path, rows: int = ROWS, seed: int = 7) -> None:
-    """Write ``rows`` synthetic ACLED-layout rows to ``path``."""
+PLACES = 8000
+"""Distinct synthetic places the generated events are located at (see :func:`generate`)."""
+
+OUTSIDE = [("Iraq", "368"), ("Syria", "760"), ("India", "356"), ("Yemen", "887"),
+           ("Somalia", "706"), ("Nigeria", "566")]
+"""Countries of the synthetic rows outside the region (ACLED's names and ISO numeric)."""
+
+
+def generate(path: Path, rows: int = ROWS, seed: int = 7, outside_share: float = 0.0) -> None:
+    """Write ``rows`` synthetic ACLED-layout rows to ``path``; ``outside_share`` of them
+    (chosen at random) name a country outside the region (their points stay the
+    synthetic in-region ones: such rows are excluded before any point is used)."""
     from geodata import load_geography
 
     rng = np.random.default_rng(seed)
     units = load_geography().admin1
     centres = units.geometry.representative_point()
-    pick = rng.integers(0, len(units), rows)
-    lat = np.round(centres.y.to_numpy()[pick] + rng.normal(0, 0.15, rows), 4)
-    lon = np.round(centres.x.to_numpy()[pick] + rng.normal(0, 0.15, rows), 4)
+    # ACLED and UCDP geocode events to named places, so places repeat: the real files in
+    # shared/data/real have 209 distinct points in 496 ACLED events and 1,050 in 5,834 UCDP
+    # events. The synthetic rows are drawn from a fixed set of places (at most PLACES).
+    n_places = max(1, min(PLACES, rows // 5))
+    place_unit = rng.integers(0, len(units), n_places)
+    place_lat = np.round(centres.y.to_numpy()[place_unit] + rng.normal(0, 0.15, n_places), 4)
+    place_lon = np.round(centres.x.to_numpy()[place_unit] + rng.normal(0, 0.15, n_places), 4)
+    place = rng.integers(0, n_places, rows)
+    pick = place_unit[place]
+    lat, lon = place_lat[place], place_lon[place]
     country = np.where(units["country"].to_numpy()[pick] == "AFG", "Afghanistan", "Pakistan")
+    iso_num = np.where(country == "Afghanistan", "4", "586")
+    if outside_share:
+        away = rng.random(rows) < outside_share
+        which = rng.integers(0, len(OUTSIDE), rows)
+        country = np.where(away, np.array([c for c, _ in OUTSIDE])[which], country)
+        iso_num = np.where(away, np.array([n for _, n in OUTSIDE])[which], iso_num)
     days = pd.Timestamp("2018-01-01") + pd.to_timedelta(rng.integers(0, 2900, rows), "D")
     actor = np.array(ACTORS)[rng.integers(0, len(ACTORS), rows)]
     t = rng.integers(0, len(TARGETS), rows)
@@ -60,7 +89,7 @@ def generate(path: Path, rows: int = ROWS, seed: int = 7) -> None:
         "actor1": actor, "assoc_actor_1": "", "inter1": "Rebel group", "actor2": actor2,
         "assoc_actor_2": "", "inter2": inter2, "interaction": "",
         "civilian_targeting": np.where(inter2 == "Civilians", "Civilian targeting", ""),
-        "iso": np.where(country == "Afghanistan", "4", "586"), "region": "Caspian",
+        "iso": iso_num, "region": "Caspian",
         "country": country, "admin1": units["name"].to_numpy()[pick], "admin2": "",
         "admin3": "", "location": "Synthetic place", "latitude": lat, "longitude": lon,
         "geo_precision": rng.choice(["1", "2", "3"], rows), "source": "Synthetic source",
@@ -114,6 +143,123 @@ def _render_after_import(bundle, home: Path, tmp: Path) -> dict[str, object]:
     return out
 
 
+GTD_COLUMNS = (
+    "eventid", "iyear", "imonth", "iday", "approxdate", "extended", "resolution", "country",
+    "country_txt", "region", "region_txt", "provstate", "city", "latitude", "longitude",
+    "specificity", "vicinity", "location", "summary", "crit1", "crit2", "crit3", "doubtterr",
+    "alternative", "alternative_txt", "multiple", "success", "suicide", "attacktype1",
+    "attacktype1_txt", "attacktype2", "attacktype2_txt", "attacktype3", "attacktype3_txt",
+    "targtype1", "targtype1_txt", "targsubtype1", "targsubtype1_txt", "corp1", "target1",
+    "natlty1", "natlty1_txt", "targtype2", "targtype2_txt", "targsubtype2", "targsubtype2_txt",
+    "corp2", "target2", "natlty2", "natlty2_txt", "targtype3", "targtype3_txt", "targsubtype3",
+    "targsubtype3_txt", "corp3", "target3", "natlty3", "natlty3_txt", "gname", "gsubname",
+    "gname2", "gsubname2", "gname3", "gsubname3", "motive", "guncertain1", "guncertain2",
+    "guncertain3", "individual", "nperps", "nperpcap", "claimed", "claimmode", "claimmode_txt",
+    "claim2", "claimmode2", "claimmode2_txt", "claim3", "claimmode3", "claimmode3_txt",
+    "compclaim", "weaptype1", "weaptype1_txt", "weapsubtype1", "weapsubtype1_txt", "weaptype2",
+    "weaptype2_txt", "weapsubtype2", "weapsubtype2_txt", "weaptype3", "weaptype3_txt",
+    "weapsubtype3", "weapsubtype3_txt", "weaptype4", "weaptype4_txt", "weapsubtype4",
+    "weapsubtype4_txt", "weapdetail", "nkill", "nkillus", "nkillter", "nwound", "nwoundus",
+    "nwoundte", "property", "propextent", "propextent_txt", "propvalue", "propcomment",
+    "ishostkid", "nhostkid", "nhostkidus", "nhours", "ndays", "divert", "kidhijcountry", "ransom",
+    "ransomamt", "ransomamtus", "ransompaid", "ransompaidus", "ransomnote", "hostkidoutcome",
+    "hostkidoutcome_txt", "nreleased", "addnotes", "scite1", "scite2", "scite3", "dbsource",
+    "INT_LOG", "INT_IDEO", "INT_MISC", "INT_ANY", "related",
+)
+"""The GTD CSV's 135 columns, in its order."""
+GTD_ROWS = 200_000
+GTD_IN_REGION = 0.15
+"""Share of a world GTD file in Afghanistan and Pakistan (about 27,000 of 200,000)."""
+
+
+def generate_gtd(path: Path, rows: int = GTD_ROWS, seed: int = 11) -> None:
+    """Write a synthetic world GTD CSV (135 columns, Windows-1252, ``GTD_IN_REGION`` of
+    the rows in Afghanistan/Pakistan at jittered in-region points; the others name
+    countries outside the region). Every value is synthetic."""
+    from geodata import load_geography
+
+    rng = np.random.default_rng(seed)
+    units = load_geography().admin1
+    centres = units.geometry.representative_point()
+    pick = rng.integers(0, len(units), rows)
+    home = np.where(units["country"].to_numpy()[pick] == "AFG", "Afghanistan", "Pakistan")
+    inside = rng.random(rows) < GTD_IN_REGION
+    away = np.array([c for c, _ in OUTSIDE])[rng.integers(0, len(OUTSIDE), rows)]
+    country = np.where(inside, home, away)
+    days = pd.Timestamp("1975-01-01") + pd.to_timedelta(rng.integers(0, 16000, rows), "D")
+    filler = {c: "" for c in GTD_COLUMNS}
+    frame = pd.DataFrame({**filler,
+        "eventid": [f"{d:%Y%m%d}{i:06d}" for i, d in enumerate(days)],
+        "iyear": days.year, "imonth": days.month,
+        "iday": np.where(rng.random(rows) < 0.03, 0, days.day),
+        "extended": 0, "country": 4, "country_txt": country, "region": 6,
+        "region_txt": "South Asia", "provstate": units["name"].to_numpy()[pick],
+        "city": "Synthetic town", "latitude": np.round(centres.y.to_numpy()[pick]
+                                                      + rng.normal(0, 0.15, rows), 6),
+        "longitude": np.round(centres.x.to_numpy()[pick] + rng.normal(0, 0.15, rows), 6),
+        "specificity": rng.choice([1, 1, 1, 2, 3, 4, 5], rows),
+        "summary": np.char.add("SYNTHETIC BENCH ROW: ", rng.choice(
+            ["A bomb exploded near a Shia mosque.", "Gunmen attacked a police post.",
+             "Assailants attacked Chinese engineers' convoy.", "Unknown assailants fired."],
+            rows)),
+        "crit1": 1, "crit2": 1, "crit3": 1, "doubtterr": 0, "success": 1, "suicide": 0,
+        "attacktype1": 3, "attacktype1_txt": rng.choice(
+            ["Bombing/Explosion", "Armed Assault", "Assassination"], rows),
+        "targtype1": 3, "targtype1_txt": rng.choice(
+            ["Police", "Military", "Private Citizens & Property", "Business",
+             "Religious Figures/Institutions", "Government (General)"], rows),
+        "target1": "Synthetic target", "natlty1_txt": rng.choice(
+            ["Afghanistan", "Pakistan", "China", "Unknown"], rows),
+        "gname": rng.choice(["Khorasan Chapter of the Islamic State", "Taliban",
+                             "Tehrik-i-Taliban Pakistan (TTP)", "Unknown",
+                             "Baloch Liberation Army (BLA)"], rows),
+        "guncertain1": rng.choice([0, 0, 1], rows), "claimed": rng.choice([0, 1], rows),
+        "weaptype1": 6, "weaptype1_txt": "Explosives",
+        "nkill": np.where(rng.random(rows) < 0.05, "", rng.poisson(2, rows).astype(str)),
+        "nwound": rng.poisson(3, rows), "property": 0, "ishostkid": 0,
+        "scite1": "Synthetic source", "dbsource": "SYNTHETIC",
+        "INT_LOG": -9, "INT_IDEO": -9, "INT_MISC": 0, "INT_ANY": -9,
+    })[list(GTD_COLUMNS)]
+    frame.to_csv(path, index=False, encoding="cp1252")
+
+
+def _timed_import(path: Path, home: Path) -> tuple[float, object]:
+    """Plan + commit of one file into ``home`` (the user's wait), and the batch."""
+    from geodata.store import commit_plan, plan_import
+
+    start = time.perf_counter()
+    plan = plan_import(path.read_bytes(), path.name, home=home)
+    batch = commit_plan(plan, home)
+    return time.perf_counter() - start, batch
+
+
+def run_national_and_gtd(tmp: Path) -> dict[str, object]:
+    """``import_acled_afpk_150k_s`` (current ACLED layout, 150,000 rows, 10 % outside the
+    region; target < 15 s) and ``import_gtd_200k_s`` (135 columns, cp1252; target < 30 s),
+    each into a fresh store. Both files are synthetic, generated here."""
+    from geodata import load_bundle
+
+    os.environ["ISKP_ATLAS_MAX_IMPORT_MB"] = "500"
+    load_bundle()
+    out: dict[str, object] = {}
+    acled = tmp / "acled_afpk_150k.csv"
+    generate(acled, rows=150_000, seed=8, outside_share=0.10)
+    seconds, batch = _timed_import(acled, tmp / "home_afpk")
+    assert batch.rows_read == 150_000, batch
+    out["import_acled_afpk_150k_s"] = round(seconds, 2)
+    out["import_acled_afpk_150k_accepted"] = batch.rows_accepted
+    out["import_acled_afpk_150k_excluded"] = batch.rows_excluded
+    gtd = tmp / "gtd_200k.csv"
+    generate_gtd(gtd)
+    out["gtd_200k_mb"] = round(gtd.stat().st_size / 1e6, 1)
+    seconds, batch = _timed_import(gtd, tmp / "home_gtd")
+    assert batch.rows_read == GTD_ROWS, batch
+    out["import_gtd_200k_s"] = round(seconds, 2)
+    out["import_gtd_200k_accepted"] = batch.rows_accepted
+    out["import_gtd_200k_excluded"] = batch.rows_excluded
+    return out
+
+
 def run() -> dict[str, object]:
     """Generate, import, load; return the timings."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -148,8 +294,10 @@ def run() -> dict[str, object]:
         fresh_s, fresh_n = out.stdout.split()
         assert int(fresh_n) == len(bundle.incidents)
         render = _render_after_import(bundle, home, Path(tmp))
+        national = run_national_and_gtd(Path(tmp))
         return {
             **render,
+            **national,
             "app_data_load_after_import_100k_s": round(float(fresh_s), 2),
             "import_acled_100k_s": round(done - warm, 2),
             "import_acled_100k_plan_s": round(planned - warm, 2),
@@ -162,4 +310,8 @@ def run() -> dict[str, object]:
 
 
 if __name__ == "__main__":
-    print(run())
+    if sys.argv[1:] == ["national"]:  # only the 150k ACLED and 200k GTD keys
+        with tempfile.TemporaryDirectory() as folder:
+            print(run_national_and_gtd(Path(folder)))
+    else:
+        print(run())

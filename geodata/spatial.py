@@ -119,10 +119,15 @@ def _nearest(points_metric: np.ndarray, lines_metric: np.ndarray
     if len(present) == 0 or len(lines_metric) == 0:
         return line_idx, dist
     tree, owner = _segment_tree(lines_metric)
-    (pt, piece), d = tree.query_nearest(points_metric[present], return_distance=True,
+    # event files repeat places a lot: query each distinct point once
+    xy = shapely.get_coordinates(points_metric[present])
+    uniq, inverse = np.unique(xy, axis=0, return_inverse=True)
+    (pt, piece), d = tree.query_nearest(shapely.points(uniq), return_distance=True,
                                         all_matches=False)
-    line_idx[present[pt]] = owner[piece]
-    dist[present[pt]] = d
+    first = np.full(len(uniq), -1, dtype=np.int64)
+    first[pt[::-1]] = np.arange(len(pt))[::-1]  # first match of each distinct point
+    line_idx[present] = owner[piece[first]][inverse.ravel()]
+    dist[present] = d[first][inverse.ravel()]
     return line_idx, dist
 
 

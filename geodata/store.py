@@ -3,16 +3,30 @@
 - Home: ``$ISKP_ATLAS_HOME``, else the platform's user data folder
   (``platformdirs.user_data_dir("iskp-atlas")``); the file is ``store.sqlite``.
 - One transaction per import batch (``BEGIN IMMEDIATE`` … ``COMMIT``): a batch goes in
-  whole or not at all. Everything that can fail (reading, mapping, validation, joins,
-  de-duplication) happens *before* the transaction opens; the connection runs with
+  whole or not at all. Reading, mapping, validation and the joins happen *before* the
+  transaction opens (inside it: the re-check against the store, below, and the writes);
+  the connection runs with
   ``cache_spill = OFF`` so no page reaches the database file before ``COMMIT``, and
   SQLite's rollback journal undoes a commit cut short. A process killed half-way leaves
   the database file byte-identical.
 - Rows are stored as the normalised text (the product's columns + provenance, values as
-  given) in JSON, beside the keys de-duplication needs; loading validates them against
-  the contract again and joins them to the geography (:func:`load_imported`).
+  given, one Arrow stream per batch), beside the keys de-duplication needs. The import
+  keeps its validated, joined frame of each batch beside the store
+  (:mod:`geodata.prepared`); loading reads it, or validates and joins the stored text again
+  when it is missing or outdated (:func:`load_imported`).
+- The write transaction (``BEGIN IMMEDIATE``) checks the plan against the store again
+  (:func:`geodata.importers.pipeline.settle`): rows another import stored meanwhile are
+  already present or corrections, and de-duplication runs against them, so two imports at
+  once (or a Data-page preview committed after another import) store one event once.
+- A row whose identity ``(source_dataset, source_id)`` is stored with other content
+  *updates* the record: the previous version is kept in ``record_versions`` keyed by the
+  updating batch, and rolling that batch back restores it.
 - :func:`rollback` removes a batch; records of later batches that had been merged into
   its records become records of their own again.
+- :func:`unmerge` ("import as new") makes a merged record a record of its own and keeps
+  the pair in ``unmerged``, so a later import does not merge it again.
+- Schema: ``PRAGMA user_version`` = :data:`SCHEMA_VERSION`. An older store is migrated in
+  place, in one transaction, the first time it is opened; a newer one is refused.
 """
 
 from __future__ import annotations
@@ -23,7 +37,8 @@ import os
 import signal
 import sqlite3
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,6 +49,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from geodata import prepared
 from geodata.actors import actor_family, canonical_actor
 from geodata.bundle import Bundle, Geography, enrich_records, load_bundle, load_geography
 from geodata.importers.common import BUNDLED_DATASET, DATASET_URLS, PROVENANCE_COLUMNS
@@ -44,13 +60,15 @@ from geodata.importers.pipeline import (
     check_contract,
     existing_keys,
     prepare_import,
+    settle,
     with_admin1_code,
 )
 from geodata.importers.reading import check_size, max_import_bytes
 
 HOME_ENV = "ISKP_ATLAS_HOME"
 STORE_FILE = "store.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""Version of the store's tables (``PRAGMA user_version``); see :data:`_MIGRATIONS`."""
 PAUSE_ENV = "ISKP_ATLAS_TEST_PAUSE_AT_ROW"
 """Test hook: pause inside the import transaction after this many rows (see tests)."""
 _CHUNK = 5000
@@ -89,6 +107,70 @@ CREATE TABLE IF NOT EXISTS merges (
 );
 """
 _SCHEMA = _SCHEMA_TEMPLATE
+_RECORD_COLUMNS = ("kind", "id", "batch_id", "merged_into", "actor_family", *KEY_COLUMNS,
+                   "batch_row")
+_MIGRATIONS: dict[int, tuple[str, ...]] = {
+    2: (
+        "ALTER TABLE batches ADD COLUMN rows_updated INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE merges ADD COLUMN reason TEXT",
+        "CREATE TABLE record_versions (updated_by INTEGER NOT NULL, "
+        + ", ".join(f"{c} {'INTEGER' if c in ('batch_id', 'batch_row') else 'TEXT'}"
+                    for c in _RECORD_COLUMNS) + ")",
+        "CREATE INDEX record_versions_batch ON record_versions(updated_by)",
+        "CREATE TABLE unmerged (kind TEXT NOT NULL, merged_id TEXT NOT NULL, "
+        "kept_id TEXT NOT NULL, unmerged_at TEXT NOT NULL, "
+        "PRIMARY KEY (kind, merged_id, kept_id))",
+    ),
+}
+"""Steps from the previous version to each version (run in one transaction, in order).
+Version 2: ``batches.rows_updated``, ``merges.reason``, ``record_versions`` (the previous
+version of each record a batch updated, keyed by that batch) and ``unmerged`` (merges a
+user undid)."""
+
+
+class StoreVersionError(ValueError):
+    """The store was written by a newer version of the atlas."""
+
+
+def _schema_version(con: sqlite3.Connection) -> int:
+    return int(con.execute("PRAGMA user_version").fetchone()[0])
+
+
+def _ensure_schema(con: sqlite3.Connection) -> None:
+    """Create or migrate the tables (call inside a write transaction)."""
+    has = con.execute("SELECT name FROM sqlite_master WHERE type='table' AND "
+                      "name='batches'").fetchone()
+    version = max(_schema_version(con), 1) if has else 0
+    if version > SCHEMA_VERSION:
+        raise StoreVersionError(
+            f"the store {con.execute('PRAGMA database_list').fetchone()[2]} has schema "
+            f"version {version}, newer than this iskp-atlas reads ({SCHEMA_VERSION}): "
+            "upgrade iskp-atlas (pip install -U iskp-atlas) or use another --home")
+    if version == SCHEMA_VERSION:
+        return
+    if version == 0:
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                con.execute(statement)
+        version = 1
+    for step in range(version + 1, SCHEMA_VERSION + 1):
+        for statement in _MIGRATIONS[step]:
+            con.execute(statement)
+    con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _migrate_if_needed(con: sqlite3.Connection) -> None:
+    """Bring an existing store up to :data:`SCHEMA_VERSION` in one transaction (a newer
+    store is refused with :class:`StoreVersionError`)."""
+    if _schema_version(con) == SCHEMA_VERSION:
+        return
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        _ensure_schema(con)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 @dataclass(frozen=True)
@@ -109,14 +191,21 @@ class Batch:
     rows_excluded: int
     rows_already_present: int
     skip_bad: bool
+    rows_updated: int = 0
 
 
 @dataclass(frozen=True)
 class ImportResult:
-    """The plan and the batch it became (None for a dry run or when nothing was new)."""
+    """The plan (as settled inside the write transaction when committed) and the batch it
+    became (None for a dry run or when nothing was new)."""
 
     plan: ImportPlan
     batch: Batch | None
+
+    def counts(self) -> dict[str, int]:
+        """:meth:`ImportPlan.counts`: read = accepted + merged + updated + rejected +
+        excluded + already present."""
+        return self.plan.counts()
 
 
 def default_home() -> Path:
@@ -135,14 +224,188 @@ def store_path(home: Path | str | None = None) -> Path:
         default_home() / STORE_FILE
 
 
+LOCK_WAIT_ENV = "ISKP_ATLAS_LOCK_WAIT_S"
+DEFAULT_LOCK_WAIT_S = 10.0
+"""How long a write (or a read during another's commit) waits for a store locked by
+another writer before it gives up with :class:`StoreLockedError`."""
+WRITER_FILE_SUFFIX = ".writer.json"
+"""Beside the store while a write transaction is open: who holds the store (pid, host,
+command, start time), for the message another writer gets."""
+
+
+class StoreLockedError(ValueError):
+    """Another writer held the store for longer than the wait; the message says who (when
+    it can be known) and what to do. Nothing was written."""
+
+
+def lock_wait_seconds() -> float:
+    """$ISKP_ATLAS_LOCK_WAIT_S, else :data:`DEFAULT_LOCK_WAIT_S`."""
+    env = os.environ.get(LOCK_WAIT_ENV, "").strip()
+    if not env:
+        return DEFAULT_LOCK_WAIT_S
+    try:
+        value = float(env)
+    except ValueError:
+        raise ValueError(f"{LOCK_WAIT_ENV}={env!r} is not a number of seconds") from None
+    if not 0 <= value <= 3600:
+        raise ValueError(f"{LOCK_WAIT_ENV} must be between 0 and 3600 seconds")
+    return value
+
+
+def _writer_file(path: Path) -> Path:
+    return path.with_name(path.name + WRITER_FILE_SUFFIX)
+
+
+class _Connection(sqlite3.Connection):
+    """A connection that, while it holds a write transaction (``BEGIN …`` to ``COMMIT`` /
+    ``ROLLBACK``), keeps a small file beside the store saying who holds it."""
+
+    store: Path | None = None
+    holds_writer_file = False
+
+    def execute(self, sql: str, *args: object) -> sqlite3.Cursor:  # type: ignore[override]
+        cursor = super().execute(sql, *args)
+        word = sql.lstrip()[:8].upper()
+        if word.startswith("BEGIN") and self.store is not None:
+            self._write_writer_file()
+        elif word.startswith(("COMMIT", "ROLLBACK", "END")):
+            self.drop_writer_file()
+        return cursor
+
+    def _write_writer_file(self) -> None:
+        import json
+        import socket
+
+        info = {"pid": os.getpid(), "host": socket.gethostname(),
+                "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])[:200]
+                if sys.argv else "",
+                "started": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+        target = _writer_file(self.store)
+        tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+        try:
+            tmp.write_text(json.dumps(info), encoding="utf-8")
+            os.replace(tmp, target)
+            self.holds_writer_file = True
+        except OSError:  # a read-only folder: the lock still works, only the name is lost
+            tmp.unlink(missing_ok=True)
+
+    def drop_writer_file(self) -> None:
+        if self.holds_writer_file and self.store is not None:
+            self.holds_writer_file = False
+            try:
+                _writer_file(self.store).unlink(missing_ok=True)
+            except OSError:
+                return
+
+
+_HEADER_FDS: dict[str, tuple[int, int, int]] = {}
+_HEADER_LOCK = threading.Lock()  # the app's sessions are threads of one process
+
+
+def store_header(path: Path) -> bytes | None:
+    """The first 100 bytes of the store file (None when there is none), read without ever
+    closing a descriptor of it: on POSIX, closing *any* descriptor of a database file
+    drops every lock this process holds on it, SQLite's own included, so opening and
+    closing the store while one of our connections is inside a write transaction lets
+    another writer in and can corrupt it (https://www.sqlite.org/howtocorrupt.html, 2.2).
+    One read-only descriptor per store file is kept open for the life of the process."""
+    if os.name == "nt":  # Windows locks are per handle: an ordinary read is safe
+        try:
+            with path.open("rb") as handle:
+                return handle.read(100)
+        except FileNotFoundError:
+            return None
+    with _HEADER_LOCK:
+        try:
+            stat = os.stat(path)
+        except FileNotFoundError:
+            return None
+        key = os.path.abspath(path)
+        cached = _HEADER_FDS.get(key)
+        if cached is None or cached[1:] != (stat.st_dev, stat.st_ino):
+            if cached is not None:  # the file was replaced: a descriptor of a dead file
+                os.close(cached[0])
+                del _HEADER_FDS[key]
+            _forget_dead_header_fds()
+            fd = os.open(path, os.O_RDONLY)
+            _HEADER_FDS[key] = (fd, stat.st_dev, stat.st_ino)
+            cached = _HEADER_FDS[key]
+        return os.pread(cached[0], 100, 0)
+
+
+def _forget_dead_header_fds() -> None:
+    """Close descriptors of store files that were deleted or replaced (temporary stores)."""
+    for key, (fd, dev, ino) in list(_HEADER_FDS.items()):
+        try:
+            stat = os.stat(key)
+            alive = (stat.st_dev, stat.st_ino) == (dev, ino)
+        except OSError:
+            alive = False
+        if not alive:
+            os.close(fd)
+            del _HEADER_FDS[key]
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def _holder(path: Path) -> str:
+    """Who holds the store, from the writer file (when it is there and not stale)."""
+    import json
+    import socket
+
+    try:
+        info = json.loads(_writer_file(path).read_text(encoding="utf-8"))
+        pid, host = int(info["pid"]), str(info["host"])
+        started = str(info.get("started", ""))
+        command = str(info.get("command", ""))
+    except (OSError, ValueError, KeyError, TypeError):
+        return "another program"
+    if host == socket.gethostname() and not _pid_alive(pid):
+        return "another program"
+    clock = started[11:19] + " UTC" if len(started) >= 19 else "an unknown time"
+    where = "" if host == socket.gethostname() else f" on {host}"
+    what = f": {command}" if command else ""
+    return f"another import (pid {pid}{where}, started {clock}{what})"
+
+
+def _locked(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "database is locked" in text or "database is busy" in text or "locked" in text
+
+
+def store_locked_error(path: Path, waited: float) -> StoreLockedError:
+    """The one-line message for a store another writer holds."""
+    return StoreLockedError(
+        f"{_holder(path)} is writing the store {path} — waited {waited:g} s; wait for it to "
+        f"finish and run this again (or wait longer: {LOCK_WAIT_ENV}=60). Nothing was "
+        "changed")
+
+
 @contextmanager
 def _connect(path: Path) -> Iterator[sqlite3.Connection]:
-    con = sqlite3.connect(path, isolation_level=None, timeout=30)
+    """A connection that waits up to :func:`lock_wait_seconds` for another writer, then
+    raises :class:`StoreLockedError` (an uncommitted write is rolled back by SQLite)."""
+    wait = lock_wait_seconds()
+    con = sqlite3.connect(path, isolation_level=None, timeout=wait, factory=_Connection)
+    con.store = Path(path)
     try:
         con.execute("PRAGMA cache_spill = OFF")
         con.execute("PRAGMA foreign_keys = ON")
         yield con
+    except sqlite3.OperationalError as exc:
+        if _locked(exc):
+            raise store_locked_error(Path(path), wait) from None
+        raise
     finally:
+        con.drop_writer_file()
         con.close()
 
 
@@ -155,6 +418,7 @@ def _read(path: Path, sql: str, params: tuple = ()) -> pd.DataFrame | None:
                           "name='batches'").fetchone()
         if not has:
             return None
+        _migrate_if_needed(con)
         return pd.read_sql_query(sql, con, params=params)
 
 
@@ -176,42 +440,71 @@ def batches_frame(home: Path | str | None = None) -> pd.DataFrame:
     return pd.DataFrame([dataclasses.asdict(b) for b in list_batches(home)], columns=fields)
 
 
+MERGE_LIST_COLUMNS = ("batch_id", "kind", "merged_id", "kept_id", "rule", "days_apart",
+                      "distance_km", "reason", "merged_dataset", "merged_source_id")
+
+
 def list_merges(home: Path | str | None = None) -> pd.DataFrame:
-    """Every merge: which imported record (merged_id) was folded into which (kept_id)."""
+    """Every merge in force: which imported record (merged_id) was folded into which
+    (kept_id), by which rule and why (``reason``, e.g. 'same family Islamic State, 0 days,
+    2.1 km, same article'). Undone merges (:func:`unmerge`) are not listed."""
     frame = _read(store_path(home), "SELECT m.batch_id, m.kind, m.merged_id, m.kept_id, "
-                  "m.rule, m.days_apart, m.distance_km, r.source_dataset AS merged_dataset "
+                  "m.rule, m.days_apart, m.distance_km, m.reason, "
+                  "r.source_dataset AS merged_dataset, r.source_id AS merged_source_id "
                   "FROM merges m LEFT JOIN records r ON r.kind = m.kind AND r.id = m.merged_id "
                   "ORDER BY m.batch_id, m.merged_id")
-    cols = ["batch_id", "kind", "merged_id", "kept_id", "rule", "days_apart", "distance_km",
-            "merged_dataset"]
-    return frame if frame is not None else pd.DataFrame(columns=cols)
+    if frame is None:
+        return pd.DataFrame(columns=list(MERGE_LIST_COLUMNS))
+    missing = frame["reason"].isna()
+    if missing.any():  # merges recorded before reasons were kept (schema 1)
+        frame.loc[missing, "reason"] = [
+            f"{r.rule}, {r.days_apart} day(s), {r.distance_km} km"
+            for r in frame[missing].itertuples(index=False)]
+    return frame[list(MERGE_LIST_COLUMNS)]
+
+
+def merge_line(merge: pd.Series | dict) -> str:
+    """'INC-004 ← ucdp:12345: same family Islamic State, 0 days, 2.1 km, same article'."""
+    m = dict(merge)
+    source = m.get("merged_dataset")
+    sid = m.get("merged_source_id")
+    shown = f"{source}:{sid}" if source and sid else str(m["merged_id"])
+    return f"{m['kept_id']} ← {shown}: {m['reason']}"
 
 
 def _stored_rows(home: Path | str | None) -> pd.DataFrame | None:
     return _read(store_path(home), "SELECT * FROM records ORDER BY batch_id, batch_row")
 
 
+_KEYS_SQL = ("SELECT kind, id, source_dataset, source_id, merged_into, date, latitude, "
+             "longitude, actor_family, source_1_url, source_2_url FROM records")
+
+
 def _stored_keys(home: Path | str | None) -> pd.DataFrame | None:
-    return _read(store_path(home), "SELECT kind, id, source_dataset, merged_into, date, "
-                 "latitude, longitude, actor_family, source_1_url, source_2_url FROM records")
+    return _read(store_path(home), _KEYS_SQL)
 
 
 def existing_records(home: Path | str | None = None,
                      bundle: Bundle | None = None) -> dict[str, pd.DataFrame]:
-    """Per kind: the de-duplication keys of the bundled and stored records."""
-    bundle = bundle or load_bundle()
+    """Per kind: the identity and de-duplication keys of the bundled and stored records
+    (``stored`` says which are the store's)."""
+    return _existing(_stored_keys(home), bundle or load_bundle())
+
+
+def _existing(stored: pd.DataFrame | None, bundle: Bundle) -> dict[str, pd.DataFrame]:
     out: dict[str, pd.DataFrame] = {}
-    stored = _stored_keys(home)
     for kind in ("incidents", "threats", "sites"):
         base = getattr(bundle, kind)
         if kind == "sites":
-            keys = pd.DataFrame({"id": base["id"], "source_dataset": BUNDLED_DATASET})
+            keys = pd.DataFrame({"id": base["id"], "source_dataset": BUNDLED_DATASET,
+                                 "source_id": base["id"]})
         else:
             keys = existing_keys(base, BUNDLED_DATASET)
         keys["merged_into"] = None
+        keys["stored"] = False
         if stored is not None and len(stored):
             mine = stored[stored["kind"] == kind].drop(columns="kind")
-            mine = mine.assign(date=pd.to_datetime(mine["date"]),
+            mine = mine.assign(date=pd.to_datetime(mine["date"]), stored=True,
                                latitude=pd.to_numeric(mine["latitude"], errors="coerce"),
                                longitude=pd.to_numeric(mine["longitude"], errors="coerce"))
             keys = pd.concat([keys, mine], ignore_index=True) if len(mine) else keys
@@ -219,29 +512,57 @@ def existing_records(home: Path | str | None = None,
     return out
 
 
-def load_imported(home: Path | str | None = None,
-                  geo: Geography | None = None) -> dict[str, gpd.GeoDataFrame]:
+def load_imported(home: Path | str | None = None, geo: Geography | None = None,
+                  rows: pd.DataFrame | None = None) -> dict[str, gpd.GeoDataFrame]:
     """Imported records per kind, validated and enriched like the bundled ones.
 
     Records merged into another record are left out (the kept record lists them in
     ``merged_from``); extra columns: the provenance columns, ``import_batch``, and
     ``merged_from``/``merged_sources``/``merged_citations``. Kinds without imported
-    records are absent from the dict.
+    records are absent from the dict. ``rows``: the store's records table, when the caller
+    has already read it. Each batch's validated, joined frame comes from its prepared file
+    (:mod:`geodata.prepared`, written by the import) or is rebuilt from the stored text.
     """
-    rows = _stored_rows(home)
+    rows = _stored_rows(home) if rows is None else rows
     if rows is None or rows.empty:
         return {}
     geo = geo or load_geography()
     hidden = rows["merged_into"].notna()
     merges = _merged_info(rows[hidden])
+    batches = {b.batch_id: b for b in list_batches(home)}
     out: dict[str, gpd.GeoDataFrame] = {}
     for kind, group in rows[~hidden].groupby("kind", sort=False):
-        text = _text_rows(home, group)
-        typed = check_contract(text, kind, f"store ({kind})")
-        enriched = with_admin1_code(enrich_records(typed, kind, geo))
+        parts = [_prepared_batch(home, batches[int(batch_id)], kind, geo)
+                 .iloc[part["batch_row"].to_numpy()]
+                 for batch_id, part in group.groupby("batch_id", sort=False)]
+        enriched = pd.concat(parts, ignore_index=True) if len(parts) > 1 else \
+            parts[0].reset_index(drop=True)
+        enriched = gpd.GeoDataFrame(enriched, geometry="geometry", crs=parts[0].crs)
         enriched["import_batch"] = pd.array(group["batch_id"].to_numpy(), dtype="Int64")
         out[kind] = annotate_merges(enriched, merges.get(kind))
     return out
+
+
+def _prepared_batch(home: Path | str | None, batch: Batch, kind: str,
+                    geo: Geography) -> gpd.GeoDataFrame:
+    """Every row of one batch, validated and joined, in ``batch_row`` order: read from the
+    batch's prepared file, else rebuilt from its stored text rows (and the file written)."""
+    path = prepared.path_for(store_path(home).parent, batch.batch_id, batch.sha256,
+                             batch.imported_at)
+    frame = prepared.load(path)
+    if frame is not None:
+        return frame
+    blob = _read(store_path(home), "SELECT data FROM batch_rows WHERE batch_id = ?",
+                 (int(batch.batch_id),))["data"].iat[0]
+    frame = _enrich_text(_decode_rows(blob), kind, geo)
+    prepared.save(path, frame)
+    return frame
+
+
+def _enrich_text(text: pd.DataFrame, kind: str, geo: Geography) -> gpd.GeoDataFrame:
+    """Stored text rows validated against the contract and joined to the geography."""
+    typed = check_contract(text, kind, f"store ({kind})")
+    return with_admin1_code(enrich_records(typed, kind, geo))
 
 
 def _encode_rows(records: pd.DataFrame) -> bytes:
@@ -257,17 +578,6 @@ def _encode_rows(records: pd.DataFrame) -> bytes:
 def _decode_rows(blob: bytes) -> pd.DataFrame:
     frame = pa.ipc.open_stream(blob).read_all().to_pandas().astype(object)
     return frame.where(frame.notna(), None)
-
-
-def _text_rows(home: Path | str | None, group: pd.DataFrame) -> pd.DataFrame:
-    """Stored rows back as the text frame that was imported, in ``group``'s order."""
-    parts = []
-    for batch_id, rows in group.groupby("batch_id", sort=False):
-        blob = _read(store_path(home), "SELECT data FROM batch_rows WHERE batch_id = ?",
-                     (int(batch_id),))["data"].iat[0]
-        parts.append(_decode_rows(blob).iloc[rows["batch_row"].to_numpy()])
-    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else \
-        parts[0].reset_index(drop=True)
 
 
 def _merged_info(hidden: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -361,8 +671,8 @@ def load_bundle_with_store(home: Path | str | None = None) -> Bundle:
 
 def _build_bundle_with_store(home: Path | str | None) -> Bundle:
     bundle = load_bundle()
-    imported = load_imported(home, bundle.geography)
     rows = _stored_rows(home)
+    imported = load_imported(home, bundle.geography, rows)
     merges: dict[str, pd.DataFrame] = {}
     if rows is not None and len(rows):
         stored_ids = set(zip(rows["kind"], rows["id"], strict=True))
@@ -382,18 +692,76 @@ def _build_bundle_with_store(home: Path | str | None) -> Bundle:
 # --- Writing -------------------------------------------------------------------------------
 
 
+def _rows_of(con: sqlite3.Connection, kind: str, ids: list[str]) -> pd.DataFrame:
+    """The stored text rows of records ``ids`` of ``kind`` (current versions)."""
+    index = pd.read_sql_query("SELECT id, batch_id, batch_row FROM records WHERE kind = ?",
+                              con, params=(kind,))
+    index = index[index["id"].isin(set(ids))]
+    parts = []
+    for batch_id, rows in index.groupby("batch_id", sort=False):
+        blob = con.execute("SELECT data FROM batch_rows WHERE batch_id = ?",
+                           (int(batch_id),)).fetchone()[0]
+        text = _decode_rows(blob).iloc[rows["batch_row"].to_numpy()]
+        parts.append(text.assign(id=rows["id"].to_numpy()))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _never(con: sqlite3.Connection) -> set[tuple[str, str]]:
+    """(merged_id, kept_id) pairs a user has undone."""
+    has = con.execute("SELECT name FROM sqlite_master WHERE type='table' AND "
+                      "name='unmerged'").fetchone()
+    if not has:
+        return set()
+    return {(m, k) for m, k in con.execute("SELECT merged_id, kept_id FROM unmerged")}
+
+
+@contextmanager
+def _reading(home: Path | str | None) -> Iterator[sqlite3.Connection | None]:
+    path = store_path(home)
+    if not path.exists():
+        yield None
+        return
+    with _connect(path) as con:
+        has = con.execute("SELECT name FROM sqlite_master WHERE type='table' AND "
+                          "name='batches'").fetchone()
+        if not has:
+            yield None
+            return
+        _migrate_if_needed(con)
+        yield con
+
+
 def plan_import(data: bytes, source: str, *, fmt: str | None = None,
                 encoding: str | None = None, skip_bad: bool = False,
                 max_mb: float | None = None, home: Path | str | None = None,
                 dedup_days: int = DEDUP_DAYS, dedup_km: float = DEDUP_KM,
-                progress: Progress | None = None) -> ImportPlan:
-    """What importing ``data`` would do against the bundle and this store (writes nothing)."""
+                progress: Progress | None = None,
+                countries: Collection[str] | None = None) -> ImportPlan:
+    """What importing ``data`` would do against the bundle and this store (writes nothing).
+
+    A preview: :func:`commit_import` checks it again inside the write transaction."""
     bundle = load_bundle()
-    return prepare_import(
-        data, source, fmt=fmt, encoding=encoding, skip_bad=skip_bad,
-        max_bytes=max_import_bytes(max_mb), geo=bundle.geography,
-        existing=existing_records(home, bundle), dedup_days=dedup_days, dedup_km=dedup_km,
-        progress=progress)
+    with _reading(home) as con:
+        state = _store_state(store_path(home))  # before reading: a later commit shows
+        stored = None if con is None else pd.read_sql_query(_KEYS_SQL, con)
+        never = set() if con is None else _never(con)
+        plan = prepare_import(
+            data, source, fmt=fmt, encoding=encoding, skip_bad=skip_bad,
+            max_bytes=max_import_bytes(max_mb), geo=bundle.geography,
+            existing=_existing(stored, bundle),
+            stored_rows=None if con is None else (lambda kind, ids: _rows_of(con, kind, ids)),
+            never=never, dedup_days=dedup_days, dedup_km=dedup_km, progress=progress,
+            countries=countries)
+    return dataclasses.replace(plan, store_state=state)
+
+
+def _store_state(path: Path) -> str:
+    """SQLite's file change counter (header bytes 24-27): it goes up with every committed
+    write in the store's rollback-journal mode ('empty' before the first commit)."""
+    header = store_header(path)
+    if header is None or len(header) < 28:
+        return "empty"
+    return str(int.from_bytes(header[24:28], "big"))
 
 
 def _pause_at() -> int | None:
@@ -410,7 +778,7 @@ def _pause_here(done: int) -> None:
 
 
 def _record_rows(plan: ImportPlan, batch_id: int) -> list[tuple]:
-    """The rows to insert, in the column order of :func:`_insert_sql`."""
+    """The rows to write, in the column order of :data:`_RECORD_COLUMNS`."""
     wanted = [c for c in ("id", "actor", *KEY_COLUMNS) if c in plan.records.columns]
     records = plan.records[wanted].reset_index(drop=True).astype(object)
     records = records.where(records.notna(), None)
@@ -428,43 +796,70 @@ def _record_rows(plan: ImportPlan, batch_id: int) -> list[tuple]:
 
 
 def _insert_sql() -> str:
-    names = ["kind", "id", "batch_id", "merged_into", "actor_family", *KEY_COLUMNS,
-             "batch_row"]
+    names = _RECORD_COLUMNS
     return f"INSERT INTO records ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
 
 
-def commit_plan(plan: ImportPlan, home: Path | str | None = None, skip_bad: bool = False,
-                progress: Progress | None = None) -> Batch:
-    """Write ``plan`` as one batch, in one transaction (all rows or none)."""
+def _write_updates(con: sqlite3.Connection, kind: str, batch_id: int,
+                   rows: list[tuple]) -> None:
+    """Keep the current version of each updated record in ``record_versions`` (keyed by
+    this batch), then point the record at its new version (its merge state is kept)."""
+    names = ", ".join(_RECORD_COLUMNS)
+    changed = [c for c in _RECORD_COLUMNS if c not in ("kind", "id", "merged_into")]
+    setter = ", ".join(f"{c} = ?" for c in changed)
+    position = {c: i for i, c in enumerate(_RECORD_COLUMNS)}
+    for row in rows:
+        con.execute(f"INSERT INTO record_versions (updated_by, {names}) SELECT ?, {names} "
+                    "FROM records WHERE kind = ? AND id = ?", (batch_id, kind, row[1]))
+        con.execute(f"UPDATE records SET {setter} WHERE kind = ? AND id = ?",
+                    (*[row[position[c]] for c in changed], kind, row[1]))
+
+
+def commit_import(plan: ImportPlan, home: Path | str | None = None, skip_bad: bool = False,
+                  progress: Progress | None = None) -> ImportResult:
+    """Write ``plan`` as one batch, in one transaction (all rows or none).
+
+    Inside the transaction the plan is checked again against the store as it is now
+    (:func:`geodata.importers.pipeline.settle`) unless the store has not changed since
+    the plan was made (:attr:`ImportPlan.store_state`): records another import stored
+    meanwhile are already present (or updates), and de-duplication runs against them.
+    Returns the settled plan and the batch (None when nothing was left to store).
+    """
     path = store_path(home)
     path.parent.mkdir(parents=True, exist_ok=True)
     report = progress or (lambda fraction, message: None)
     pause_at = _pause_at()
     imported_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    bundle = load_bundle()
     with _connect(path) as con:
         con.execute("BEGIN IMMEDIATE")
         try:
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    con.execute(statement)
-            con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            clash = _clashing_ids(con, plan)
-            if clash:
-                raise ValueError(
-                    f"{plan.source}: {len(clash)} record(s) were imported meanwhile by another "
-                    f"import (e.g. {clash[0]}); run the import again")
+            unchanged = plan.store_state is not None and \
+                _store_state(path) == plan.store_state
+            _ensure_schema(con)
+            if not unchanged:
+                plan = settle(plan, _existing(pd.read_sql_query(_KEYS_SQL, con), bundle),
+                              lambda kind, ids: _rows_of(con, kind, ids), _never(con))
+            plan = dataclasses.replace(plan, store_state=None)
+            if plan.records.empty:
+                con.execute("ROLLBACK")
+                return ImportResult(plan, None)
             cur = con.execute(
                 "INSERT INTO batches (file, format, kind, imported_at, sha256, size_bytes, "
                 "rows_read, rows_accepted, rows_merged, rows_rejected, rows_excluded, "
-                "rows_already_present, skip_bad) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "rows_already_present, skip_bad, rows_updated) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (plan.source, plan.format, plan.kind, imported_at, plan.sha256,
                  plan.size_bytes, plan.rows_read, plan.rows_accepted, plan.rows_merged,
                  plan.rows_rejected, len(plan.excluded), len(plan.already_present),
-                 int(skip_bad)))
+                 int(skip_bad), plan.rows_updated))
             batch_id = int(cur.lastrowid)
             con.execute("INSERT INTO batch_rows (batch_id, encoding, data) VALUES (?, ?, ?)",
                         (batch_id, "arrow-ipc-stream", _encode_rows(plan.records)))
-            rows = _record_rows(plan, batch_id)
+            all_rows = _record_rows(plan, batch_id)
+            updated = set(plan.updates["id"])
+            _write_updates(con, plan.kind, batch_id, [r for r in all_rows if r[1] in updated])
+            rows = [r for r in all_rows if r[1] not in updated]
             total = max(len(rows), 1)
             insert = _insert_sql()
             for start in range(0, len(rows), _CHUNK):
@@ -476,65 +871,99 @@ def commit_plan(plan: ImportPlan, home: Path | str | None = None, skip_bad: bool
                 report(stop / total, f"stored {stop:,} of {total:,} rows")
             con.executemany(
                 "INSERT INTO merges (batch_id, kind, merged_id, kept_id, rule, days_apart, "
-                "distance_km) VALUES (?,?,?,?,?,?,?)",
+                "distance_km, reason) VALUES (?,?,?,?,?,?,?,?)",
                 [(batch_id, plan.kind, str(m.merged_id), str(m.kept_id), str(m.rule),
                   None if pd.isna(m.days_apart) else int(m.days_apart),
-                  None if pd.isna(m.distance_km) else float(m.distance_km))
+                  None if pd.isna(m.distance_km) else float(m.distance_km), str(m.reason))
                  for m in plan.merges.itertuples(index=False)])
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
+    batch = next(b for b in list_batches(home) if b.batch_id == batch_id)
+    _keep_prepared(home, batch, plan)
     report(1.0, "done")
-    return next(b for b in list_batches(home) if b.batch_id == batch_id)
+    return ImportResult(plan, batch)
 
 
-def _clashing_ids(con: sqlite3.Connection, plan: ImportPlan) -> list[str]:
-    ids = plan.records["id"].tolist()
-    found: list[str] = []
-    for start in range(0, len(ids), 900):
-        part = ids[start:start + 900]
-        marks = ",".join("?" * len(part))
-        found += [r[0] for r in con.execute(
-            f"SELECT id FROM records WHERE kind = ? AND id IN ({marks})",
-            (plan.kind, *part))]
-    return found
+def _keep_prepared(home: Path | str | None, batch: Batch, plan: ImportPlan) -> None:
+    """Keep the plan's validated, joined rows as the batch's prepared frame (row ``i`` of
+    the batch is row ``i`` of ``plan.records``), so loading the store does not do it again.
+    Skipped when the two do not line up (the frame is then rebuilt when loading)."""
+    enriched = plan.enriched
+    if len(enriched) != len(plan.records) or not np.array_equal(
+            enriched["id"].astype(str).to_numpy(), plan.records["id"].astype(str).to_numpy()):
+        return
+    prepared.save(prepared.path_for(store_path(home).parent, batch.batch_id, batch.sha256,
+                                    batch.imported_at), enriched.reset_index(drop=True))
+
+
+def commit_plan(plan: ImportPlan, home: Path | str | None = None, skip_bad: bool = False,
+                progress: Progress | None = None) -> Batch | None:
+    """:func:`commit_import`, returning only the batch (None when nothing was stored)."""
+    return commit_import(plan, home, skip_bad=skip_bad, progress=progress).batch
 
 
 def import_bytes(data: bytes, source: str, *, fmt: str | None = None,
                  encoding: str | None = None, skip_bad: bool = False, dry_run: bool = False,
                  max_mb: float | None = None, home: Path | str | None = None,
-                 progress: Progress | None = None) -> ImportResult:
-    """Plan and (unless ``dry_run``) commit the import of ``data`` named ``source``."""
+                 progress: Progress | None = None,
+                 countries: Collection[str] | None = None) -> ImportResult:
+    """Plan and (unless ``dry_run``) commit the import of ``data`` named ``source``
+    (``countries``: the region, see :func:`geodata.importers.prepare_import`)."""
     plan = plan_import(data, source, fmt=fmt, encoding=encoding, skip_bad=skip_bad,
-                       max_mb=max_mb, home=home,
+                       max_mb=max_mb, home=home, countries=countries,
                        progress=(lambda f, m: progress(f * 0.7, m)) if progress else None)
     if dry_run or plan.records.empty:
         return ImportResult(plan, None)
-    batch = commit_plan(plan, home, skip_bad=skip_bad,
-                        progress=(lambda f, m: progress(0.7 + 0.3 * f, m)) if progress
-                        else None)
-    return ImportResult(plan, batch)
+    return commit_import(plan, home, skip_bad=skip_bad,
+                         progress=(lambda f, m: progress(0.7 + 0.3 * f, m)) if progress
+                         else None)
 
 
 def import_file(path: Path | str, *, fmt: str | None = None, encoding: str | None = None,
                 skip_bad: bool = False, dry_run: bool = False, max_mb: float | None = None,
-                home: Path | str | None = None, progress: Progress | None = None
-                ) -> ImportResult:
+                home: Path | str | None = None, progress: Progress | None = None,
+                countries: Collection[str] | None = None) -> ImportResult:
     """:func:`import_bytes` for a file on disk (its size is checked before reading)."""
     p = Path(path)
     if not p.is_file():
         raise FileNotFoundError(f"no such file: {p}")
     check_size(p.stat().st_size, p.name, max_import_bytes(max_mb))
     return import_bytes(p.read_bytes(), p.name, fmt=fmt, encoding=encoding, skip_bad=skip_bad,
-                        dry_run=dry_run, max_mb=max_mb, home=home, progress=progress)
+                        dry_run=dry_run, max_mb=max_mb, home=home, progress=progress,
+                        countries=countries)
+
+
+def _restore_versions(con: sqlite3.Connection, batch_id: int) -> None:
+    """Undo the updates of batch ``batch_id``: each record it updated gets its previous
+    version back (or, when a later batch updated it again, that batch's saved version
+    becomes the one before ``batch_id``); saved versions that live in this batch's rows
+    (records it stored that a later batch updated) are dropped with them."""
+    names = [c for c in _RECORD_COLUMNS if c not in ("kind", "id")]
+    versions = con.execute(
+        f"SELECT rowid, kind, id, {', '.join(names)} FROM record_versions "
+        "WHERE updated_by = ?", (batch_id,)).fetchall()
+    setter = ", ".join(f"{c} = ?" for c in names)
+    for rowid, kind, rid, *prior in versions:
+        current = con.execute("SELECT batch_id FROM records WHERE kind = ? AND id = ?",
+                              (kind, rid)).fetchone()
+        if current is not None and int(current[0]) == batch_id:
+            con.execute(f"UPDATE records SET {setter} WHERE kind = ? AND id = ?",
+                        (*prior, kind, rid))
+        else:
+            con.execute(f"UPDATE record_versions SET {setter} WHERE kind = ? AND id = ? AND "
+                        "batch_id = ? AND updated_by != ?", (*prior, kind, rid, batch_id,
+                                                             batch_id))
+        con.execute("DELETE FROM record_versions WHERE rowid = ?", (rowid,))
+    con.execute("DELETE FROM record_versions WHERE batch_id = ?", (batch_id,))
 
 
 def rollback(batch_id: int, home: Path | str | None = None) -> Batch:
     """Remove batch ``batch_id`` and its records, in one transaction; returns what it was.
 
-    Records of other batches merged into the removed records become records of their
-    own again.
+    Records it updated get their previous version back; records of other batches merged
+    into the removed records become records of their own again.
     """
     batch = next((b for b in list_batches(home) if b.batch_id == int(batch_id)), None)
     if batch is None:
@@ -544,6 +973,8 @@ def rollback(batch_id: int, home: Path | str | None = None) -> Batch:
     with _connect(store_path(home)) as con:
         con.execute("BEGIN IMMEDIATE")
         try:
+            _ensure_schema(con)
+            _restore_versions(con, batch.batch_id)
             gone = "SELECT id FROM records WHERE batch_id = ?"
             con.execute(f"UPDATE records SET merged_into = NULL WHERE batch_id != ? AND "
                         f"merged_into IN ({gone})", (batch.batch_id, batch.batch_id))
@@ -556,7 +987,42 @@ def rollback(batch_id: int, home: Path | str | None = None) -> Batch:
         except BaseException:
             con.execute("ROLLBACK")
             raise
+    prepared.drop_batch(store_path(home).parent, batch.batch_id)
     return batch
+
+
+def unmerge(record_id: str, home: Path | str | None = None, kind: str = "incidents"
+            ) -> dict[str, object]:
+    """"Import as new": the merged record ``record_id`` becomes a record of its own.
+
+    The pair is kept in ``unmerged`` so a later import (e.g. after a rollback and a
+    re-import) does not merge it again. Returns the merge that was undone (as listed by
+    :func:`list_merges`). Raises ValueError when ``record_id`` is not a merged record.
+    """
+    merges = list_merges(home)
+    hit = merges[(merges["merged_id"] == record_id) & (merges["kind"] == kind)]
+    if hit.empty:
+        shown = ", ".join(merges["merged_id"].head(5)) or "none"
+        raise ValueError(f"{record_id} is not a merged record (merged records: {shown}); "
+                         "'iskp-atlas merges' lists them")
+    merge = hit.iloc[0].to_dict()
+    at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with _connect(store_path(home)) as con:
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            _ensure_schema(con)
+            con.execute("UPDATE records SET merged_into = NULL WHERE kind = ? AND id = ?",
+                        (kind, record_id))
+            con.execute("DELETE FROM merges WHERE kind = ? AND merged_id = ?",
+                        (kind, record_id))
+            con.execute("INSERT OR REPLACE INTO unmerged (kind, merged_id, kept_id, "
+                        "unmerged_at) VALUES (?, ?, ?, ?)",
+                        (kind, record_id, str(merge["kept_id"]), at))
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    return merge
 
 
 def record_counts(home: Path | str | None = None) -> dict[str, int]:
@@ -575,8 +1041,7 @@ def store_signature(home: Path | str | None = None) -> str:
     if not path.exists():
         return "no-store"
     stat = path.stat()
-    with path.open("rb") as handle:
-        header = handle.read(100)
+    header = store_header(path) or b""
     # SQLite's file change counter (header bytes 24-27) goes up with every committed
     # write in the store's rollback-journal mode, even when size and mtime do not move.
     counter = int.from_bytes(header[24:28], "big") if len(header) >= 28 else 0

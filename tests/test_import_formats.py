@@ -192,8 +192,11 @@ DEDUP_CASES = [
     ("~11 km apart", _key("N", "ucdp", lat=34.60), False),
     ("other actor family", _key("N", "ucdp", family="TTP"), False),
     ("same dataset", _key("N", "acled"), False),
-    ("shared URL, far and late", _key("N", "gtd", day="2024-05-01", lat=30.0, lon=70.0,
-                                      url="http://www.example.org/a/?utm_source=x"), True),
+    ("shared URL alone, far and late", _key("N", "gtd", day="2024-05-01", lat=30.0,
+                                            lon=70.0,
+                                            url="http://www.example.org/a/?utm_source=x"),
+     False),
+    ("shared URL, same day and place", _key("N", "gtd", url="http://example.org/a"), True),
     ("dataset citation URL is not a shared source",
      _key("N", "gtd", day="2024-05-01", url=DATASET_CITATIONS["acled"][1]), False),
 ]

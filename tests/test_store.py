@@ -47,7 +47,8 @@ def _many_acled_rows(n: int) -> bytes:
 
 
 def _files(home: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(home.iterdir())}
+    return {str(p.relative_to(home)): p.read_bytes() for p in sorted(home.rglob("*"))
+            if p.is_file()}
 
 
 def test_sigkill_mid_import_leaves_the_store_as_it_was(tmp_path):
@@ -121,10 +122,11 @@ def test_dedup_merges_a_pair_from_two_sources_and_keeps_both_citations(tmp_path)
     assert "UCDP Georeferenced Event Dataset" in kept["merged_citations"]
 
 
-def test_dedup_against_a_bundled_record_by_shared_url(tmp_path):
+def test_dedup_against_a_bundled_record_same_event_citing_the_same_article(tmp_path):
     result = import_bytes(_fixture("atlas_sample.csv"), "atlas.csv", home=tmp_path)
     assert result.plan.merges[["merged_id", "kept_id", "rule"]].values.tolist() == [
-        ["USR-002", "INC-004", "source-url"]]
+        ["USR-002", "INC-004", "actor-date-place"]]
+    assert result.plan.merges["reason"].iat[0].endswith(", same article")
     incidents = load_bundle_with_store(tmp_path).incidents.set_index("id")
     assert "USR-002" not in incidents.index
     assert incidents.loc["INC-004", "merged_from"] == "USR-002"

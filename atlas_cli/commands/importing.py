@@ -1,4 +1,5 @@
-"""``iskp-atlas import``, ``batches`` and ``rollback``: the local store of imported records."""
+"""``iskp-atlas import``, ``batches``, ``rollback``, ``merges`` and ``unmerge``: the local
+store of imported records."""
 
 from __future__ import annotations
 
@@ -7,11 +8,24 @@ import argparse
 from atlas_cli.output import FORMATS as TABLE_FORMATS
 from atlas_cli.output import render_table, write_text
 from geodata.importers import DEFAULT_MAX_MB, FORMATS, MAX_MB_ENV
-from geodata.store import HOME_ENV, batches_frame, import_file, rollback, store_path
+from geodata.importers.common import DEFAULT_REGION, region_codes
+from geodata.store import (
+    HOME_ENV,
+    batches_frame,
+    import_file,
+    list_merges,
+    merge_line,
+    rollback,
+    store_path,
+    unmerge,
+)
+
+MERGES_SHOWN = 20
+"""Merges and updates listed one by one in an import report (the rest are counted)."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add the three subcommands."""
+    """Add the subcommands."""
     p = sub.add_parser(
         "import",
         help="import ACLED, UCDP GED, GTD, atlas CSV or GeoJSON records into the local store",
@@ -32,6 +46,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-mb", type=float, default=None,
                    help=f"size limit in MB (default ${MAX_MB_ENV} or {DEFAULT_MAX_MB:g})")
     p.add_argument("--home", default=None, help=f"store folder (default ${HOME_ENV})")
+    p.add_argument("--countries", default=None, metavar="AFG,PAK,...",
+                   help="the region to keep, as comma-separated ISO 3166-1 alpha-3 codes "
+                   f"(default {','.join(DEFAULT_REGION)}); rows of other countries are "
+                   "excluded and counted per country, never errors")
     p.set_defaults(handler=_import)
 
     b = sub.add_parser("batches", help="list the import batches in the local store",
@@ -46,6 +64,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--home", default=None, help=f"store folder (default ${HOME_ENV})")
     r.set_defaults(handler=_rollback)
 
+    m = sub.add_parser("merges", help="list the records merged into another record (same event)",
+                       description="List every merge in force: kept record ← merged record "
+                       "(dataset:source id) and the reason (actor family, days and km apart, "
+                       "same article). 'iskp-atlas unmerge RECORD_ID' undoes one.")
+    m.add_argument("--format", choices=TABLE_FORMATS, default="table", dest="out_format")
+    m.add_argument("--home", default=None, help=f"store folder (default ${HOME_ENV})")
+    m.set_defaults(handler=_merges)
+
+    u = sub.add_parser("unmerge", help="import a merged record as a record of its own",
+                       description="Undo a merge ('import as new'): RECORD_ID (the merged "
+                       "record, as listed by 'iskp-atlas merges') becomes a record of its "
+                       "own; the store remembers it, so a later import does not merge the "
+                       "pair again.")
+    u.add_argument("record_id", help="id of the merged record, e.g. UCDP-990001")
+    u.add_argument("--home", default=None, help=f"store folder (default ${HOME_ENV})")
+    u.set_defaults(handler=_unmerge)
+
 
 def _prepare_view(home: str | None) -> None:
     """Validate and join the stored records once now, so the app's next start is quick."""
@@ -59,31 +94,75 @@ def _prepare_view(home: str | None) -> None:
 
 
 def _import(args: argparse.Namespace) -> int:
+    countries = None
+    if args.countries is not None:
+        countries = sorted(region_codes(args.countries.split(",")))  # ValueError: one line
     result = import_file(args.file, fmt=args.fmt, encoding=args.encoding,
                          skip_bad=args.skip_bad, dry_run=args.dry_run, max_mb=args.max_mb,
-                         home=args.home)
+                         home=args.home, countries=countries)
     plan = result.plan
     extra = ", HXL hashtag row skipped" if plan.hxl_row_skipped else ""
     print(f"{plan.source}: {plan.format} format, {plan.kind}, encoding {plan.encoding}{extra}")
-    c = plan.counts()
-    print(f"rows read {c['read']}, accepted {c['accepted']}, merged {c['merged']}, "
-          f"rejected {c['rejected']}, excluded {c['excluded']}, "
-          f"already present {c['already_present']}")
+    print(plan.counts_line())
     if plan.rejected:
         print(f"skipped {plan.rows_rejected} bad row(s):")
         for problem in plan.rejected:
             print(f"  {problem.describe(plan.source)}")
     for line in plan.reasons(limit=5)[len(plan.rejected[:5]):]:
         print(f"  {line}")
-    for m in plan.merges.head(5).itertuples(index=False):
-        print(f"  merged {m.merged_id} into {m.kept_id} ({m.rule}, {m.days_apart} day(s), "
-              f"{m.distance_km} km)")
+    _print_merges_and_updates(plan)
     if result.batch is None:
         print("dry run: nothing stored" if args.dry_run else
               "nothing new to store: the store is unchanged")
     else:
         print(f"stored as batch {result.batch.batch_id} in {store_path(args.home)}")
         _prepare_view(args.home)
+    return 0
+
+
+def _print_merges_and_updates(plan) -> None:
+    """Each merge with its reason and each correction with what changed (the first
+    :data:`MERGES_SHOWN`; 'iskp-atlas merges' lists every merge)."""
+    merges = plan.merges.assign(merged_dataset=None, merged_source_id=None)
+    if len(plan.merges) and "source_id" in plan.records.columns:
+        ident = plan.records.set_index("id")[["source_dataset", "source_id"]]
+        found = ident.reindex(plan.merges["merged_id"])
+        merges = plan.merges.assign(merged_dataset=found["source_dataset"].to_numpy(),
+                                    merged_source_id=found["source_id"].to_numpy())
+    if len(merges):
+        print(f"merged {len(merges)} record(s) into records of another source "
+              "(undo one with 'iskp-atlas unmerge RECORD_ID'):")
+        for row in merges.head(MERGES_SHOWN).to_dict(orient="records"):
+            print(f"  {merge_line(row)}")
+        if len(merges) > MERGES_SHOWN:
+            print(f"  … and {len(merges) - MERGES_SHOWN} more ('iskp-atlas merges' lists them)")
+    lines = plan.update_lines()
+    if lines:
+        print(f"updated {len(lines)} record(s) (previous versions kept; rolling the batch "
+              "back restores them):")
+        for line in lines[:MERGES_SHOWN]:
+            print(f"  {line}")
+        if len(lines) > MERGES_SHOWN:
+            print(f"  … and {len(lines) - MERGES_SHOWN} more")
+
+
+def _merges(args: argparse.Namespace) -> int:
+    frame = list_merges(args.home)
+    if args.out_format != "table":
+        write_text(render_table(frame, args.out_format), None)
+        return 0
+    if frame.empty:
+        print(f"no merged records in {store_path(args.home)}")
+        return 0
+    for row in frame.to_dict(orient="records"):
+        print(f"batch {row['batch_id']}: {merge_line(row)}")
+    return 0
+
+
+def _unmerge(args: argparse.Namespace) -> int:
+    merge = unmerge(args.record_id, args.home)
+    print(f"{args.record_id} is a record of its own again (was merged into "
+          f"{merge['kept_id']}: {merge['reason']}); later imports will not merge it again")
     return 0
 
 
@@ -101,6 +180,8 @@ def _batches(args: argparse.Namespace) -> int:
 
 def _rollback(args: argparse.Namespace) -> int:
     batch = rollback(args.batch_id, args.home)
+    restored = (f", {batch.rows_updated} updated record(s) restored to their previous "
+                "version") if batch.rows_updated else ""
     print(f"removed batch {batch.batch_id} ({batch.file}, {batch.format}, "
-          f"{batch.rows_accepted + batch.rows_merged} records)")
+          f"{batch.rows_accepted + batch.rows_merged} records{restored})")
     return 0

@@ -2,11 +2,18 @@
 
 Mapping (see docs/IMPORTING.md for the reasoning):
 
-- ``id`` = ``ACLED-`` + ``event_id_cnty``; ``date`` from ``event_date`` (ISO, or
-  "12 March 2024" / "12-March-2024" / "12 Mar 2024"); ``date_precision`` from
+- Layouts: the current export (``disorder_type``, ``civilian_targeting``, ``tags``), the
+  2020 31-column layout (``data_id, iso, event_id_cnty, …, iso3``) and the old upper-case
+  one (``GWNO``, ``EVENT_ID_CNTY``, ``ALLY_ACTOR_1``; headers are lower-cased on reading,
+  ``ally_actor_*`` are read as ``assoc_actor_*``), as CSV or xlsx.
+- ``id`` = ``ACLED-`` + ``event_id_cnty``; ``date`` from ``event_date`` (ISO, "12 March
+  2024", "01-January-2015", "12 Mar 2024", Excel's "9-May-20", or "5/9/2020": slash dates
+  are day-first for the whole file only if one has a first part over 12, else month-first
+  — see :func:`geodata.importers.common.slash_day_first`); ``date_precision`` from
   ``time_precision`` (1 day, 2 week, 3 month).
-- ``country`` from ``country`` (or ``iso``, numeric); ``province``/``district``/``place``
-  from ``admin1``/``admin2``/``location``.
+- ``country`` from ``country`` (or ``iso3``, ``iso`` numeric, ``gwno``) via
+  country_converter; rows outside the region are excluded, counted per country;
+  ``province``/``district``/``place`` from ``admin1``/``admin2``/``location``.
 - ``geo_precision``: ACLED 1 (the named town) → 2; ACLED 2 (near a town, part of a region)
   → 3; ACLED 3 (only the region) → 3. ACLED coordinates are settlement or area centroids,
   never exact sites, so nothing maps to 1.
@@ -23,6 +30,8 @@ Mapping (see docs/IMPORTING.md for the reasoning):
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import numpy as np
 import pandas as pd
 
@@ -32,25 +41,38 @@ from geodata.importers.common import (
     DATASET_CITATIONS,
     TALIBAN_TAKEOVER,
     Normalised,
+    ascii_numbers,
     attribution_from_notes,
     bad_count,
     blank_to_none,
     by_unique,
     confidence_for,
-    country_iso3,
+    country_codes,
     date_out_of_range,
+    drop_rows,
     iso,
     join_nonempty,
     keyword_targets,
     labelled,
     merge_targets,
-    parse_dates,
+    not_a_number,
+    number_problems,
+    parse_source_dates,
+    region_split,
     row_problems,
     text,
+    truncated_last_row,
+    unknown_country_problems,
+    wrapped,
 )
 from geodata.importers.reading import SourceTable
 
-DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%d-%B-%Y", "%d %b %Y", "%d-%b-%Y", "%Y-%m-%d %H:%M:%S")
+DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%d-%B-%Y", "%d %b %Y", "%d-%b-%Y", "%d-%b-%y",
+                "%d %b %y", "%d-%B-%y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
+"""ACLED's date spellings (and Excel's re-saved ones); slash dates are added per file."""
+_OLD_NAMES = {"ally_actor_1": "assoc_actor_1", "ally_actor_2": "assoc_actor_2"}
+NUMBER_COLUMNS = ("latitude", "longitude", "fatalities", "geo_precision", "time_precision",
+                  "iso", "gwno")
 GEO_PRECISION = {"1": "2", "2": "3", "3": "3"}
 TIME_PRECISION = {"1": "day", "2": "week", "3": "month"}
 _INTER_STATE_FORCES = {"1", "state forces"}
@@ -110,15 +132,40 @@ def _actor2_targets(actor2: pd.Series, inter2: pd.Series, country: pd.Series,
     return by_unique([actor2, inter2, country, after], derive)
 
 
-def normalise(table: SourceTable) -> Normalised:
-    """Map an ACLED export to incident rows (text) with provenance."""
-    src = table.frame
+def normalise(table: SourceTable, countries: Collection[str] | None = None) -> Normalised:
+    """Map an ACLED export to incident rows (text) with provenance.
+
+    ``countries`` is the region (ISO alpha-3 codes; ``None``: the default region): rows
+    of other countries are excluded, counted per country.
+    """
+    notices: list[str] = []
+    src = table.frame.rename(columns={k: v for k, v in _OLD_NAMES.items()
+                                      if k in table.frame.columns and v not in
+                                      table.frame.columns})
+    src = ascii_numbers(src, NUMBER_COLUMNS, notices)
     rows = pd.Series(np.arange(1, len(src) + 1), index=src.index)
     event_id = text(src, "event_id_cnty")
-    problems: list[Problem] = []
+    problems: list[Problem] = truncated_last_row(table.frame, event_id)
+
+    # The region first: rows of other countries are excluded (counted per country) and
+    # not mapped further (a world export is mostly such rows).
+    country_name = text(src, "country")
+    country = country_codes(country_name, iso3=text(src, "iso3") if "iso3" in src else None,
+                            iso_numeric=text(src, "iso") if "iso" in src else None,
+                            gw=text(src, "gwno") if "gwno" in src else None)
+    problems += unknown_country_problems(country, rows, event_id, "country", country_name,
+                                         "ACLED")
+    outside, excluded = region_split(
+        country, rows, ("ACLED-" + event_id).where(event_id != "", ""), countries,
+        names=country_name, area=text(src, "region") if "region" in src else None)
+    problems = drop_rows(problems, excluded)
+    whole_dates = text(src, "event_date")  # the slash-date rule is decided per file
+    if outside.any():
+        src, rows, event_id = src[~outside], rows[~outside], event_id[~outside]
+        country, country_name = country[~outside], country_name[~outside]
 
     raw_date = text(src, "event_date")
-    dates = parse_dates(raw_date, DATE_FORMATS)
+    dates = parse_source_dates(raw_date, DATE_FORMATS, whole=whole_dates)
     problems += row_problems(
         dates.isna(), rows, event_id, "event_date", raw_date,
         "write event_date as YYYY-MM-DD or like '12 March 2024'")
@@ -139,17 +186,15 @@ def normalise(table: SourceTable) -> Normalised:
         geo_precision.isna(), rows, event_id, "geo_precision", gp,
         "geo_precision must be 1, 2 or 3, as in ACLED's codebook")
 
-    for col in ("fatalities",):
+    values = text(src, "fatalities")
+    problems += number_problems(
+        bad_count(values) | (values == ""), rows, event_id, "fatalities", values,
+        "fatalities must be a whole number of 0 or more (ACLED writes 0 when none)")
+    for col in ("latitude", "longitude"):
         values = text(src, col)
-        problems += row_problems(
-            bad_count(values) | (values == ""), rows, event_id, col, values,
-            "fatalities must be a whole number of 0 or more (ACLED writes 0 when none)")
-
-    country_name = text(src, "country")
-    country = country_iso3(country_name, text(src, "iso"))
-    problems += row_problems(
-        country == "", rows, event_id, "country", country_name,
-        "write the country name as ACLED spells it (e.g. Afghanistan, Pakistan)")
+        problems += number_problems(
+            not_a_number(values), rows, event_id, col, values,
+            f"write {col} in decimal degrees, e.g. 34.5167")
 
     actor1 = text(src, "actor1")
     actor2 = text(src, "actor2")
@@ -169,6 +214,7 @@ def normalise(table: SourceTable) -> Normalised:
 
     event_type = text(src, "event_type")
     sub_event = text(src, "sub_event_type")
+    sub_event = sub_event.where(sub_event != "", event_type)  # the old layout has no sub type
     location = text(src, "location")
     summary = notes.where(notes != "", event_type + ": " + sub_event + " at " + location)
     title, url = DATASET_CITATIONS["acled"]
@@ -192,8 +238,7 @@ def normalise(table: SourceTable) -> Normalised:
                 (actor2 + "; " + text(src, "assoc_actor_2")).str.strip("; ")),
             "fatalities": text(src, "fatalities"),
             "summary": summary,
-            "source_1_title": "ACLED event " + event_id + sources.map(
-                lambda s: f" (sources: {s})" if s else ""),
+            "source_1_title": "ACLED event " + event_id + wrapped(" (sources: ", sources, ")"),
             "source_1_url": url,
             "confidence": confidence_for(geo_precision.fillna(""), date_precision, attribution),
             "notes": blank_to_none(join_nonempty([
@@ -202,8 +247,7 @@ def normalise(table: SourceTable) -> Normalised:
                 labelled("tags", text(src, "tags"))])),
             "source_dataset": "acled",
             "source_id": event_id,
-            "source_citation": f"{title}, event " + event_id + sources.map(
-                lambda s: f"; sources: {s}" if s else ""),
+            "source_citation": f"{title}, event " + event_id + wrapped("; sources: ", sources),
             "licence": "ACLED-terms",
             "date_precision": date_precision,
             "geo_precision_source": "acled geo_precision=" + gp,
@@ -212,4 +256,4 @@ def normalise(table: SourceTable) -> Normalised:
         },
         index=src.index,
     )
-    return Normalised(out, problems, [], COLUMN_MAP)
+    return Normalised(out, problems, excluded, COLUMN_MAP, notices)

@@ -11,15 +11,20 @@ located only at country level). Everything here is pure: inputs are never modifi
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
+import country_converter as coco
 import numpy as np
 import pandas as pd
+from country_converter.country_converter import COUNTRY_DATA_FILE
 
 from geodata.contract import Problem
+from geodata.numbers import ascii_digits, parse_number, to_numbers, why_not_a_number
 
 # --- Provenance and licences -----------------------------------------------------------------
 
@@ -95,6 +100,8 @@ class Exclusion:
     row: int
     record_id: str | None
     reason: str
+    country: str | None = None
+    """Set for a row outside the region: the country's name (counted in the report)."""
 
     def describe(self, source: str) -> str:
         """One line for the user."""
@@ -116,6 +123,8 @@ class Normalised:
     problems: list[Problem] = field(default_factory=list)
     excluded: list[Exclusion] = field(default_factory=list)
     column_map: Mapping[str, str] = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)
+    """Source quirks normalised, one line each with a count (e.g. fatality bounds widened)."""
 
 
 # --- Small text helpers ----------------------------------------------------------------------
@@ -145,6 +154,11 @@ def join_nonempty(parts: Iterable[pd.Series], sep: str = "; ") -> pd.Series:
     if result is None:
         return pd.Series([], dtype=object)
     return result.astype(object)
+
+
+def wrapped(before: str, series: pd.Series, after: str = "") -> pd.Series:
+    """``before + value + after`` where the value is non-empty, else '' (vectorised)."""
+    return (before + series.astype(object) + after).where(series != "", "").astype(object)
 
 
 def labelled(label: str, series: pd.Series) -> pd.Series:
@@ -179,6 +193,39 @@ def parse_dates(values: pd.Series, formats: tuple[str, ...]) -> pd.Series:
     return out
 
 
+_SLASH = r"^\s*(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?\s*$"
+
+
+def slash_day_first(values: pd.Series) -> bool:
+    """Whether a file's ``a/b/yyyy`` dates are day-first, decided once per FILE: if any
+    value's first part is over 12 they are day/month (``25/3/2020``); otherwise
+    month/day, the US Excel default (``5/9/2020`` is 9 May 2020) in which ACLED files
+    re-saved by Excel and UCDP's web export write them."""
+    parts = values.str.extract(_SLASH, expand=True)
+    first = pd.to_numeric(parts[0], errors="coerce")
+    return bool((first > 12).any())
+
+
+def slash_formats(values: pd.Series) -> tuple[str, ...]:
+    """The strptime formats for a file's slash dates (see :func:`slash_day_first`)."""
+    if not values.str.contains("/", regex=False).any():
+        return ()
+    dm = "%d/%m" if slash_day_first(values) else "%m/%d"
+    return tuple(f"{dm}/{y}{t}" for y in ("%Y", "%y")
+                 for t in ("", " %H:%M:%S", " %H:%M"))
+
+
+def parse_source_dates(values: pd.Series, formats: tuple[str, ...],
+                       whole: pd.Series | None = None) -> pd.Series:
+    """:func:`parse_dates` with ``formats`` plus the file's slash-date formats (decided on
+    ``whole``, the file's full column, when ``values`` are only some of its rows);
+    distinct values are parsed once (exports repeat each day many times)."""
+    fmts = formats + slash_formats(values if whole is None else whole)
+    codes, uniques = pd.factorize(values)
+    parsed = parse_dates(pd.Series(uniques, dtype=object), fmts).to_numpy()
+    return pd.Series(parsed[codes], index=values.index, dtype="datetime64[ns]")
+
+
 def date_out_of_range(dates: pd.Series) -> pd.Series:
     """True where a parsed date lies before 1970 or in the future."""
     today = pd.Timestamp(date.today())
@@ -193,18 +240,76 @@ def iso(dates: pd.Series) -> pd.Series:
 # --- Numbers ------------------------------------------------------------------------------
 
 
+_PLAIN_COUNT = r"[0-9]+(?:\.0*)?"
+_PLAIN_NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
+
+
+def _not_plain(values: pd.Series, plain: str) -> pd.Series:
+    """Non-empty values that do not match ``plain`` (a vectorised first pass: the few
+    others go through :func:`geodata.numbers.to_numbers`)."""
+    text = values.fillna("").astype(str)
+    return (text != "") & ~text.str.fullmatch(plain).fillna(False).astype(bool)
+
+
 def bad_count(values: pd.Series) -> pd.Series:
-    """True where a non-empty value is not a whole number of 0 or more."""
-    num = pd.to_numeric(values.where(values != ""), errors="coerce")
-    given = values != ""
-    ok = num.notna() & (num >= 0) & (num == np.floor(num.fillna(0)))
-    return given & ~ok
+    """True where a non-empty value is not a whole number of 0 or more, written strictly
+    (:func:`geodata.numbers.parse_number`: no ``1_000``, ``1,000``, ``inf``)."""
+    out = _not_plain(values, _PLAIN_COUNT)
+    if out.any():
+        num = to_numbers(values[out])
+        ok = num.notna() & (num >= 0) & (num == np.floor(num.fillna(0)))
+        out[out] = ~ok.to_numpy()
+    return out
 
 
-def bad_coordinate(values: pd.Series, lo: float, hi: float) -> pd.Series:
-    """True where a non-empty value is not a number within [lo, hi]."""
-    num = pd.to_numeric(values.where(values != ""), errors="coerce")
-    return (values != "") & ~num.between(lo, hi)
+def not_a_number(values: pd.Series) -> pd.Series:
+    """True where a non-empty value is not a strictly written number (the range is the
+    data contract's to check)."""
+    out = _not_plain(values, _PLAIN_NUMBER)
+    if out.any():
+        out[out] = to_numbers(values[out]).isna().to_numpy()
+    return out
+
+
+def number_problems(mask: np.ndarray | pd.Series, rows: pd.Series, ids: pd.Series,
+                    column: str, values: pd.Series, hint: str) -> list[Problem]:
+    """Like :func:`row_problems`, the hint led by why the value is not a number when it
+    is not one (underscores, separators, other scripts' digits)."""
+    idx = np.flatnonzero(np.asarray(mask, bool))
+    out = []
+    for i in idx:
+        value = values.iat[i]
+        why = why_not_a_number(value) if value and parse_number(value) is None else ""
+        out.append(Problem(int(rows.iat[i]), ids.iat[i] or None, column, value,
+                           f"{why} — {hint}" if why else hint))
+    return out
+
+
+def ascii_numbers(frame: pd.DataFrame, columns: Iterable[str], notices: list[str]
+                  ) -> pd.DataFrame:
+    """A copy of ``frame`` with Unicode decimal digits (Arabic-Indic ``٣٤``, Persian …) in
+    ``columns`` written as ASCII ``0-9`` (:func:`geodata.numbers.ascii_digits`), and one
+    notice per column saying how many values were rewritten (never a silent change)."""
+    out = frame
+    for col in columns:
+        if col not in frame.columns:
+            continue
+        values = frame[col].fillna("").astype(str)
+        if not values.str.contains(r"[^\x00-\x7f]", regex=True).any():
+            continue
+        codes, uniques = pd.factorize(values)
+        fixed = np.array([ascii_digits(u) for u in uniques], dtype=object)
+        changed = fixed != np.asarray(uniques, dtype=object)
+        if not changed.any():
+            continue
+        if out is frame:
+            out = frame.copy()
+        out[col] = fixed[codes] if len(codes) else values
+        n = int(changed[codes].sum())
+        example = str(np.asarray(uniques, dtype=object)[changed][0])
+        notices.append(f"wrote {n:,} value(s) of '{col}' given in non-ASCII digits with the "
+                       f"digits 0-9 (e.g. {example!r} as {ascii_digits(example)!r})")
+    return out
 
 
 def count_text(values: pd.Series) -> pd.Series:
@@ -216,35 +321,207 @@ def count_text(values: pd.Series) -> pd.Series:
     return out
 
 
-# --- Countries ----------------------------------------------------------------------------
+# --- Countries and the region ------------------------------------------------------------
 
-_COUNTRIES: dict[str, str] = {
-    "afghanistan": "AFG", "pakistan": "PAK", "iran": "IRN",
-    "iran (islamic republic of)": "IRN", "islamic republic of iran": "IRN",
-    "tajikistan": "TJK", "uzbekistan": "UZB", "turkmenistan": "TKM", "china": "CHN",
-    "india": "IND", "kyrgyzstan": "KGZ", "kazakhstan": "KAZ", "bangladesh": "BGD",
-    "nepal": "NPL", "sri lanka": "LKA", "russia": "RUS", "russian federation": "RUS",
-    "turkey": "TUR", "turkiye": "TUR", "türkiye": "TUR", "qatar": "QAT",
-    "united arab emirates": "ARE",
-}
-_ISO_NUMERIC: dict[str, str] = {
-    "4": "AFG", "586": "PAK", "364": "IRN", "762": "TJK", "860": "UZB", "795": "TKM",
-    "156": "CHN", "356": "IND", "417": "KGZ", "398": "KAZ", "50": "BGD", "524": "NPL",
-    "144": "LKA", "643": "RUS", "792": "TUR", "634": "QAT", "784": "ARE",
-}
-_ISO3 = set(_COUNTRIES.values())
+DEFAULT_REGION: tuple[str, ...] = ("AFG", "PAK", "IRN", "TJK", "UZB", "TKM", "CHN")
+"""The countries the atlas covers by default (ISO 3166-1 alpha-3): Afghanistan, Pakistan
+and the neighbours where the threat reaches Chinese interests. Imports keep the rows of
+these countries (or of the ``countries`` passed to the import) and *exclude* the others,
+counted per country in the report — never errors."""
+
+REGION_REASON = "outside the atlas's region"
+"""Start of the reason of an :class:`Exclusion` for a row in another country."""
 
 
-def country_iso3(names: pd.Series, numeric: pd.Series | None = None) -> pd.Series:
-    """ISO 3166-1 alpha-3 codes from country names (or ISO numeric codes); '' if unknown."""
-    key = names.str.lower().str.strip()
-    out = key.map(_COUNTRIES).fillna("")
-    upper = names.str.upper().str.strip()
-    out = out.where(out != "", upper.where(upper.isin(_ISO3), ""))
-    if numeric is not None:
-        num = numeric.str.replace(r"\.0$", "", regex=True).str.lstrip("0")
-        out = out.where(out != "", num.map(_ISO_NUMERIC).fillna(""))
+@lru_cache(maxsize=1)
+def _converter() -> coco.CountryConverter:
+    """country_converter over its own maintained table (names as regexes, ISO alpha-2/3,
+    ISO numeric, Gleditsch & Ward codes …).
+
+    The table is read here as text (every cell a string, '' missing): the package's own
+    loader lets pandas ≥ 3 read Namibia's alpha-2 code "NA" as missing, which breaks its
+    start-up; the data are the package's, unchanged.
+    """
+    data = pd.read_csv(COUNTRY_DATA_FILE, sep="\t", dtype=str, keep_default_na=False,
+                       encoding="utf-8")
+    logging.getLogger("country_converter").setLevel(logging.ERROR)
+    return coco.CountryConverter(country_data=data.replace("", None))
+
+
+def _convert(values: list[str], src: str | None) -> list[str]:
+    """ISO alpha-3 codes of distinct ``values`` ('' where unknown or blank)."""
+    cc = _converter()
+    known = _known_codes()
+    out = []
+    for v in values:
+        if not v:
+            out.append("")
+            continue
+        code = cc.convert(v, src=src, to="ISO3", not_found="") if src else \
+            cc.convert(v, to="ISO3", not_found="")
+        # country_converter passes through a 3-letter value it does not know (e.g. 'XXX')
+        out.append(code if isinstance(code, str) and code in known else "")
+    return out
+
+
+@lru_cache(maxsize=1)
+def _known_codes() -> frozenset[str]:
+    return frozenset(c for c in _converter().data["ISO3"].dropna() if isinstance(c, str))
+
+
+def _numeric_code(series: pd.Series) -> pd.Series:
+    """'4.0' / '004' → '4' (codes read from CSV or Excel as text)."""
+    return series.fillna("").astype(str).str.strip().str.replace(r"\.0+$", "", regex=True) \
+        .str.lstrip("0")
+
+
+def country_codes(names: pd.Series, *, iso_numeric: pd.Series | None = None,
+                  gw: pd.Series | None = None, iso3: pd.Series | None = None) -> pd.Series:
+    """ISO 3166-1 alpha-3 codes for source rows; '' where no column names a known country.
+
+    Tried in order: the country's name (English names and variants as the datasets spell
+    them: "Democratic Republic of Congo", "West Bank and Gaza Strip", "Yemen (North
+    Yemen)" …, or an alpha-2/alpha-3 code), then an ISO alpha-3 column, an ISO numeric
+    column (ACLED ``iso``), then a Gleditsch & Ward code (UCDP ``country_id``, old ACLED
+    ``GWNO``). All from country_converter; each distinct value is looked up once.
+    """
+    out = by_unique([names.fillna("").astype(str).str.strip()],
+                    lambda v: _convert(v, None)).astype(object)
+    for series, src in ((iso3, "ISO3"), (iso_numeric, "ISOnumeric"), (gw, "GWcode")):
+        if series is None:
+            continue
+        todo = out == ""
+        if not todo.any():
+            break
+        key = _numeric_code(series[todo]) if src != "ISO3" else \
+            series[todo].fillna("").astype(str).str.strip().str.upper()
+        out.loc[todo] = by_unique([key], lambda v, s=src: _convert(v, s)).to_numpy()
     return out.astype(object)
+
+
+@lru_cache(maxsize=512)
+def country_name(code: str) -> str:
+    """The short English name of an ISO alpha-3 code (the code itself if unknown)."""
+    name = _converter().convert(code, src="ISO3", to="name_short", not_found=None)
+    return name if isinstance(name, str) and name else code
+
+
+@lru_cache(maxsize=1)
+def country_choices() -> tuple[str, ...]:
+    """Every ISO alpha-3 code country_converter knows, the default region first, the rest
+    by name (for a picker)."""
+    codes = [c for c in _converter().data["ISO3"].dropna().unique().tolist()
+             if isinstance(c, str) and len(c) == 3]
+    rest = sorted((c for c in codes if c not in DEFAULT_REGION), key=country_name)
+    return (*DEFAULT_REGION, *rest)
+
+
+def region_codes(countries: Iterable[str] | None) -> frozenset[str]:
+    """The region as a set of ISO alpha-3 codes (``None``: :data:`DEFAULT_REGION`).
+
+    Each entry may be a code or a name ("Iran", "IRN"); raises ``ValueError`` naming an
+    entry that is not a country.
+    """
+    if countries is None:
+        return frozenset(DEFAULT_REGION)
+    given = [str(c).strip() for c in countries if str(c).strip()]
+    codes = _convert(given, None)
+    bad = [g for g, c in zip(given, codes, strict=True) if not c]
+    if bad:
+        raise ValueError(f"{bad[0]!r} is not a country the atlas knows — use ISO 3166-1 "
+                         "alpha-3 codes such as AFG,PAK,IRN or English country names")
+    if not codes:
+        raise ValueError("the region is empty — name at least one country, e.g. AFG")
+    return frozenset(codes)
+
+
+def region_split(country: pd.Series, rows: pd.Series, ids: pd.Series,
+                 countries: Iterable[str] | None, *, names: pd.Series | None = None,
+                 area: pd.Series | None = None) -> tuple[np.ndarray, list[Exclusion]]:
+    """Rows outside the region: a mask and one :class:`Exclusion` per row (with its
+    country, so the report can count them per country).
+
+    Unknown countries ('') are row problems, with one exception that needs no table: a
+    dataset's own world-region column (``area``: ACLED ``region``, UCDP ``region``, GTD
+    ``region_txt``). A row whose country the library does not know (a former state such as
+    GTD's "West Germany (FRG)" or "Yugoslavia") but whose ``area`` holds none of the
+    file's rows in the region is outside it too, counted under its name as written
+    (``names``).
+    """
+    region = region_codes(countries)
+    known = (country != "").to_numpy()
+    outside = known & ~country.isin(region).to_numpy()
+    labels = country.to_numpy().astype(object).copy()
+    if area is not None and names is not None and (~known).any():
+        zone = area.fillna("").astype(str).str.strip().to_numpy()
+        inside_zones = set(zone[known & ~outside].tolist())
+        foreign = ~known & (zone != "") & ~np.isin(zone, list(inside_zones))
+        outside = outside | foreign
+        written = names.fillna("").astype(str).str.strip().replace("", "country not named")
+        labels[foreign] = "\x00" + written.to_numpy()[foreign].astype(object)
+    idx = np.flatnonzero(outside)
+    codes = labels[idx].tolist()
+    shown = {c: (c[1:] if c.startswith("\x00") else country_name(c)) for c in set(codes)}
+    reasons = {c: f"{REGION_REASON} ({shown[c]})" if c.startswith("\x00") else
+               f"{REGION_REASON} ({shown[c]}, {c})" for c in shown}
+    excluded = [Exclusion(int(r), i or None, reasons[c], country=shown[c])
+                for r, i, c in zip(rows.to_numpy()[idx].tolist(),
+                                   ids.to_numpy()[idx].tolist(), codes, strict=True)]
+    return outside, excluded
+
+
+def excluded_by_country(excluded: Iterable[Exclusion]) -> dict[str, int]:
+    """Rows excluded for lying outside the region, per country (most first)."""
+    counts: dict[str, int] = {}
+    for e in excluded:
+        if e.country:
+            counts[e.country] = counts.get(e.country, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def region_summary(excluded: Iterable[Exclusion], shown: int = 8) -> str | None:
+    """'excluded 4,659 rows outside the region: Iraq 812, Syria 640, …' (the ``shown``
+    largest countries named), or None when no row lies outside."""
+    by_country = excluded_by_country(excluded)
+    if not by_country:
+        return None
+    n = sum(by_country.values())
+    named = ", ".join(f"{c} {k:,}" for c, k in list(by_country.items())[:shown])
+    more = f", and {len(by_country) - shown} other countries" if len(by_country) > shown \
+        else ""
+    return f"excluded {n:,} row{'s' if n != 1 else ''} outside the region: {named}{more}"
+
+
+def nothing_in_region(norm: Normalised, countries: Iterable[str] | None) -> Problem | None:
+    """A file-level problem when every row lies outside the region (nothing to import),
+    naming the countries found and how to include them; else None."""
+    if len(norm.frame) or norm.problems or not region_summary(norm.excluded):
+        return None
+    if any(not e.country for e in norm.excluded):
+        return None
+    region = ",".join(sorted(region_codes(countries)))
+    return Problem(None, None, None, None,
+                   f"no row of the file lies in the region ({region}): "
+                   f"{region_summary(norm.excluded, 5)} — to import them, add their "
+                   "countries to the region (--countries, or the Region picker on the Data "
+                   "page)")
+
+
+def unknown_country_problems(country: pd.Series, rows: pd.Series, ids: pd.Series, column: str,
+                             values: pd.Series, example: str) -> list[Problem]:
+    """One problem per row whose country no column identifies."""
+    return row_problems(
+        (country == "").to_numpy(), rows, ids, column, values,
+        f"not a country name or code the atlas knows — write the English country name as "
+        f"{example} spells it (e.g. Afghanistan, Pakistan) or its ISO 3166-1 alpha-3 code "
+        "(e.g. AFG)")
+
+
+def drop_rows(problems: list[Problem], excluded: list[Exclusion]) -> list[Problem]:
+    """``problems`` without those of excluded rows (each row is counted once: a row left
+    out on purpose is not also a rejected row)."""
+    gone = {e.row for e in excluded}
+    return [p for p in problems if p.row not in gone] if gone else problems
 
 
 # --- Targets, attribution, confidence -----------------------------------------------------
@@ -409,3 +686,25 @@ def finish(frame: pd.DataFrame, dataset: str, licence: str) -> pd.DataFrame:
     out["source_dataset"] = dataset
     out["licence"] = licence
     return out
+
+
+def truncated_last_row(frame: pd.DataFrame, ids: pd.Series) -> list[Problem]:
+    """A problem for the file's last row when it looks cut short (a truncated download):
+    every column from some point on is empty although that column is filled in every
+    other row. The rest of the file can still be imported with ``--skip-bad``."""
+    if len(frame) < 3:
+        return []
+    last = frame.iloc[-1].fillna("").astype(str).str.strip().to_numpy()
+    filled = np.flatnonzero(last != "")
+    start = int(filled[-1]) + 1 if len(filled) else 0
+    tail = list(frame.columns[start:])
+    if not tail:
+        return []
+    rest = frame.iloc[:-1][tail].fillna("").astype(str)
+    always = [c for c in tail if (rest[c].str.strip() != "").all()]
+    if not always:
+        return []
+    return [Problem(len(frame), ids.iat[-1] or None, always[0], "",
+                    f"the last row stops before column '{always[0]}' (filled in every other "
+                    "row): the file looks truncated — download it again, or pass --skip-bad "
+                    "to import the complete rows")]

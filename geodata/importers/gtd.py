@@ -9,6 +9,9 @@ Mapping (see docs/IMPORTING.md):
   geocoded: centroid of the smallest region), 3 (not in a city: region centroid), 4
   (province centroid) → 3; 5 (country-level or unknown) and rows without coordinates are
   left out (listed as excluded): the atlas never invents coordinates.
+- ``country`` from ``country_txt`` via country_converter; rows outside the region are
+  excluded, counted per country. A truncated last row (a cut download) is a row problem:
+  the rest imports with ``--skip-bad``.
 - ``actor`` = ``gname``; attribution: ``claimed`` = 1 → claimed; ``guncertain1`` = 1 →
   suspected; "Unknown" → unclaimed; otherwise attributed.
 - Targets from ``targtype1_txt`` (Military/Police → security forces; Government
@@ -25,6 +28,7 @@ Mapping (see docs/IMPORTING.md):
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 
 import numpy as np
@@ -36,16 +40,25 @@ from geodata.importers.common import (
     TALIBAN_TAKEOVER,
     Exclusion,
     Normalised,
+    ascii_numbers,
     bad_count,
     blank_to_none,
+    by_unique,
     confidence_for,
-    country_iso3,
+    country_codes,
+    drop_rows,
     first_url,
     iso,
     keyword_targets,
     merge_targets,
+    not_a_number,
+    number_problems,
+    region_split,
     row_problems,
     text,
+    truncated_last_row,
+    unknown_country_problems,
+    wrapped,
 )
 from geodata.importers.reading import SourceTable
 
@@ -57,8 +70,11 @@ _CIVILIAN_TYPES = {
     "airports & aircraft", "maritime", "business", "ngo", "religious figures/institutions",
 }
 
+NUMBER_COLUMNS = ("iyear", "imonth", "iday", "latitude", "longitude", "specificity", "nkill",
+                  "nwound", "claimed", "guncertain1", "eventid")
+
 COLUMN_MAP = {
-    "id": "eventid", "date": "iday", "country": "country_txt", "province": "provstate",
+    "id": "eventid", "date": "iyear", "country": "country_txt", "province": "provstate",
     "place": "city", "latitude": "latitude", "longitude": "longitude",
     "geo_precision": "specificity", "actor": "gname", "attack_type": "attacktype1_txt",
     "fatalities": "nkill", "injured": "nwound", "summary": "summary",
@@ -101,60 +117,89 @@ def _dates(src: pd.DataFrame, rows: pd.Series, ids: pd.Series
 
 
 def _type_targets(targtype: pd.Series, country: pd.Series, dates: pd.Series) -> pd.Series:
-    out = []
-    for t, c, d in zip(targtype.str.lower().to_numpy(), country.to_numpy(), dates.to_numpy(),
-                       strict=True):
-        cats: list[str] = []
-        if t in ("military", "police"):
-            cats.append("security_forces")
-            if c == "AFG" and pd.Timestamp(d) >= TALIBAN_TAKEOVER:
-                cats.append("taliban_government")
-        elif t == "government (general)":
-            if c == "PAK":
-                cats.append("pakistani_state")
-            elif c == "AFG" and pd.Timestamp(d) >= TALIBAN_TAKEOVER:
-                cats.append("taliban_government")
-            else:
+    late = (dates >= TALIBAN_TAKEOVER).astype(str)
+
+    def derive(types: list[str], countries: list[str], lates: list[str]) -> list[list[str]]:
+        out = []
+        for t, c, after in zip(types, countries, lates, strict=True):
+            taliban = c == "AFG" and after == "True"
+            cats: list[str] = []
+            if t in ("military", "police"):
+                cats.append("security_forces")
+                if taliban:
+                    cats.append("taliban_government")
+            elif t == "government (general)":
+                if c == "PAK":
+                    cats.append("pakistani_state")
+                elif taliban:
+                    cats.append("taliban_government")
+                else:
+                    cats.append("political")
+            elif t == "government (diplomatic)":
+                cats.append("diplomatic")
+            elif t == "tourists":
+                cats.append("foreign_nationals")
+            elif t == "violent political party":
                 cats.append("political")
-        elif t == "government (diplomatic)":
-            cats.append("diplomatic")
-        elif t == "tourists":
-            cats.append("foreign_nationals")
-        elif t == "violent political party":
-            cats.append("political")
-        elif t in _CIVILIAN_TYPES:
-            cats.append("civilians")
-        out.append(cats)
-    return pd.Series(out, index=targtype.index, dtype=object)
+            elif t in _CIVILIAN_TYPES:
+                cats.append("civilians")
+            out.append(cats)
+        return out
+
+    return by_unique([targtype.str.lower(), country, late], derive)
 
 
 def _nationality_targets(src: pd.DataFrame, country_name: pd.Series,
                          targtype: pd.Series) -> pd.Series:
     nats = [text(src, f"natlty{i}_txt").str.lower() for i in (1, 2, 3)]
-    home = country_name.str.lower()
-    business = targtype.str.lower() == "business"
-    out = []
-    for i in range(len(src)):
-        cats: list[str] = []
-        for nat in nats:
-            n = nat.iat[i]
-            if n in ("china", "hong kong", "taiwan") and "chinese_nationals" not in cats:
-                cats.append("chinese_nationals")
-                if business.iat[i]:
-                    cats.append("chinese_interests")
-            elif n not in _NON_NATIONAL and n != home.iat[i] and \
-                    "foreign_nationals" not in cats and n not in ("china",):
-                cats.append("foreign_nationals")
-        out.append(cats)
-    return pd.Series(out, index=src.index, dtype=object)
+    business = (targtype.str.lower() == "business").astype(str)
+
+    def derive(n1: list[str], n2: list[str], n3: list[str], homes: list[str],
+               businesses: list[str]) -> list[list[str]]:
+        out = []
+        for *trio, home, biz in zip(n1, n2, n3, homes, businesses, strict=True):
+            cats: list[str] = []
+            for n in trio:
+                if n in ("china", "hong kong", "taiwan") and "chinese_nationals" not in cats:
+                    cats.append("chinese_nationals")
+                    if biz == "True":
+                        cats.append("chinese_interests")
+                elif n not in _NON_NATIONAL and n != home and \
+                        "foreign_nationals" not in cats and n not in ("china",):
+                    cats.append("foreign_nationals")
+            out.append(cats)
+        return out
+
+    return by_unique([*nats, country_name.str.lower(), business], derive)
 
 
-def normalise(table: SourceTable) -> Normalised:
-    """Map a GTD file to incident rows (text) with provenance."""
+def normalise(table: SourceTable, countries: Collection[str] | None = None) -> Normalised:
+    """Map a GTD file to incident rows (text) with provenance.
+
+    ``countries`` is the region (ISO alpha-3 codes; ``None``: the default region): rows
+    of other countries are excluded, counted per country.
+    """
+    notices: list[str] = []
     src = table.frame
     rows = pd.Series(np.arange(1, len(src) + 1), index=src.index)
     event_id = text(src, "eventid").str.replace(r"\.0$", "", regex=True)
-    dates, date_precision, problems = _dates(src, rows, event_id)
+    problems = truncated_last_row(table.frame, event_id)
+
+    # The region first: rows of other countries are excluded (counted per country) and
+    # not mapped further (a world GTD file is mostly such rows).
+    country_name = text(src, "country_txt")
+    country = country_codes(country_name)
+    problems += unknown_country_problems(country, rows, event_id, "country_txt", country_name,
+                                         "GTD")
+    outside, region_excluded = region_split(
+        country, rows, ("GTD-" + event_id).where(event_id != "", ""), countries,
+        names=country_name, area=text(src, "region_txt") if "region_txt" in src else None)
+    if outside.any():
+        src, rows, event_id = src[~outside], rows[~outside], event_id[~outside]
+        country, country_name = country[~outside], country_name[~outside]
+    src = ascii_numbers(src, NUMBER_COLUMNS, notices)
+    dates, date_precision, date_problems = _dates(src, rows, event_id)
+    problems += date_problems
 
     spec = text(src, "specificity").str.replace(r"\.0$", "", regex=True)
     lat, lon = text(src, "latitude"), text(src, "longitude")
@@ -167,16 +212,15 @@ def normalise(table: SourceTable) -> Normalised:
     geo_precision = geo_precision.fillna("3").where(spec != "", "3")
 
     nkill, nwound = text(src, "nkill"), text(src, "nwound")
-    problems += row_problems(bad_count(nkill), rows, event_id, "nkill", nkill,
-                             "nkill must be a whole number of deaths, 0 or more (blank if "
-                             "unknown)")
-    problems += row_problems(bad_count(nwound), rows, event_id, "nwound", nwound,
-                             "nwound must be a whole number, 0 or more (blank if unknown)")
-
-    country_name = text(src, "country_txt")
-    country = country_iso3(country_name)
-    problems += row_problems(country == "", rows, event_id, "country_txt", country_name,
-                             "write the country name as GTD spells it (e.g. Pakistan)")
+    problems += number_problems(bad_count(nkill), rows, event_id, "nkill", nkill,
+                                "nkill must be a whole number of deaths, 0 or more (blank if "
+                                "unknown)")
+    problems += number_problems(bad_count(nwound), rows, event_id, "nwound", nwound,
+                                "nwound must be a whole number, 0 or more (blank if unknown)")
+    for col, value in (("latitude", lat), ("longitude", lon)):
+        problems += number_problems(
+            not_a_number(value), rows, event_id, col, value,
+            f"write {col} in decimal degrees, e.g. 34.5167")
 
     gname = text(src, "gname")
     claimed = text(src, "claimed").str.replace(r"\.0$", "", regex=True) == "1"
@@ -226,16 +270,15 @@ def normalise(table: SourceTable) -> Normalised:
             "fatalities": nkill.where(~unknown_toll, "0"),
             "injured": blank_to_none(nwound),
             "summary": summary,
-            "source_1_title": "GTD incident " + event_id + cites[0].map(
-                lambda s: f" ({s[:200]})" if s else ""),
+            "source_1_title": "GTD incident " + event_id
+            + wrapped(" (", cites[0].str.slice(0, 200), ")"),
             "source_1_url": url.where(url != "", dataset_url),
             "source_2_title": blank_to_none(cites[1].str.slice(0, 200)),
             "confidence": confidence,
             "notes": blank_to_none(pd.Series(notes, index=src.index, dtype=object)),
             "source_dataset": "gtd",
             "source_id": event_id,
-            "source_citation": f"{title}, incident " + event_id + cites[0].map(
-                lambda s: f"; {s}" if s else ""),
+            "source_citation": f"{title}, incident " + event_id + wrapped("; ", cites[0]),
             "licence": "GTD-terms",
             "date_precision": date_precision,
             "geo_precision_source": "gtd specificity=" + spec,
@@ -244,11 +287,14 @@ def normalise(table: SourceTable) -> Normalised:
         },
         index=src.index,
     )
-    excluded = [
-        Exclusion(int(rows.iat[i]), out["id"].iat[i],
+    unplaced = excluded_mask.to_numpy()
+    excluded = region_excluded + [
+        Exclusion(int(rows.iat[i]), out["id"].iat[i] or None,
                   "GTD gives no coordinates for this event; the atlas never invents them"
                   if no_point.iat[i] else
                   "GTD locates this event only at country level (specificity 5)")
-        for i in np.flatnonzero(excluded_mask.to_numpy())
+        for i in np.flatnonzero(unplaced)
     ]
-    return Normalised(out[~excluded_mask.to_numpy()], problems, excluded, COLUMN_MAP)
+    excluded.sort(key=lambda e: e.row)
+    problems = drop_rows(problems, excluded)
+    return Normalised(out[~unplaced], problems, excluded, COLUMN_MAP, notices)

@@ -1,26 +1,60 @@
 """From a user's file to records ready to store: read → detect → normalise → validate →
-enrich → de-duplicate. Pure: nothing is written here (see :mod:`geodata.store`)."""
+recognise known records (already present / corrections) → enrich → de-duplicate. Pure:
+nothing is written here (see :mod:`geodata.store`, which runs :func:`settle` again inside
+its write transaction so a plan made against an older store cannot skip de-duplication).
+
+Identity of a record: ``(source_dataset, source_id)`` (and its ``id``, which the store
+keys on). A row whose identity the atlas already holds is *already present* when its
+content (the contract's columns and the provenance, compared as typed values) is the
+same, and an *update* (a correction, e.g. fatalities 4 → 9) of a stored record when it
+differs. Bundled records are never updated by an import (they are curated; a row naming
+one is already present)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field, replace
 from types import ModuleType
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from geodata.bundle import Geography, enrich_records, load_geography
-from geodata.contract import DataContractError, Problem, required_columns, validate_records
+from geodata.contract import (
+    DataContractError,
+    Problem,
+    normalise_id,
+    required_columns,
+    schemas,
+    validate_records,
+)
 from geodata.importers import acled, atlas, gtd, ucdp
-from geodata.importers.common import PROVENANCE_COLUMNS, Exclusion, Normalised
-from geodata.importers.dedup import DEDUP_DAYS, DEDUP_KM, KEY_COLUMNS, find_duplicates
+from geodata.importers.common import (
+    BUNDLED_DATASET,
+    PROVENANCE_COLUMNS,
+    Exclusion,
+    Normalised,
+    excluded_by_country,
+    nothing_in_region,
+    region_summary,
+)
+from geodata.importers.dedup import (
+    DEDUP_DAYS,
+    DEDUP_KM,
+    KEY_COLUMNS,
+    MERGE_COLUMNS,
+    find_duplicates,
+)
 from geodata.importers.reading import SourceTable, read_source
 
 IMPORTERS: dict[str, ModuleType] = {
     "acled": acled, "ucdp": ucdp, "gtd": gtd, "atlas": atlas, "geojson": atlas,
 }
 Progress = Callable[[float, str], None]
+StoredRows = Callable[[str, list[str]], pd.DataFrame]
+"""``(kind, ids) -> text rows`` of stored records (columns as imported, with ``id``)."""
+UPDATE_COLUMNS = ("id", "source_dataset", "source_id", "changes")
 
 
 @dataclass(frozen=True)
@@ -28,10 +62,12 @@ class ImportPlan:
     """What an import would do; :func:`geodata.store.commit_plan` writes it.
 
     ``records`` are the text rows to store (product columns + provenance), including
-    those merged into existing records (listed in ``merges``); ``enriched`` is the same
-    rows validated and joined to the geography. ``rejected`` lists the problems of rows
-    left out with ``skip_bad``; ``excluded`` rows the atlas cannot place;
-    ``already_present`` ids that the bundle or the store already hold.
+    those merged into existing records (listed in ``merges``) and new versions of stored
+    records (listed in ``updates``: id, identity and what changed); ``enriched`` is the
+    same rows validated and joined to the geography. ``rejected`` lists the problems of
+    rows left out with ``skip_bad``; ``excluded`` rows outside the region or that the atlas
+    cannot place; ``already_present`` ids that the bundle or the store already hold with
+    the same content. Every row read is counted once: see :meth:`counts`.
     """
 
     source: str
@@ -48,6 +84,14 @@ class ImportPlan:
     rejected: list[Problem] = field(default_factory=list)
     excluded: list[Exclusion] = field(default_factory=list)
     already_present: list[str] = field(default_factory=list)
+    updates: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(UPDATE_COLUMNS)))
+    store_state: str | None = None
+    """The state of the store the plan was checked against (set by :mod:`geodata.store`;
+    when the store has changed since, committing checks the plan again)."""
+    notices: list[str] = field(default_factory=list)
+    """Source quirks the importer normalised, one line each with its count (e.g. UCDP
+    fatality bounds widened, non-ASCII digits rewritten)."""
 
     @property
     def rows_rejected(self) -> int:
@@ -60,22 +104,63 @@ class ImportPlan:
         return len(self.merges)
 
     @property
+    def rows_updated(self) -> int:
+        """Rows that are corrected versions of stored records."""
+        return len(self.updates)
+
+    @property
     def rows_accepted(self) -> int:
         """Rows that become new records of their own."""
-        return len(self.records) - self.rows_merged
+        return len(self.records) - self.rows_merged - self.rows_updated
 
     def counts(self) -> dict[str, int]:
-        """Rows read / accepted / merged / rejected / excluded / already present."""
+        """Rows read / accepted / merged / updated / rejected / excluded / already present.
+
+        read = accepted + merged + updated + rejected + excluded + already present.
+        """
         return {
             "read": self.rows_read, "accepted": self.rows_accepted, "merged": self.rows_merged,
-            "rejected": self.rows_rejected, "excluded": len(self.excluded),
-            "already_present": len(self.already_present),
+            "updated": self.rows_updated, "rejected": self.rows_rejected,
+            "excluded": len(self.excluded), "already_present": len(self.already_present),
         }
 
+    def counts_line(self) -> str:
+        """The counts as one sentence whose parts add up to the rows read."""
+        c = self.counts()
+        return (f"rows read {c['read']:,} = accepted {c['accepted']:,} + merged "
+                f"{c['merged']:,} + updated {c['updated']:,} + rejected {c['rejected']:,} + "
+                f"excluded {c['excluded']:,} + already present {c['already_present']:,}")
+
+    def merge_lines(self) -> list[str]:
+        """One line per merge: 'INC-004 ← USR-002: same family BLA, 0 days, 0.0 km, same
+        article'."""
+        return [f"{m.kept_id} ← {m.merged_id}: {m.reason}"
+                for m in self.merges.itertuples(index=False)]
+
+    def update_lines(self) -> list[str]:
+        """One line per corrected record: 'ACLED-X updated: fatalities 4 → 9'."""
+        return [f"{u.id} updated: {u.changes}" for u in self.updates.itertuples(index=False)]
+
+    def excluded_by_country(self) -> dict[str, int]:
+        """Rows excluded for lying outside the region, per country (most first)."""
+        return excluded_by_country(self.excluded)
+
+    def region_line(self) -> str | None:
+        """One line for the rows outside the region ('excluded 4,659 rows outside the
+        region: Iraq 812, Syria 640, …'), or None."""
+        line = region_summary(self.excluded)
+        return f"{self.source}: {line}" if line else None
+
     def reasons(self, limit: int = 5) -> list[str]:
-        """The first problems, exclusions and duplicates, one line each."""
+        """The first problems, exclusions and duplicates, one line each; the rows outside
+        the region as one summary line, and the quirks normalised."""
         lines = [p.describe(self.source) for p in self.rejected[:limit]]
-        lines += [e.describe(self.source) for e in self.excluded[: max(0, limit - len(lines))]]
+        region = self.region_line()
+        if region:
+            lines.append(region)
+        others = [e for e in self.excluded if not e.country]
+        lines += [e.describe(self.source) for e in others[: max(0, limit - len(lines))]]
+        lines += [f"{self.source}: {n}" for n in self.notices]
         if self.already_present and len(lines) < limit:
             shown = ", ".join(self.already_present[:3])
             lines.append(f"{self.source}: {len(self.already_present)} record(s) already in the "
@@ -143,13 +228,180 @@ def with_admin1_code(enriched: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def existing_keys(frame: gpd.GeoDataFrame | pd.DataFrame, dataset: str | None = None
                   ) -> pd.DataFrame:
-    """The columns de-duplication needs from enriched records (bundled or stored)."""
+    """The columns de-duplication needs from enriched records (bundled or stored), and
+    ``source_id`` (the record's id when it has none)."""
     out = pd.DataFrame({c: frame[c] if c in frame.columns else None
                         for c in KEY_COLUMNS if c != "source_dataset"})
     out["source_dataset"] = frame["source_dataset"] if "source_dataset" in frame.columns \
         and dataset is None else dataset
+    source_id = frame["source_id"] if "source_id" in frame.columns else \
+        pd.Series(None, index=frame.index, dtype=object)
+    out["source_id"] = source_id.where(source_id.notna(), frame["id"]).to_numpy()
     out["date"] = pd.to_datetime(out["date"])
     return out.reset_index(drop=True)
+
+
+def content_columns(kind: str) -> list[str]:
+    """What a correction can change: the contract's columns for ``kind`` and the
+    provenance (derived columns such as ``admin1`` follow from these)."""
+    return [*schemas()[kind].columns, *(c for c in PROVENANCE_COLUMNS if c != "source_id")]
+
+
+def _comparable(series: pd.Series) -> np.ndarray:
+    """Values as text for comparing two versions of a record (missing = '', floats as
+    ``repr``, dates as ISO days)."""
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        return series.dt.strftime("%Y-%m-%d").fillna("").to_numpy(dtype=object)
+    values = series.astype(object)
+    present = values.notna().to_numpy()
+    out = np.full(len(values), "", dtype=object)
+    if present.any():
+        out[present] = [";".join(map(str, v)) if isinstance(v, (list, tuple)) else
+                        repr(v) if isinstance(v, float) else str(v).strip()
+                        for v in values[present]]
+    return out
+
+
+def _as_text(series: pd.Series) -> np.ndarray:
+    """Text cells for a quick comparison (missing = '', outer spaces ignored)."""
+    values = series.astype(object)
+    return values.where(values.notna(), "").astype(str).str.strip().to_numpy(dtype=object)
+
+
+def _differences(new: pd.DataFrame, old: pd.DataFrame, columns: list[str],
+                 typed: bool = True) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per column that differs somewhere: (mask of differing rows, old, new values);
+    ``typed=False`` compares text cells as they are."""
+    n = len(new)
+    found = {}
+    convert = _comparable if typed else _as_text
+    for col in columns:
+        a = convert(new[col]) if col in new.columns else np.full(n, "", dtype=object)
+        b = convert(old[col]) if col in old.columns else np.full(n, "", dtype=object)
+        differ = a != b
+        if differ.any():
+            found[col] = (differ, b, a)
+    return found
+
+
+def _changes(new: pd.DataFrame, old: pd.DataFrame, kind: str) -> list[str]:
+    """Per row (both frames typed, aligned): '' when the content is the same, else what
+    changed ('fatalities 4 → 9; notes …')."""
+    columns = [c for c in content_columns(kind) if c in new.columns or c in old.columns]
+    out: list[list[str]] = [[] for _ in range(len(new))]
+    for col, (differ, before, after) in _differences(new, old, columns).items():
+        for i in np.flatnonzero(differ):
+            out[i].append(f"{col} {_short(before[i])} → {_short(after[i])}")
+    return ["; ".join(parts) for parts in out]
+
+
+def _short(text: str, limit: int = 40) -> str:
+    if text == "":
+        return "(blank)"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def classify_known(text: pd.DataFrame, typed: pd.DataFrame, kind: str,
+                   known: pd.DataFrame | None, stored_rows: StoredRows | None
+                   ) -> tuple[np.ndarray, pd.DataFrame]:
+    """Which rows the atlas already holds: ``status`` per row ('new', 'present' or
+    'update') and the updates (:data:`UPDATE_COLUMNS`).
+
+    ``text``/``typed`` are the same rows (positions aligned); ``known`` the existing keys
+    (``id``, ``source_dataset``, ``source_id``, ``stored`` = held by the store, not the
+    bundle). A row is known by its identity ``(source_dataset, source_id)`` or its id; it
+    is an update when a stored record with the same identity and id differs in
+    :func:`content_columns`.
+    """
+    n = len(text)
+    status = np.full(n, "new", dtype=object)
+    updates = pd.DataFrame(columns=list(UPDATE_COLUMNS))
+    if known is None or not len(known) or not n:
+        return status, updates
+    ids = text["id"].astype(object).to_numpy()
+    datasets = text["source_dataset"].astype(object).to_numpy() \
+        if "source_dataset" in text.columns else np.full(n, None, dtype=object)
+    sids = text["source_id"].astype(object).to_numpy() if "source_id" in text.columns \
+        else ids
+    stored_flag = known["stored"].fillna(False).astype(bool).to_numpy() \
+        if "stored" in known.columns else np.zeros(len(known), dtype=bool)
+    k_sid = known["source_id"] if "source_id" in known.columns else known["id"]
+    k_sid = k_sid.where(k_sid.notna(), known["id"])
+    identities = zip(known["source_dataset"], k_sid, strict=True)
+    by_identity = dict(zip(identities, zip(known["id"], stored_flag, strict=True),
+                           strict=True))
+    known_ids = set(known["id"])
+    candidates: list[int] = []
+    for i in range(n):
+        hit = by_identity.get((datasets[i], sids[i]))
+        if hit is None and datasets[i] == BUNDLED_DATASET:
+            hit = by_identity.get((datasets[i], ids[i]))
+        if hit is not None and hit[1] and hit[0] == ids[i] and stored_rows is not None:
+            candidates.append(i)
+        elif hit is not None or ids[i] in known_ids:
+            status[i] = "present"
+    if candidates:
+        old_text = stored_rows(kind, [str(ids[i]) for i in candidates])
+        old_text = old_text.drop_duplicates("id").set_index("id").loc[
+            [ids[i] for i in candidates]].reset_index()
+        new_text = text.iloc[candidates].reset_index(drop=True)
+        # The same text is the same content (a re-imported file): no need to type it.
+        columns = [c for c in content_columns(kind) if c in new_text.columns
+                   or c in old_text.columns]
+        differs = np.zeros(len(candidates), dtype=bool)
+        for mask, _, _ in _differences(new_text, old_text, columns, typed=False).values():
+            differs |= mask
+        for i in np.asarray(candidates)[~differs]:
+            status[i] = "present"
+        rows = []
+        if differs.any():
+            picked = [c for c, d in zip(candidates, differs, strict=True) if d]
+            old = check_contract(old_text[differs].reset_index(drop=True), kind,
+                                 f"store ({kind})")
+            new = typed.iloc[picked].reset_index(drop=True)
+            for i, change in zip(picked, _changes(new, old, kind), strict=True):
+                if change:
+                    status[i] = "update"
+                    rows.append((ids[i], datasets[i], sids[i], change))
+                else:
+                    status[i] = "present"
+        updates = pd.DataFrame(rows, columns=list(UPDATE_COLUMNS))
+    return status, updates
+
+
+def _merges(enriched: gpd.GeoDataFrame, new_rows: np.ndarray, known: pd.DataFrame | None,
+            kind: str, never: Collection[tuple[str, str]], days: int, km: float
+            ) -> pd.DataFrame:
+    """De-duplication of the new rows (not updates) against the visible known records."""
+    empty = pd.DataFrame({c: pd.Series(dtype=object) for c in MERGE_COLUMNS})
+    if kind != "incidents" or known is None or not len(known) or not new_rows.any():
+        return empty
+    visible = known
+    if "merged_into" in known.columns:
+        visible = known[known["merged_into"].isna()]
+    candidates = enriched[new_rows]
+    return find_duplicates(existing_keys(candidates), visible, days, km, never=never)
+
+
+def settle(plan: ImportPlan, existing: Mapping[str, pd.DataFrame] | None,
+           stored_rows: StoredRows | None = None,
+           never: Collection[tuple[str, str]] = (), dedup_days: int = DEDUP_DAYS,
+           dedup_km: float = DEDUP_KM) -> ImportPlan:
+    """``plan`` checked again against ``existing`` (as :func:`prepare_import` does): rows
+    the atlas now holds become already present or updates, and de-duplication runs
+    again. The store calls this inside its write transaction, so a plan made before
+    another import committed cannot store the same event twice."""
+    known = existing.get(plan.kind) if existing else None
+    status, updates = classify_known(plan.records, plan.enriched, plan.kind, known,
+                                     stored_rows)
+    keep = status != "present"
+    records = plan.records[keep].reset_index(drop=True)
+    enriched = plan.enriched[keep].reset_index(drop=True)
+    merges = _merges(enriched, status[keep] == "new", known, plan.kind, never, dedup_days,
+                     dedup_km)
+    already = [*plan.already_present, *plan.records.loc[~keep, "id"].tolist()]
+    return replace(plan, records=records, enriched=enriched, merges=merges,
+                   updates=updates, already_present=already)
 
 
 def prepare_import(
@@ -162,24 +414,36 @@ def prepare_import(
     max_bytes: int | None = None,
     geo: Geography | None = None,
     existing: Mapping[str, pd.DataFrame] | None = None,
+    stored_rows: StoredRows | None = None,
+    never: Collection[tuple[str, str]] = (),
     dedup_days: int = DEDUP_DAYS,
     dedup_km: float = DEDUP_KM,
     progress: Progress | None = None,
+    countries: Collection[str] | None = None,
 ) -> ImportPlan:
     """Plan the import of one file (nothing is written).
 
     ``existing`` maps a record kind to the records already in the atlas (bundled and
-    stored) with :data:`geodata.importers.dedup.KEY_COLUMNS` and optionally
-    ``merged_into``. Raises :class:`geodata.contract.DataContractError` (one line per the
-    first problems) when the file cannot be imported: any row problem without
-    ``skip_bad``, file-level problems always.
+    stored) with :data:`geodata.importers.dedup.KEY_COLUMNS`, ``source_id`` and optionally
+    ``merged_into`` and ``stored``; ``stored_rows`` gives the stored text of records (to
+    recognise corrections, see :func:`classify_known`); ``never`` the (merged_id,
+    kept_id) pairs a user has undone. Raises :class:`geodata.contract.DataContractError`
+    (one line per the first problems) when the file cannot be imported: any row problem
+    without ``skip_bad``, file-level problems always. A row claiming the bundled dataset
+    (``atlas-reference``, e.g. from an export) that the bundle does not hold is stored as
+    the file's format.
     """
     report = progress or (lambda fraction, message: None)
     report(0.05, "reading the file")
     table: SourceTable = read_source(data, source, fmt=fmt, encoding=encoding,
                                      max_bytes=max_bytes)
     report(0.2, f"mapping {len(table.frame):,} {table.format} rows")
-    norm = IMPORTERS[table.format].normalise(table)
+    # ``countries``: the region (ISO alpha-3; None = common.DEFAULT_REGION); rows of other
+    # countries are excluded, counted per country (see ImportPlan.region_line).
+    norm = IMPORTERS[table.format].normalise(table, countries=countries)
+    empty = nothing_in_region(norm, countries)
+    if empty:
+        raise DataContractError(source, [empty])
     report(0.4, "checking the rows against the data contract")
     typed, problems = _validate(norm, table.kind, source)
     file_level = [p for p in problems if p.row is None]
@@ -193,24 +457,29 @@ def prepare_import(
         if frame.empty:
             raise DataContractError(source, problems)
         typed = check_contract(frame, table.kind, source)
+    # store the ids the contract compared (NFKC, invisible characters stripped), so the
+    # stored record, its merges and a later re-import agree on them
+    frame = frame.assign(id=frame["id"].astype(object).map(normalise_id))
     known = existing.get(table.kind) if existing else None
-    known_ids = set(known["id"]) if known is not None and len(known) else set()
-    present = frame["id"].isin(known_ids).to_numpy()
+    status, updates = classify_known(frame, typed, table.kind, known, stored_rows)
+    present = status == "present"
     already = frame.loc[present, "id"].tolist()
     frame = frame[~present].reset_index(drop=True)
     typed = typed[~present].reset_index(drop=True)
+    if "source_dataset" in frame.columns:
+        claimed = (frame["source_dataset"] == BUNDLED_DATASET).to_numpy()
+        if claimed.any():
+            frame = frame.assign(source_dataset=frame["source_dataset"].where(
+                ~claimed, table.format))
+            typed = typed.assign(source_dataset=frame["source_dataset"].to_numpy())
     report(0.6, "placing the records on the map")
     geo = geo or load_geography()
     enriched = with_admin1_code(enrich_records(typed, table.kind, geo)) if len(typed) else \
         gpd.GeoDataFrame(typed.assign(geometry=None), geometry="geometry", crs="EPSG:4326")
-    merges = pd.DataFrame(columns=["merged_id", "kept_id", "rule", "days_apart",
-                                   "distance_km"])
     if table.kind == "incidents" and known is not None and len(known) and len(enriched):
         report(0.8, "looking for the same events in other sources")
-        visible = known
-        if "merged_into" in known.columns:
-            visible = known[known["merged_into"].isna()]
-        merges = find_duplicates(existing_keys(enriched), visible, dedup_days, dedup_km)
+    merges = _merges(enriched, status[~present] == "new", known, table.kind, never,
+                     dedup_days, dedup_km)
     report(0.95, "ready")
     stored = frame.drop(columns=["row"])
     for col in PROVENANCE_COLUMNS:
@@ -221,5 +490,5 @@ def prepare_import(
         size_bytes=table.size_bytes, encoding=table.encoding,
         hxl_row_skipped=table.hxl_row_skipped, rows_read=len(table.frame), records=stored,
         enriched=enriched, merges=merges, rejected=rejected, excluded=list(norm.excluded),
-        already_present=already,
+        already_present=already, updates=updates, notices=list(norm.notices),
     )

@@ -1,5 +1,9 @@
 """UCDP GED CSV (global or HDX country files, whose HXL hashtag row is skipped on reading).
 
+Layouts: GED and GED Candidate (the same columns), HDX country files, and UCDP's web
+download (``gedevents-*.csv``: ``best_est``/``high_est``/``low_est`` for
+``best``/``high``/``low``, dates like ``03/27/1990 00:00:00``, month-first).
+
 Mapping (see docs/IMPORTING.md):
 
 - ``id`` = ``UCDP-`` + ``id``; ``date`` = ``date_start``; ``date_precision`` from
@@ -15,13 +19,20 @@ Mapping (see docs/IMPORTING.md):
   ``side_b``; 3 (one-sided) → actor ``side_a``, target civilians. Keywords in
   ``source_headline`` add categories. UCDP codes the actor its sources name:
   attribution ``attributed``.
-- ``fatalities``/``fatalities_low``/``fatalities_high`` = ``best``/``low``/``high``.
+- ``fatalities``/``fatalities_low``/``fatalities_high`` = ``best``/``low``/``high``. Real
+  GED files do not always order them (about 3 % of events have ``high < best`` or ``low >
+  best``): the bounds are widened to min/max(low, best, high), the record's notes say so
+  and the report counts them.
+- ``country`` from ``country`` (or the Gleditsch & Ward ``country_id``) via
+  country_converter; rows outside the region are excluded, counted per country.
 - ``province`` = ``adm_1`` (e.g. "Nangarhar province"), ``district`` = ``adm_2``,
   ``place`` = ``where_coordinates``; source: the first URL in ``source_article`` if
   any, else the dataset's citation URL.
 """
 
 from __future__ import annotations
+
+from collections.abc import Collection
 
 import numpy as np
 import pandas as pd
@@ -31,33 +42,45 @@ from geodata.importers.common import (
     DATASET_CITATIONS,
     Exclusion,
     Normalised,
+    ascii_numbers,
     bad_count,
     blank_to_none,
     confidence_for,
-    country_iso3,
+    country_codes,
     date_out_of_range,
+    drop_rows,
     first_url,
     iso,
     join_nonempty,
     keyword_targets,
     labelled,
     merge_targets,
-    parse_dates,
+    not_a_number,
+    number_problems,
+    parse_source_dates,
+    region_split,
     row_problems,
     state_targets,
     text,
+    truncated_last_row,
+    unknown_country_problems,
+    wrapped,
 )
-from geodata.importers.reading import SourceTable
+from geodata.importers.reading import SourceTable, file_error
 
-DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y")
+DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S")
+"""GED's ISO dates; slash dates (the web export's ``03/27/1990 00:00:00``) are added per
+file by :func:`geodata.importers.common.parse_source_dates`."""
+WEB_EXPORT_NAMES = {"best_est": "best", "high_est": "high", "low_est": "low"}
+"""UCDP's web download names the fatality estimates differently."""
+NUMBER_COLUMNS = ("latitude", "longitude", "best", "low", "high", "where_prec", "date_prec",
+                  "country_id", "type_of_violence", "id")
 GEO_PRECISION = {"1": "1", "2": "2", "3": "3", "4": "3", "5": "3"}
 EXCLUDED_WHERE_PREC = {"6": "UCDP locates this event only at country level (where_prec 6)",
                        "7": "UCDP locates this event in international waters or airspace "
                             "(where_prec 7)"}
 DATE_PRECISION = {"1": "day", "2": "week", "3": "week", "4": "month", "5": "year"}
 VIOLENCE_TYPES = {"1": "state-based", "2": "non-state", "3": "one-sided"}
-_GW_CODES = {"700": "AFG", "770": "PAK", "630": "IRN", "702": "TJK", "704": "UZB",
-             "701": "TKM", "710": "CHN", "750": "IND"}
 
 COLUMN_MAP = {
     "id": "id", "date": "date_start", "country": "country", "province": "adm_1",
@@ -99,43 +122,107 @@ def _side_targets(side: pd.Series, country: pd.Series, dates: pd.Series,
     return pd.Series(out, index=side.index, dtype=object)
 
 
-def normalise(table: SourceTable) -> Normalised:
-    """Map a UCDP GED file to incident rows (text) with provenance."""
+def _widen_bounds(src: pd.DataFrame, ok: pd.Series) -> tuple[pd.DataFrame, pd.Series]:
+    """Bounds that do not enclose ``best`` widened to min/max(low, best, high); returns
+    the frame and the per-row note ('' where nothing changed)."""
+    best, low, high = (pd.to_numeric(text(src, c).where(text(src, c) != ""), errors="coerce")
+                       for c in ("best", "low", "high"))
+    wrong = ok & best.notna() & ((low.notna() & (low > best)) | (high.notna() & (high < best)))
+    note = pd.Series("", index=src.index, dtype=object)
+    if not wrong.any():
+        return src, note
+    out = src.copy()
+    trio = pd.concat([low, best, high], axis=1)[wrong]
+    new_low = trio.min(axis=1).astype("int64").astype(str)
+    new_high = trio.max(axis=1).astype("int64").astype(str)
+    note[wrong] = ("UCDP bounds low=" + text(src, "low")[wrong] + ", high="
+                   + text(src, "high")[wrong] + " did not enclose best=" + text(src, "best")[wrong]
+                   + ": widened to " + new_low + "–" + new_high)
+    out.loc[wrong, "low"] = new_low
+    out.loc[wrong, "high"] = new_high
+    return out, note
+
+
+def normalise(table: SourceTable, countries: Collection[str] | None = None) -> Normalised:
+    """Map a UCDP GED file to incident rows (text) with provenance.
+
+    ``countries`` is the region (ISO alpha-3 codes; ``None``: the default region): rows
+    of other countries are excluded, counted per country.
+    """
+    notices: list[str] = []
     src = table.frame
+    renames = {k: v for k, v in WEB_EXPORT_NAMES.items() if k in src and v not in src}
+    src = src.rename(columns=renames)
+    back = {v: k for k, v in renames.items()}  # problems are named in the file's own terms
+    if "best" not in src.columns:
+        raise file_error(table.source, "add the required column 'best' (or 'best_est', as in "
+                         "UCDP's web download): the best estimate of deaths", column="best")
     rows = pd.Series(np.arange(1, len(src) + 1), index=src.index)
     event_id = _code(text(src, "id"))
-    problems: list[Problem] = []
+    problems: list[Problem] = truncated_last_row(table.frame, event_id)
+
+    # The region first: rows of other countries are excluded (counted per country) and
+    # not mapped further (the global GED is mostly such rows).
+    country_name = text(src, "country")
+    country = country_codes(country_name, gw=text(src, "country_id")
+                            if "country_id" in src else None)
+    problems += unknown_country_problems(country, rows, event_id, "country", country_name,
+                                         "UCDP")
+    outside, excluded = region_split(
+        country, rows, ("UCDP-" + event_id).where(event_id != "", ""), countries,
+        names=country_name, area=text(src, "region") if "region" in src else None)
+    whole_start, whole_end = text(src, "date_start"), text(src, "date_end")
+    if outside.any():
+        src, rows, event_id = src[~outside], rows[~outside], event_id[~outside]
+        country, country_name = country[~outside], country_name[~outside]
+    src = ascii_numbers(src, NUMBER_COLUMNS, notices)
 
     raw_start = text(src, "date_start")
-    start = parse_dates(raw_start, DATE_FORMATS)
+    start = parse_source_dates(raw_start, DATE_FORMATS, whole=whole_start)
     problems += row_problems(start.isna(), rows, event_id, "date_start", raw_start,
                              "write date_start as YYYY-MM-DD, e.g. 2021-08-26")
     problems += row_problems(date_out_of_range(start), rows, event_id, "date_start", raw_start,
                              "the date must lie between 1970-01-01 and today")
-    end = parse_dates(text(src, "date_end"), DATE_FORMATS)
+    end = parse_source_dates(text(src, "date_end"), DATE_FORMATS, whole=whole_end)
     dp = _code(text(src, "date_prec"))
     date_precision = dp.map(DATE_PRECISION)
     date_precision = date_precision.fillna(_span_precision(start, end))
 
     wp = _code(text(src, "where_prec"))
     geo_precision = wp.map(GEO_PRECISION)
-    excluded_mask = wp.isin(list(EXCLUDED_WHERE_PREC))
+    place_excluded = wp.isin(list(EXCLUDED_WHERE_PREC))
     problems += row_problems(
-        geo_precision.isna() & ~excluded_mask, rows, event_id, "where_prec", wp,
+        geo_precision.isna() & ~place_excluded, rows, event_id, "where_prec", wp,
         "where_prec must be a UCDP code from 1 to 7")
 
+    counts_ok = pd.Series(True, index=src.index)
     for col in ("best", "low", "high"):
         values = text(src, col)
         missing = values == "" if col == "best" else pd.Series(False, index=src.index)
-        problems += row_problems(bad_count(values) | missing, rows, event_id, col, values,
-                                 f"{col} must be a whole number of deaths, 0 or more")
+        bad = bad_count(values) | missing
+        counts_ok &= ~bad
+        name = back.get(col, col)
+        problems += number_problems(bad, rows, event_id, name, values,
+                                    f"{name} must be a whole number of deaths, 0 or more")
+    for col in ("latitude", "longitude"):
+        values = text(src, col)
+        problems += number_problems(
+            not_a_number(values) & ~place_excluded, rows, event_id, col, values,
+            f"write {col} in decimal degrees, e.g. 34.5167")
+    src, bounds_note = _widen_bounds(src, counts_ok)
 
-    country_name = text(src, "country")
-    country = country_iso3(country_name)
-    country = country.where(country != "", _code(text(src, "country_id")).map(_GW_CODES)
-                            .fillna(""))
-    problems += row_problems(country == "", rows, event_id, "country", country_name,
-                             "write the country name as UCDP spells it (e.g. Afghanistan)")
+    ids = ("UCDP-" + event_id).where(event_id != "", "")
+    unplaced = place_excluded.to_numpy()
+    excluded += [Exclusion(int(rows.iat[i]), ids.iat[i] or None, EXCLUDED_WHERE_PREC[wp.iat[i]])
+                 for i in np.flatnonzero(unplaced)]
+    excluded.sort(key=lambda e: e.row)
+    problems = drop_rows(problems, excluded)
+    kept = ~unplaced
+    widened = int((bounds_note[kept] != "").sum())
+    if widened:
+        notices.append(f"widened the fatality bounds of {widened:,} event(s) where UCDP's "
+                       "low/high did not enclose best (to min/max of low, best, high; noted "
+                       "on each record)")
 
     violence = _code(text(src, "type_of_violence"))
     side_a, side_b = text(src, "side_a"), text(src, "side_b")
@@ -162,7 +249,7 @@ def normalise(table: SourceTable) -> Normalised:
         [labelled("deaths_" + k, text(src, "deaths_" + k))
          for k in ("a", "b", "civilians", "unknown")], sep=", ")
     notes = join_nonempty([labelled("conflict", text(src, "conflict_name")),
-                           labelled("type_of_violence", vname), deaths])
+                           labelled("type_of_violence", vname), deaths, bounds_note])
     out = pd.DataFrame(
         {
             "id": ("UCDP-" + event_id).where(event_id != "", ""),
@@ -183,15 +270,15 @@ def normalise(table: SourceTable) -> Normalised:
             "fatalities_low": blank_to_none(text(src, "low")),
             "fatalities_high": blank_to_none(text(src, "high")),
             "summary": summary,
-            "source_1_title": "UCDP GED event " + event_id + article.map(
-                lambda s: f" ({s[:200]})" if s else ""),
+            "source_1_title": "UCDP GED event " + event_id
+            + wrapped(" (", article.str.slice(0, 200), ")"),
             "source_1_url": url.where(url != "", dataset_url),
             "confidence": confidence,
             "notes": blank_to_none(notes),
             "source_dataset": "ucdp",
             "source_id": event_id,
-            "source_citation": f"{title}, event " + event_id + article.map(
-                lambda s: f"; source_article: {s}" if s else ""),
+            "source_citation": f"{title}, event " + event_id
+            + wrapped("; source_article: ", article),
             "licence": "CC-BY-4.0",
             "date_precision": date_precision,
             "geo_precision_source": "ucdp where_prec=" + wp,
@@ -200,6 +287,5 @@ def normalise(table: SourceTable) -> Normalised:
         },
         index=src.index,
     )
-    excluded = [Exclusion(int(rows.iat[i]), out["id"].iat[i], EXCLUDED_WHERE_PREC[wp.iat[i]])
-                for i in np.flatnonzero(excluded_mask.to_numpy())]
-    return Normalised(out[~excluded_mask.to_numpy()], problems, excluded, COLUMN_MAP)
+    column_map = {k: back.get(v, v) for k, v in COLUMN_MAP.items()}
+    return Normalised(out[kept], problems, excluded, column_map, notices)
