@@ -3,24 +3,41 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
+from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 FORMATS = ("csv", "json", "table")
 
 
 def _jsonable(value: object) -> object:
-    if isinstance(value, tuple | list):
+    """A value strict JSON (RFC 8259) can hold: NaN, Infinity and -Infinity (e.g. a change
+    from a zero baseline) and every kind of missing become null."""
+    if isinstance(value, tuple | list | np.ndarray):
         return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
     if isinstance(value, pd.Timestamp):
         return value.date().isoformat()
-    if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
+    if isinstance(value, date):
+        return value.isoformat()
+    if hasattr(value, "item"):  # NumPy scalars
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
         return None
-    if hasattr(value, "item"):
-        return value.item()
     return value
+
+
+def to_json(value: object, indent: int | None = 1) -> str:
+    """Strict JSON text of ``value`` (non-finite numbers as null; ``allow_nan=False`` so a
+    value that slipped through fails loudly instead of writing ``Infinity``)."""
+    return json.dumps(_jsonable(value), ensure_ascii=False, indent=indent, allow_nan=False)
 
 
 def render_table(frame: pd.DataFrame, fmt: str) -> str:
@@ -32,10 +49,7 @@ def render_table(frame: pd.DataFrame, fmt: str) -> str:
         )
         return flat.to_csv(index=False, date_format="%Y-%m-%d")
     if fmt == "json":
-        records = [
-            {k: _jsonable(v) for k, v in row.items()} for row in frame.to_dict(orient="records")
-        ]
-        return json.dumps(records, ensure_ascii=False, indent=1) + "\n"
+        return to_json(frame.to_dict(orient="records")) + "\n"
     if fmt == "table":
         with pd.option_context("display.max_rows", None, "display.max_columns", None,
                                "display.width", 200, "display.max_colwidth", 60):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -24,6 +25,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+from geodata.numbers import parse_number, to_numbers, why_not_a_number
 
 if TYPE_CHECKING:  # pandera is imported when a schema is first needed (start-up time)
     import pandera.pandas as pa
@@ -115,8 +118,12 @@ class Problem:
         if self.column:
             where.append(f"column '{self.column}'")
         shown = "" if _is_missing(self.value) else f": bad value {str(self.value)[:80]!r}"
-        if _is_missing(self.value) and self.row is not None:
+        if _is_missing(self.value) and self.row is not None and self.column:
             shown = ": value is missing"
+        if self.row is not None and not self.column and self.hint.startswith(
+                f"row {self.row} "):
+            # "file.csv, row 5 has 27 fields, the header 26 — …": the hint names the row.
+            return f"{source}, {self.hint}"
         return f"{', '.join(where)}{shown} — {self.hint}"
 
 
@@ -155,9 +162,9 @@ def _text_check(
             if vectorised is not None:
                 out[present] = np.asarray(vectorised(text), dtype=bool)
             else:
-                uniq, inverse = np.unique(text.to_numpy(dtype=object).astype(str),
-                                          return_inverse=True)
-                verdicts = np.fromiter((one(u) for u in uniq), dtype=bool, count=len(uniq))
+                inverse, uniq = pd.factorize(text.to_numpy(dtype=object))
+                verdicts = np.fromiter((one(str(u)) for u in uniq), dtype=bool,
+                                       count=len(uniq))
                 out[present] = verdicts[inverse]
         return pd.Series(out, index=series.index)
 
@@ -180,8 +187,12 @@ def _is_iso_date(text: str) -> bool:
 
 
 def _number_in(lo: float, hi: float, integer: bool = False) -> Callable[[str], bool]:
+    """In range (a value that is not a number passes: :func:`_is_number` reports it)."""
+
     def ok(text: str) -> bool:
-        x = float(text)
+        x = parse_number(text)
+        if x is None:
+            return True
         if integer and not x.is_integer():
             return False
         return lo <= x <= hi
@@ -189,9 +200,51 @@ def _number_in(lo: float, hi: float, integer: bool = False) -> Callable[[str], b
     return ok
 
 
+NOT_A_NUMBER = "not a number"
+"""Name of the check that a numeric column holds strictly written numbers; its problems
+say why the value is not a number (see :func:`geodata.numbers.why_not_a_number`)."""
+
+
+def _numeric(lo: float, hi: float, hint: str, integer: bool = False) -> list[pa.Check]:
+    """A strictly written number (named ``not a number: <hint>``), then in range."""
+    return [_text_check(lambda t: parse_number(t) is not None, f"{NOT_A_NUMBER}: {hint}"),
+            _text_check(_number_in(lo, hi, integer), hint)]
+
+
 def _one_of(values: Iterable[object]) -> Callable[[str], bool]:
     allowed = {str(v) for v in values}
     return lambda text: text in allowed
+
+
+@lru_cache(maxsize=1)
+def iso3_codes() -> frozenset[str]:
+    """Every ISO 3166-1 alpha-3 code (from pycountry), plus XKX (Kosovo, as ACLED and
+    UCDP use it)."""
+    import pycountry
+
+    return frozenset({c.alpha_3 for c in pycountry.countries} | {"XKX"})
+
+
+def is_country_code(text: str) -> bool:
+    """True for a known ISO 3166-1 alpha-3 code (upper case)."""
+    return bool(_ISO3.match(text)) and text in iso3_codes()
+
+
+_INVISIBLE = re.compile(r"[\u0000-\u001f\u007f-\u009f\u00ad\u034f\u061c\u115f\u1160"
+                        r"\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+                        r"\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8]")
+
+
+def normalise_id(value: object) -> object:
+    """A record id as compared and stored: NFKC-normalised, without zero-width, format or
+    control characters, stripped. ``"AFG\u200b1"`` and ``"AFG1"`` are the same id (two of
+    them in one file are a duplicate). Missing values are returned as given."""
+    if not isinstance(value, str):
+        return value
+    text = unicodedata.normalize("NFKC", value)
+    if not text.isascii() or _INVISIBLE.search(text):
+        text = "".join(c for c in _INVISIBLE.sub("", text) if unicodedata.category(c) != "Cf")
+    return text.strip()
 
 
 def _categories_ok(text: str) -> bool:
@@ -209,7 +262,8 @@ def is_http_url(text: object) -> bool:
 
 DATE_HINT = "write the date as ISO YYYY-MM-DD (a real date, not in the future), e.g. 2024-03-26"
 ID_HINT = "give every record a non-empty id without leading or trailing spaces"
-COUNTRY_HINT = "use an ISO 3166-1 alpha-3 country code such as AFG or PAK"
+COUNTRY_HINT = ("not a known country code: use an ISO 3166-1 alpha-3 code such as AFG or "
+                "PAK")
 LAT_HINT = "latitude must be a number between -90 and 90 (decimal degrees, WGS84)"
 LON_HINT = "longitude must be a number between -180 and 180 (decimal degrees, WGS84)"
 PRECISION_HINT = "geo_precision must be 1 (exact site), 2 (town/city) or 3 (district/region)"
@@ -228,11 +282,11 @@ def _common_columns() -> dict[str, pa.Column]:
     return {
         "id": _column([_text_check(lambda t: bool(_ID.match(t)), ID_HINT,
                                    _matches(_ID.pattern))]),
-        "country": _column([_text_check(lambda t: bool(_ISO3.match(t)), COUNTRY_HINT)]),
+        "country": _column([_text_check(is_country_code, COUNTRY_HINT)]),
         "source_1_url": _column([_text_check(is_http_url, URL_HINT,
                                              _matches(HTTP_URL.pattern, case=False))]),
-        "latitude": _column([_text_check(_number_in(-90, 90), LAT_HINT)], nullable=True),
-        "longitude": _column([_text_check(_number_in(-180, 180), LON_HINT)], nullable=True),
+        "latitude": _column(_numeric(-90, 90, LAT_HINT), nullable=True),
+        "longitude": _column(_numeric(-180, 180, LON_HINT), nullable=True),
         "geo_precision": _column(
             [_text_check(_one_of(["1", "2", "3", "1.0", "2.0", "3.0"]), PRECISION_HINT)],
             nullable=True,
@@ -248,8 +302,8 @@ def _incident_schema() -> pa.DataFrameSchema:
     import pandera.pandas as pa
 
     cols = _common_columns()
-    cols["latitude"] = _column([_text_check(_number_in(-90, 90), LAT_HINT)])
-    cols["longitude"] = _column([_text_check(_number_in(-180, 180), LON_HINT)])
+    cols["latitude"] = _column(_numeric(-90, 90, LAT_HINT))
+    cols["longitude"] = _column(_numeric(-180, 180, LON_HINT))
     cols["geo_precision"] = _column(
         [_text_check(_one_of(["1", "2", "3", "1.0", "2.0", "3.0"]), PRECISION_HINT)]
     )
@@ -263,19 +317,19 @@ def _incident_schema() -> pa.DataFrameSchema:
             ),
             "attack_type": _column([], nullable=True),
             "target_category": _column([_text_check(_categories_ok, TARGET_HINT)]),
-            "fatalities": _column([_text_check(_number_in(0, 1e6, integer=True), COUNT_HINT)]),
+            "fatalities": _column(_numeric(0, 1e6, COUNT_HINT, integer=True)),
             "fatalities_low": _column(
-                [_text_check(_number_in(0, 1e6, integer=True), COUNT_HINT)],
+                _numeric(0, 1e6, COUNT_HINT, integer=True),
                 required=False,
                 nullable=True,
             ),
             "fatalities_high": _column(
-                [_text_check(_number_in(0, 1e6, integer=True), COUNT_HINT)],
+                _numeric(0, 1e6, COUNT_HINT, integer=True),
                 required=False,
                 nullable=True,
             ),
             "injured": _column(
-                [_text_check(_number_in(0, 1e6, integer=True), COUNT_HINT)],
+                _numeric(0, 1e6, COUNT_HINT, integer=True),
                 required=False,
                 nullable=True,
             ),
@@ -334,8 +388,8 @@ def _site_schema() -> pa.DataFrameSchema:
     import pandera.pandas as pa
 
     cols = _common_columns()
-    cols["latitude"] = _column([_text_check(_number_in(-90, 90), LAT_HINT)])
-    cols["longitude"] = _column([_text_check(_number_in(-180, 180), LON_HINT)])
+    cols["latitude"] = _column(_numeric(-90, 90, LAT_HINT))
+    cols["longitude"] = _column(_numeric(-180, 180, LON_HINT))
     cols.update(
         {
             "name": _column([_text_check(bool, "give the site a name")]),
@@ -405,6 +459,10 @@ def validate_records(raw: pd.DataFrame, kind: str, source: str) -> pd.DataFrame:
     frame = frame.reset_index(drop=True)
     # Empty strings are missing values, whatever reader produced them.
     frame = frame.apply(_blanks_to_na)
+    if "id" in frame.columns:
+        # Ids that differ only in invisible characters or Unicode forms are one id.
+        frame["id"] = frame["id"].astype(object).map(normalise_id)
+        frame["id"] = frame["id"].mask(frame["id"].eq("").fillna(False).astype(bool))
     problems: list[Problem] = []
     if frame.empty:
         problems.append(Problem(None, None, None, None, "the file has no data rows"))
@@ -455,7 +513,11 @@ def _problems_from_pandera(cases: pd.DataFrame, frame: pd.DataFrame) -> list[Pro
             hint = f"fill in '{column}' (it is required)"
         elif check in ("field_uniqueness", "multiple_fields_uniqueness") or "unique" in check:
             column = column or "id"
-            hint = "ids must be unique within a file; give this record its own id"
+            hint = ("ids must be unique within a file (ids that differ only in invisible "
+                    "characters count as the same); give this record its own id")
+        elif check.startswith(f"{NOT_A_NUMBER}: "):
+            hint = (f"{why_not_a_number(str(case.failure_case))}; "
+                    f"{check.removeprefix(NOT_A_NUMBER + ': ')}")
         else:
             hint = check
         row = None if index is None else index + 1
@@ -465,33 +527,63 @@ def _problems_from_pandera(cases: pd.DataFrame, frame: pd.DataFrame) -> list[Pro
 
 
 def _as_float(series: pd.Series) -> pd.Series:
-    return pd.to_numeric(series, errors="coerce")
+    return to_numbers(series)
+
+
+NUL_HINT = ("the text holds a NUL character (\\x00), which is never part of real text — "
+            "remove it (the file may be damaged: export it again)")
 
 
 def _cross_column_problems(frame: pd.DataFrame, kind: str) -> list[Problem]:
     out: list[Problem] = []
     cols = set(frame.columns)
+    for name in frame.columns:
+        values = frame[name]
+        if values.dtype != object and not pd.api.types.is_string_dtype(values):
+            continue
+        nul = values.astype("string").str.contains("\x00", regex=False).fillna(False)
+        for i in np.flatnonzero(nul.to_numpy(dtype=bool)):
+            out.append(Problem(i + 1, _record_id(frame, i), name,
+                               str(values.iat[i]).replace("\x00", "\\x00"), NUL_HINT))
     if {"latitude", "longitude"} <= cols:
         lat, lon = _as_float(frame["latitude"]), _as_float(frame["longitude"])
-        half = lat.isna() != lon.isna()
-        for i in np.flatnonzero(half.to_numpy()):
-            out.append(Problem(i + 1, _record_id(frame, i), "longitude" if lon.isna().iat[i]
+        lat_given, lon_given = frame["latitude"].notna(), frame["longitude"].notna()
+        # A value given but not a number (or out of range) is reported by its own check.
+        lat_bad = (lat_given & ~lat.between(-90, 90)).to_numpy()
+        lon_bad = (lon_given & ~lon.between(-180, 180)).to_numpy()
+        half = (lat_given != lon_given).to_numpy()
+        for i in np.flatnonzero(half):
+            out.append(Problem(i + 1, _record_id(frame, i), "longitude" if lat_given.iat[i]
                                else "latitude", None,
                                "give both latitude and longitude, or neither"))
+        usable = ~half & ~lat_bad & ~lon_bad & lat.notna().to_numpy()
+        null_island = usable & (lat == 0).to_numpy() & (lon == 0).to_numpy()
+        for i in np.flatnonzero(null_island):
+            where = frame.at[i, "country"] if "country" in cols else None
+            named = f", not {where}" if isinstance(where, str) else ""
+            out.append(Problem(
+                i + 1, _record_id(frame, i), "latitude", "0, 0",
+                f"latitude 0, longitude 0 is open sea (no country{named}) and usually means "
+                "the place was unknown: "
+                "give the real coordinates, or leave both blank where the record kind "
+                "allows it"))
+        usable &= ~null_island
         if "country" in cols:
-            afpak = frame["country"].isin(["AFG", "PAK"]).to_numpy()
+            afpak = frame["country"].isin(["AFG", "PAK"]).to_numpy() & usable
             inside = (lat.between(*AFPAK_LAT) & lon.between(*AFPAK_LON)).to_numpy()
             swapped = afpak & (lon.between(*AFPAK_LAT) & lat.between(*AFPAK_LON)).to_numpy()
-            outside = afpak & ~inside & ~swapped & lat.notna().to_numpy() & ~half.to_numpy()
+            outside = afpak & ~inside & ~swapped
             for i in np.flatnonzero(swapped):
                 out.append(Problem(
                     i + 1, _record_id(frame, i), "latitude", frame.at[i, "latitude"],
                     f"latitude and longitude look swapped for {frame.at[i, 'country']} "
                     f"(latitude {lat.iat[i]}, longitude {lon.iat[i]}); put the north-south "
                     "value in 'latitude' and the east-west value in 'longitude'"))
+            lat_in = lat.between(*AFPAK_LAT).to_numpy()
             for i in np.flatnonzero(outside):
                 out.append(Problem(
-                    i + 1, _record_id(frame, i), "latitude", f"{lat.iat[i]}, {lon.iat[i]}",
+                    i + 1, _record_id(frame, i), "longitude" if lat_in[i] else "latitude",
+                    f"{lat.iat[i]}, {lon.iat[i]}",
                     f"the point lies outside {frame.at[i, 'country']} (lat {AFPAK_LAT}, lon "
                     f"{AFPAK_LON}); check the coordinates or the country code"))
     if kind == "incidents" and {"fatalities_low", "fatalities", "fatalities_high"} <= cols:
@@ -513,9 +605,9 @@ def _typed(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
         if name not in out.columns:
             out[name] = pd.NA
     for name in FLOAT_COLUMNS:
-        out[name] = pd.to_numeric(out[name], errors="coerce").astype("float64")
+        out[name] = to_numbers(out[name]).astype("float64")
     for name in INTEGER_COLUMNS[kind]:
-        out[name] = pd.to_numeric(out[name], errors="coerce").round().astype("Int64")
+        out[name] = to_numbers(out[name]).round().astype("Int64")
     if "date" in out.columns:
         out["date"] = pd.to_datetime(out["date"], format="%Y-%m-%d")
     for name in out.columns:

@@ -22,7 +22,9 @@ Choices, in short:
 - CSV: one row per feature, ``lon``/``lat`` columns for point layers, lists joined with
   ``;``, dates as ISO 8601. Text cells that begin with ``=``, ``+``, ``-``, ``@``, a tab
   or a carriage return get a leading single quote (OWASP guidance on CSV injection), so a
-  spreadsheet shows the text instead of running it. Cells of numeric columns are written
+  spreadsheet shows the text instead of running it; the first character is judged after
+  NFKC normalisation and leading spaces or control characters (a full-width ``＝``, ``" =1"``;
+  :func:`geodata.csvcells.formula_like`). Cells of numeric columns are written
   by the number formatter and left alone: a negative number such as ``-12.5`` is a
   number to a spreadsheet, never a formula, and quoting it would turn it into text and
   break sums. Text that merely looks like a number (``-5`` in a text column) is quoted:
@@ -59,6 +61,7 @@ import pyarrow.compute as pc
 import pyogrio
 import shapely
 
+from geodata.csvcells import neutralise_cell
 from geodata.sources import BUNDLED_SOURCES
 from geodata.spatial import has_geometry
 from mapspec.resolved import ResolvedMap
@@ -105,7 +108,6 @@ SCHEMATIC_NOTE = (
 )
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _encode_string: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]
 """JSON string literal of a str, as ``json.dumps(ensure_ascii=False)`` writes it (C)."""
 _HTML_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"}
@@ -551,12 +553,6 @@ def feature_collection(resolved: ResolvedMap, layer: str,
 # --- CSV ------------------------------------------------------------------------------------
 
 
-def neutralise_cell(text: str) -> str:
-    """OWASP CSV-injection guard: text starting with = + - @ tab or CR gets a leading
-    single quote (the text itself is kept)."""
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 def _csv_text(value: Any) -> str:
     plain = plain_value(value)
     if plain is None:
@@ -564,7 +560,7 @@ def _csv_text(value: Any) -> str:
     if isinstance(plain, list):
         return ";".join(_csv_text(v) for v in plain)
     if isinstance(plain, dict):
-        return json.dumps(plain, ensure_ascii=False)
+        return json.dumps(plain, ensure_ascii=False, allow_nan=False)
     return str(plain)
 
 
@@ -626,7 +622,7 @@ def _gpkg_frame(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         for value in series.to_numpy(dtype=object):
             plain = plain_value(value)
             if isinstance(plain, list | dict):
-                texts.append(json.dumps(plain, ensure_ascii=False))
+                texts.append(json.dumps(plain, ensure_ascii=False, allow_nan=False))
             else:
                 texts.append(None if plain is None else str(plain))
         out[column] = pd.Series(texts, dtype=object)
@@ -650,7 +646,8 @@ def to_geopackage(resolved: ResolvedMap, layers: Sequence[str] = EXPORT_LAYERS,
     for name in layers:
         _check_layer(name)
     exports = [layer_for_export(resolved, name) for name in dict.fromkeys(layers)]
-    metadata = json.dumps(export_metadata(resolved, exports, generated), ensure_ascii=False)
+    metadata = json.dumps(plain_value(export_metadata(resolved, exports, generated)),
+                          ensure_ascii=False, allow_nan=False)
     with tempfile.TemporaryDirectory(prefix="iskp-atlas-") as tmp:
         path = Path(tmp) / "export.gpkg"
         for index, export in enumerate(exports):

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from fixtures.apptest import failures
 from streamlit.testing.v1 import AppTest
 
 from geodata import load_bundle
@@ -15,7 +16,7 @@ from ui import md_escape
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGES = ["pages/risk_map.py", "pages/corridors.py", "pages/records.py",
-         "pages/export.py", "pages/data.py", "pages/methodology.py"]
+         "pages/forecast.py", "pages/export.py", "pages/data.py", "pages/methodology.py"]
 
 
 @pytest.fixture(autouse=True)
@@ -46,7 +47,7 @@ def test_every_page_renders(page):
     at = _app()
     if page != PAGES[0]:
         at.switch_page(page).run()
-    assert not at.exception, at.exception
+    assert not failures(at), failures(at)
     assert not at.warning
 
 
@@ -76,7 +77,7 @@ def test_link_restores_the_view():
     query = {"actor": "ISKP", "target": "shia_hazara", "country": "AFG",
              "perspective": "shia_hazara", "layers": "areas,incidents"}
     at = _app(query)
-    assert not at.exception
+    assert not failures(at)
     expected = resolve_query("&".join(f"{k}={v}" for k, v in query.items()), load_bundle())
     assert md_escape(expected.sentence) in _sentence(at)
     assert at.sidebar.multiselect(key="w_actor").value == ["ISKP"]
@@ -94,7 +95,7 @@ def test_link_restores_the_view():
                                     {"[click](https://evil.example)": "1"}])
 def test_bad_link_warns_and_falls_back(params):
     at = _app(params)
-    assert not at.exception
+    assert not failures(at)
     assert at.warning and "default view" in at.warning[0].value
     assert "](https" not in at.warning[0].value  # no Markdown link from the URL
     assert _sentence(at).startswith("**All attacks and threats, all dates")
@@ -105,7 +106,7 @@ def test_bad_link_warns_and_falls_back(params):
 
 def test_link_to_a_missing_view_warns_and_frames_everything():
     at = _app({"view": "admin1:ZZ-XXX"})
-    assert not at.exception
+    assert not failures(at)
     assert at.warning and "does not exist" in at.warning[0].value
     assert at.sidebar.selectbox(key="w_view").value == "all"
 
@@ -114,7 +115,7 @@ def test_link_to_a_missing_view_warns_and_frames_everything():
                                     {"country": "IND"}, {"half_life": "100.5"}])
 def test_valid_links_outside_the_widgets_defaults_are_kept(params):
     at = _app(params)
-    assert not at.exception and not at.warning
+    assert not failures(at) and not at.warning
     assert {k: v for k, v in at.query_params.items()} == {
         k: [v] if isinstance(at.query_params[k], list) else v for k, v in params.items()}
 
@@ -124,7 +125,7 @@ def test_every_page_survives_an_empty_result(page):
     at = _app({"actor": "TTP", "min_fatalities": "100000", "points": "aggregate"})
     if page != PAGES[0]:
         at.switch_page(page).run()
-    assert not at.exception, at.exception
+    assert not failures(at), failures(at)
 
 
 def test_top_areas_table_is_under_the_map_and_escaped():

@@ -37,7 +37,10 @@ def _header_only() -> bytes:
 
 
 def _bad_byte() -> bytes:
-    return acled_rows({"notes": "SYNTHETIC caf\u00e9"}).replace(b"caf\xc3\xa9", b"caf\xe9")
+    """UTF-8 (a valid 'Kabul\u2013' elsewhere) with one Windows-1252 byte: a damaged or mixed
+    file, not a Windows export (a file with no UTF-8 sequence at all is read as cp1252)."""
+    return acled_rows({"notes": "SYNTHETIC caf\u00e9", "source": "Kabul\u2013Times"}).replace(
+        b"caf\xc3\xa9", b"caf\xe9")
 
 
 FEATURE = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [69.1, 34.5]},
@@ -84,7 +87,8 @@ def home(tmp_path_factory):
 
 
 def _snapshot(home: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(home.iterdir())}
+    return {str(p.relative_to(home)): p.read_bytes() for p in sorted(home.rglob("*"))
+            if p.is_file()}
 
 
 @pytest.mark.parametrize(("label", "name", "content", "max_mb", "fragments"), BAD_CASES,
@@ -147,7 +151,7 @@ def test_cli_import_dry_run_skip_bad_batches_and_rollback(tmp_path):
     home = tmp_path / "home"
     dry = _cli("import", str(mixed), "--skip-bad", "--dry-run", home=home)
     assert dry.returncode == 0, dry.stderr
-    assert "rows read 2, accepted 1, merged 0, rejected 1" in dry.stdout
+    assert "rows read 2 = accepted 1 + merged 0 + updated 0 + rejected 1" in dry.stdout
     assert "mixed.csv, row 2" in dry.stdout and "dry run: nothing stored" in dry.stdout
     assert not home.exists()
     real = _cli("import", str(mixed), "--skip-bad", home=home)
@@ -158,3 +162,16 @@ def test_cli_import_dry_run_skip_bad_batches_and_rollback(tmp_path):
     assert gone.returncode == 0 and "removed batch 1" in gone.stdout
     missing = _cli("rollback", "1", home=home)
     assert missing.returncode == 2 and "there is no batch 1" in missing.stderr
+
+
+def test_stored_ids_are_the_normalised_ids_the_contract_compared(tmp_path):
+    from geodata.store import load_imported
+
+    data = (FIXTURES / "atlas_sample.csv").read_bytes()
+    data = data.replace(b"USR-001", "USR\u200b-001".encode())
+    import_bytes(data, "zw.csv", home=tmp_path)
+    ids = set(load_imported(tmp_path)["incidents"]["id"])
+    assert "USR-001" in ids and not any("\u200b" in i for i in ids)
+    # the same file again is already present, not a second record
+    again = import_bytes(data, "zw.csv", home=tmp_path)
+    assert again.plan.counts()["accepted"] == 0
