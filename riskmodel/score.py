@@ -33,11 +33,10 @@ from riskmodel.bands import band_names, score_from_load
 from riskmodel.filters import Filters, filter_mask, scoring_units, target_category_codes
 from riskmodel.segments import segment_corridors
 from riskmodel.settings import RiskSettings, settings_from_filters
+from riskmodel.trend import TREND_CATEGORIES, change_level, trend
 
 LEVELS: tuple[str, ...] = ("province", "segment", "site")
-SURGE_CATEGORIES: tuple[str, ...] = (
-    "large increase", "moderate increase", "limited change", "large decrease",
-)
+SURGE_CATEGORIES: tuple[str, ...] = TREND_CATEGORIES
 NATIONWIDE_COUNTRIES: tuple[str, ...] = ("AFG", "PAK")
 EXPLAIN_COLUMNS: tuple[str, ...] = (
     "id", "kind", "date", "actor_canonical", "summary", "severity", "recency", "relevance",
@@ -338,45 +337,16 @@ def _near_pairs(records: _Records, rows: np.ndarray, tree: shapely.STRtree, vert
 
 
 def surge_category(latest: np.ndarray, baseline_mean: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """ACLED Trendfinder-style category and % change of ``latest`` against ``baseline_mean``.
-
-    change > +25 % → large increase; +10 % to +25 % → moderate increase; −25 % to
-    +10 % → limited change; < −25 % → large decrease. Small-count guard: a baseline mean of
-    2 or fewer with 5 or fewer in the latest period is always "limited change". With a zero
-    baseline the change is +inf (or 0 when the latest period is empty too).
-    """
-    latest = np.asarray(latest, dtype=float)
-    mean = np.asarray(baseline_mean, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        change = np.where(mean > 0, (latest - mean) / np.where(mean > 0, mean, 1) * 100.0,
-                          np.where(latest > 0, np.inf, 0.0))
-    category = np.select(
-        [change > 25, change >= 10, change >= -25],
-        ["large increase", "moderate increase", "limited change"],
-        default="large decrease",
-    ).astype(object)
-    category[(mean <= 2) & (latest <= 5)] = "limited change"
-    return category, change
+    """ACLED Trendfinder level and % change (:func:`riskmodel.trend.change_level`)."""
+    return change_level(latest, baseline_mean)
 
 
 def _surge(records: _Records, pairs: _Pairs, n_areas: int, as_of: date,
            settings: RiskSettings) -> dict[str, np.ndarray]:
-    months, blocks = settings.surge_period_months, settings.surge_baseline_periods
-    end = pd.Timestamp(as_of) + pd.Timedelta(days=1)
-    edges = np.array([(end - pd.DateOffset(months=months * j)).to_datetime64()
-                      for j in range(blocks + 1, -1, -1)], dtype="datetime64[ns]")
+    """The trend of each area from its incidents (:func:`riskmodel.trend.trend`)."""
     incident = ~records.is_threat[pairs.record]
-    when = records.dates[pairs.record[incident]]
-    period = np.searchsorted(edges, when, side="right") - 1  # 0..blocks (blocks = latest)
-    inside = (period >= 0) & (period <= blocks)
-    area = pairs.area[incident][inside]
-    counts = np.bincount(area * (blocks + 1) + period[inside],
-                         minlength=n_areas * (blocks + 1)).reshape(n_areas, blocks + 1)
-    latest = counts[:, blocks].astype(float)
-    mean = counts[:, :blocks].mean(axis=1)
-    category, change = surge_category(latest, mean)
-    return {"surge": category, "surge_change_pct": np.round(change, 1),
-            "surge_latest": latest.astype(int), "surge_baseline_mean": np.round(mean, 2)}
+    return trend(pairs.area[incident], records.dates[pairs.record[incident]], n_areas, as_of,
+                 settings.surge_min_baseline_events)
 
 
 # --- tables and result -------------------------------------------------------------------
@@ -418,7 +388,7 @@ class RiskResult:
     """Scores at every level, with what produced them and how to explain each one.
 
     ``provinces``, ``segments`` and ``sites`` are GeoDataFrames (EPSG:4326) with
-    ``id, name, load, score, band, surge, surge_change_pct, surge_latest,
+    ``id, name, load, score, band, surge, surge_window, surge_change_pct, surge_latest,
     surge_baseline_mean, n_events, n_threats, top_contributor, top_share`` (+ ``country``
     for provinces, ``route_id, seq, km_from, km_to`` for segments, ``asset_type, country``
     for sites) and ``geometry``.

@@ -124,8 +124,9 @@ class RiskSettings:
       replacing the preset's weight.
     - ``include_threats``, ``threat_weight``, ``credibility_weights``: threat records
       count ``credibility_weight · recency · relevance · threat_weight``.
-    - ``surge_period_months``, ``surge_baseline_periods``: the surge flag compares the
-      latest period with the mean of this many preceding periods.
+    - ``surge_min_baseline_events``: the trend flag uses the first window (week vs 4
+      weeks, month vs 3 months, month vs 12 months) whose baseline holds at least this
+      many incidents, else says "too few events to say" (riskmodel.trend).
     """
 
     as_of: date | None = None
@@ -142,8 +143,7 @@ class RiskSettings:
     credibility_weights: Mapping[str, float] = field(
         default_factory=lambda: dict(CREDIBILITY_WEIGHTS)
     )
-    surge_period_months: int = 3
-    surge_baseline_periods: int = 4
+    surge_min_baseline_events: int = 6
 
     def __post_init__(self) -> None:
         if self.perspective not in PRESETS:
@@ -159,7 +159,7 @@ class RiskSettings:
             value = getattr(self, name)
             if not isinstance(value, int | float) or isinstance(value, bool) or not value >= 0:
                 raise ValueError(f"{name} must be a number of 0 or more, got {value!r}")
-        for name in ("surge_period_months", "surge_baseline_periods"):
+        for name in ("surge_min_baseline_events",):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a whole number of 1 or more, got {value!r}")

@@ -289,9 +289,8 @@ def test_load_transform_is_fixed_and_monotone():
     (12, 10, "moderate increase"),
     (10, 10, "limited change"),
     (7, 10, "large decrease"),
-    (5, 2, "limited change"),        # small-count guard
-    (6, 2, "large increase"),        # guard no longer applies
-    (0, 0, "limited change"),
+    (5, 2, "large increase"),        # no small-count guard here: trend() picks the window
+    (0, 0, "too few events to say"),
     (8, 0, "large increase"),
 ])
 def test_surge_categories(latest, mean, expected):
@@ -299,22 +298,28 @@ def test_surge_categories(latest, mean, expected):
     assert category[0] == expected
 
 
-def test_surge_counts_latest_period_against_baseline(bundle):
+def test_surge_counts_latest_month_against_the_baseline_that_has_enough_events(bundle):
     base = bundle.incidents[bundle.incidents["id"] == "INC-062"]
     copies = []
     as_of = pd.Timestamp("2026-01-31")
-    for i, months_ago in enumerate([0] * 8 + [4, 7, 10, 13]):  # 8 recent, 1 per baseline block
+    # Kabul: 8 this month, 1 in each of the 12 months before (too thin for "vs 3 months",
+    # 12 in "vs 12 months"). Herat: none at all.
+    for i, months_ago in enumerate([0] * 8 + list(range(1, 13))):
         row = base.copy()
         row["id"] = f"TEST-{i}"
-        row["date"] = as_of - pd.DateOffset(months=months_ago)
+        row["date"] = as_of - pd.DateOffset(months=months_ago) - pd.Timedelta(days=1) \
+            if months_ago else as_of
         copies.append(row)
     layers = {"incidents": pd.concat(copies), "threats": None, "admin1": bundle.admin1,
               "corridors": bundle.corridors, "sites": bundle.sites}
     result = score(layers, settings=RiskSettings(as_of=as_of.date()))
     kabul = result.provinces.set_index("id").loc["AF-KAB"]
+    assert kabul["surge_window"] == "month vs previous 12 months"
     assert (kabul["surge_latest"], kabul["surge_baseline_mean"]) == (8, 1.0)
     assert kabul["surge"] == "large increase"
-    assert result.provinces.set_index("id").loc["AF-HER", "surge"] == "limited change"
+    herat = result.provinces.set_index("id").loc["AF-HER"]
+    assert herat["surge"] == "too few events to say"
+    assert pd.isna(herat["surge_window"]) and np.isnan(herat["surge_change_pct"])
 
 
 # --- segments -----------------------------------------------------------------------------
