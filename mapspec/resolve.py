@@ -8,7 +8,7 @@ import pandas as pd
 from geodata import Bundle
 from geodata.sources import sources_for
 from geodata.spatial import has_geometry
-from mapspec import style
+from mapspec import palette, style
 from mapspec.resolved import LegendEntry, ResolvedMap
 from mapspec.spec import MapSpec, SpecError, ViewSpec
 from riskmodel.bands import BANDS
@@ -21,6 +21,9 @@ POINT_LIMIT = 2000
 
 AFPAK_BOUNDS = (60.4, 23.6, 77.9, 38.6)
 VIEW_PADDING_DEG = 0.3
+VIEW_PADDING_FRACTION = 0.08
+"""A framed unit or route gets at least VIEW_PADDING_DEG and this share of its larger side
+around it, so its ends are not cut off by the map's edge or its controls."""
 
 
 def _bounds(spec_view: ViewSpec, bundle: Bundle) -> tuple[float, float, float, float]:
@@ -39,7 +42,7 @@ def _bounds(spec_view: ViewSpec, bundle: Bundle) -> tuple[float, float, float, f
         raise SpecError(f"view {spec_view.to_param()!r}: no {spec_view.kind} "
                          f"{spec_view.value!r}; valid values include {valid}")
     x0, y0, x1, y1 = hit.total_bounds
-    pad = VIEW_PADDING_DEG
+    pad = max(VIEW_PADDING_DEG, VIEW_PADDING_FRACTION * float(max(x1 - x0, y1 - y0)))
     return (float(x0 - pad), float(y0 - pad), float(x1 + pad), float(y1 + pad))
 
 
@@ -68,7 +71,7 @@ def _legend(spec: MapSpec, incidents: pd.DataFrame, mode: str) -> tuple[LegendEn
         if name in present:
             entries.append(LegendEntry(title, name, colour, "circle"))
     entries.append(LegendEntry("Other markers", "Threat record (located)", style.THREAT_COLOUR,
-                               "circle"))
+                               palette.SYMBOLS["threats"].shape))
     return tuple(entries)
 
 

@@ -15,34 +15,18 @@ import numpy as np
 import pandas as pd
 
 from geodata.contract import is_http_url
-from riskmodel.bands import BAND_COLOURS, BANDS
+from mapspec.palette import (  # noqa: F401 (re-exported: one palette for every renderer)
+    ACTOR_COLOURS,
+    ATTRIBUTION_COLOURS,
+    BORDER_COLOUR,
+    COUNTRY_OUTLINE,
+    FALLBACK_COLOUR,
+    NO_DATA_COLOUR,
+    SITE_OUTLINE,
+    THREAT_COLOUR,
+)
+from riskmodel.bands import BAND_COLOURS
 
-ACTOR_COLOURS: dict[str, str] = {
-    "ISKP": "#54278f",
-    "ISPP": "#9e9ac8",
-    "TTP": "#08519c",
-    "BLA": "#006d2c",
-    "BLF": "#74c476",
-    "ETIM/TIP": "#d94801",
-    "Taliban": "#8c510a",
-    "al-Qaeda": "#252525",
-    "Sindhi separatists": "#35978f",
-    "IMU": "#c51b7d",
-    "Other": "#737373",
-    "Unknown": "#bdbdbd",
-}
-ATTRIBUTION_COLOURS: dict[str, str] = {
-    "claimed": "#3f007d",
-    "attributed": "#6a51a3",
-    "suspected": "#9e9ac8",
-    "unclaimed": "#d9d9d9",
-}
-FALLBACK_COLOUR = "#737373"
-BORDER_COLOUR = "#222222"
-COUNTRY_OUTLINE = "#555555"
-SITE_OUTLINE = "#000000"
-THREAT_COLOUR = "#ffffff"
-NO_DATA_COLOUR = BAND_COLOURS[BANDS[0].name]
 PRECISION_LABELS = {1: "exact site", 2: "town or city", 3: "district or region (approximate)"}
 
 
@@ -110,11 +94,13 @@ def _missing(value: object) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
-def table_html(title: str, rows: Iterable[tuple[str, str]]) -> str:
-    """A small popup table; values must already be escaped HTML."""
+def table_html(title_html: str, rows: Iterable[tuple[str, str]]) -> str:
+    """A small popup table. The title and the values must already be escaped HTML (built
+    with :func:`esc`; escaping them again would show ``&lt;`` literally); the row labels
+    are plain text."""
     body = "".join(f"<tr><th>{esc(k)}</th><td>{v}</td></tr>" for k, v in rows
                    if v not in ("", None))
-    return f"<div class='ap'><b>{esc(title)}</b><table>{body}</table></div>"
+    return f"<div class='ap'><b>{title_html}</b><table>{body}</table></div>"
 
 
 POPUP_CSS = (".ap{max-width:360px}.ap th{text-align:left;padding-right:6px;"

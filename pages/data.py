@@ -12,14 +12,18 @@ import streamlit as st
 
 import ui
 from geodata.contract import DataContractError
-from geodata.importers import FORMATS
+from geodata.importers import FORMATS, max_import_bytes
+from geodata.importers.common import DEFAULT_REGION, country_choices, country_name
+from geodata.importers.reading import size_limit_text
 from geodata.store import (
     batches_frame,
-    commit_plan,
+    commit_import,
     import_bytes,
     list_merges,
+    merge_line,
     rollback,
     store_path,
+    unmerge,
 )
 
 ui.page_frame()  # the app's frame, also for a deep link on a fresh server
@@ -38,23 +42,43 @@ def _problems_table(problems: list, source: str) -> list[dict]:
              str(p.value)[:80], "what to do": p.hint} for p in problems]
 
 
+def _size_limit_caption() -> None:
+    """The product's own size rule under the uploader, in the words the CLI uses (the
+    uploader itself only shows an icon for a file over server.maxUploadSize)."""
+    try:
+        limit = max_import_bytes()
+    except ValueError as exc:  # a bad ISKP_ATLAS_MAX_IMPORT_MB
+        st.warning(ui.md_escape(exc))
+        return
+    st.caption(ui.md_escape(f"A file is refused when it is over {size_limit_text(limit)}."))
+
+
 def _upload_section() -> None:
     st.subheader("Import a file")
     upload = st.file_uploader("ACLED, UCDP GED, GTD (CSV or xlsx), atlas CSV or GeoJSON",
                               type=["csv", "xlsx", "geojson", "json", "txt"])
+    _size_limit_caption()
     fmt = st.selectbox("Format", ["detect from the header", *FORMATS])
     skip_bad = st.checkbox("Import only the valid rows of a partly bad file (skip bad rows)")
+    region = st.multiselect(
+        "Region: keep the events of these countries", list(country_choices()),
+        default=list(DEFAULT_REGION), format_func=lambda c: f"{country_name(c)} ({c})",
+        help="Rows of other countries are left out and counted per country in the report "
+        "(never errors). The atlas's own CSV and GeoJSON are imported whole.")
     if upload is None:
+        return
+    if not region:
+        st.warning("Pick at least one country for the region.")
         return
     data = upload.getvalue()
     chosen = None if fmt.startswith("detect") else fmt
-    key = (upload.name, len(data), hash(data), chosen, skip_bad,
+    key = (upload.name, len(data), hash(data), chosen, skip_bad, tuple(sorted(region)),
            st.session_state.get("store_version", 0))
     try:
         cached = st.session_state.get("import_preview")
         if cached is None or cached[0] != key:
             plan = import_bytes(data, upload.name, fmt=chosen, skip_bad=skip_bad,
-                                dry_run=True).plan
+                                dry_run=True, countries=sorted(region)).plan
             st.session_state["import_preview"] = (key, plan)
         preview = st.session_state["import_preview"][1]
     except DataContractError as exc:
@@ -65,12 +89,9 @@ def _upload_section() -> None:
     except ValueError as exc:
         st.error(ui.md_escape(exc))
         return
-    c = preview.counts()
     st.success(f"Detected **{preview.format}** ({preview.kind}, {preview.encoding}"
-               f"{', HXL row skipped' if preview.hxl_row_skipped else ''}): {c['read']} rows "
-               f"read, {c['accepted']} new, {c['merged']} merged with records from another "
-               f"source, {c['rejected']} rejected, {c['excluded']} left out, "
-               f"{c['already_present']} already present.")
+               f"{', HXL row skipped' if preview.hxl_row_skipped else ''}): "
+               + ui.md_escape(preview.counts_line()) + ".")
     shown = [col for col in PREVIEW_COLUMNS if col in preview.enriched.columns]
     st.dataframe(preview.enriched[shown].head(20), hide_index=True)
     if preview.rejected:
@@ -79,18 +100,30 @@ def _upload_section() -> None:
     for line in preview.reasons(limit=5)[len(preview.rejected[:5]):]:
         st.caption(ui.md_escape(line))
     if len(preview.merges):
-        st.caption("Records that will be merged (same event in another source):")
-        st.dataframe(preview.merges, hide_index=True)
+        st.caption("Records that will be merged (same event in another source; after the "
+                   "import, 'Import as new' below undoes a merge):")
+        st.dataframe(preview.merges[["kept_id", "merged_id", "reason"]], hide_index=True)
+    if len(preview.updates):
+        st.caption("Stored records this file corrects (the previous versions are kept; "
+                   "removing the batch restores them):")
+        st.dataframe(preview.updates[["id", "changes"]], hide_index=True)
     if st.button("Import", type="primary", disabled=preview.records.empty):
         bar = st.progress(0.0, text="Importing…")
         try:
-            batch = commit_plan(preview, skip_bad=skip_bad,
-                                progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
+            result = commit_import(preview, skip_bad=skip_bad,
+                                   progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
         except (DataContractError, ValueError) as exc:
             st.error(ui.md_escape(exc))
             return
         bar.progress(1.0, text="Done")
-        st.success(f"Stored as batch {batch.batch_id}.")
+        if result.plan.counts() != preview.counts():
+            st.info("The store changed since the preview (another import); checked again "
+                    "while storing: " + ui.md_escape(result.plan.counts_line()) + ".")
+        if result.batch is None:
+            st.info("Nothing new to store: the store is unchanged.")
+            _bump_store_version()
+            return
+        st.success(f"Stored as batch {result.batch.batch_id}.")
         with st.spinner("Preparing the map with the new records…"):
             ui.data()  # validates and joins once; every page then opens quickly
         _bump_store_version()
@@ -103,10 +136,7 @@ def _batches_section() -> None:
         st.info(f"No imported batches yet (store: {store_path()}).")
         return
     st.dataframe(batches.drop(columns=["sha256"]), hide_index=True)
-    merges = list_merges()
-    if len(merges):
-        with st.expander(f"Merged records ({len(merges)})"):
-            st.dataframe(merges, hide_index=True)
+    _merges_section()
     choice = st.selectbox("Batch to remove", batches["batch_id"].tolist(),
                           format_func=lambda b: f"{b}: " + str(
                               batches.loc[batches["batch_id"] == b, "file"].iat[0]))
@@ -115,6 +145,32 @@ def _batches_section() -> None:
         st.success(f"Removed batch {gone.batch_id} ({ui.md_escape(gone.file)}).")
         _bump_store_version()
         st.rerun()
+
+
+def _merges_section() -> None:
+    """Every merge with its reason, and 'Import as new' to undo one."""
+    merges = list_merges()
+    if merges.empty:
+        return
+    with st.expander(f"Merged records ({len(merges)})"):
+        st.caption("Each row: the kept record ← the record merged into it, and why. "
+                   "'Import as new' makes the merged record a record of its own (and later "
+                   "imports will not merge it again).")
+        lines = {row["merged_id"]: merge_line(row) for row in merges.to_dict(orient="records")}
+        st.dataframe(merges[["batch_id", "kept_id", "merged_id", "merged_dataset", "reason"]],
+                     hide_index=True)
+        choice = st.selectbox("Merged record", list(lines), format_func=lines.get,
+                              key="unmerge_choice")
+        if st.button("Import as new", key="unmerge"):
+            try:
+                undone = unmerge(str(choice))
+            except ValueError as exc:
+                st.error(ui.md_escape(exc))
+                return
+            st.success(ui.md_escape(f"{choice} is a record of its own again (was merged "
+                                    f"into {undone['kept_id']})."))
+            _bump_store_version()
+            st.rerun()
 
 
 def render() -> None:
