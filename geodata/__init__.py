@@ -2,9 +2,11 @@
 
 Public façade::
 
-    from geodata import load_bundle
-    bundle = load_bundle()
-    bundle.incidents  # GeoDataFrame, EPSG:4326, joined to provinces, border, corridors
+    from geodata import load_current
+    data = load_current()  # bundled + imported (store) + extra records: what the app shows
+    data.incidents  # GeoDataFrame, EPSG:4326, joined to provinces, border, corridors
+
+(``load_bundle()`` is the bundled records alone.)
 
 No streamlit here (see tests/test_architecture.py).
 """
@@ -20,6 +22,7 @@ from geodata.bundle import (
     load_records,
     read_record_csv,
 )
+from geodata.catalog import load_current
 from geodata.contract import (
     ATTRIBUTIONS,
     CONFIDENCE_LEVELS,
@@ -51,6 +54,7 @@ __all__ = [
     "declared_columns",
     "enrich_records",
     "load_bundle",
+    "load_current",
     "load_geography",
     "load_records",
     "read_record_csv",
