@@ -472,10 +472,6 @@ def merge_line(merge: pd.Series | dict) -> str:
     return f"{m['kept_id']} ← {shown}: {m['reason']}"
 
 
-def _stored_rows(home: Path | str | None) -> pd.DataFrame | None:
-    return _read(store_path(home), "SELECT * FROM records ORDER BY batch_id, batch_row")
-
-
 _KEYS_SQL = ("SELECT kind, id, source_dataset, source_id, merged_into, date, latitude, "
              "longitude, actor_family, source_1_url, source_2_url FROM records")
 
@@ -513,22 +509,26 @@ def _existing(stored: pd.DataFrame | None, bundle: Bundle) -> dict[str, pd.DataF
 
 
 def load_imported(home: Path | str | None = None, geo: Geography | None = None,
-                  rows: pd.DataFrame | None = None) -> dict[str, gpd.GeoDataFrame]:
+                  rows: pd.DataFrame | None = None,
+                  hidden_rows: pd.DataFrame | None = None) -> dict[str, gpd.GeoDataFrame]:
     """Imported records per kind, validated and enriched like the bundled ones.
 
     Records merged into another record are left out (the kept record lists them in
     ``merged_from``); extra columns: the provenance columns, ``import_batch``, and
     ``merged_from``/``merged_sources``/``merged_citations``. Kinds without imported
-    records are absent from the dict. ``rows``: the store's records table, when the caller
-    has already read it. Each batch's validated, joined frame comes from its prepared file
-    (:mod:`geodata.prepared`, written by the import) or is rebuilt from the stored text.
+    records are absent from the dict. ``rows`` (:func:`_stored_index`) and ``hidden_rows``
+    (:func:`_merged_rows`): what the caller has already read of the store. Each batch's
+    validated, joined frame comes from its prepared file (:mod:`geodata.prepared`, written
+    by the import) or is rebuilt from the stored text.
     """
-    rows = _stored_rows(home) if rows is None else rows
+    rows = _stored_index(home) if rows is None else rows
     if rows is None or rows.empty:
         return {}
     geo = geo or load_geography()
     hidden = rows["merged_into"].notna()
-    merges = _merged_info(rows[hidden])
+    if hidden.any() and hidden_rows is None:
+        hidden_rows = _merged_rows(home)
+    merges = _merged_info(hidden_rows) if hidden.any() else {}
     batches = {b.batch_id: b for b in list_batches(home)}
     out: dict[str, gpd.GeoDataFrame] = {}
     for kind, group in rows[~hidden].groupby("kind", sort=False):
@@ -541,6 +541,18 @@ def load_imported(home: Path | str | None = None, geo: Geography | None = None,
         enriched["import_batch"] = pd.array(group["batch_id"].to_numpy(), dtype="Int64")
         out[kind] = annotate_merges(enriched, merges.get(kind))
     return out
+
+
+def _stored_index(home: Path | str | None) -> pd.DataFrame | None:
+    """Where each stored record's row is, and what it is merged into (all records)."""
+    return _read(store_path(home), "SELECT kind, id, batch_id, batch_row, merged_into "
+                 "FROM records ORDER BY batch_id, batch_row")
+
+
+def _merged_rows(home: Path | str | None) -> pd.DataFrame | None:
+    """The stored records merged into another record, with every stored column."""
+    return _read(store_path(home), "SELECT * FROM records WHERE merged_into IS NOT NULL "
+                 "ORDER BY batch_id, batch_row")
 
 
 def _prepared_batch(home: Path | str | None, batch: Batch, kind: str,
@@ -671,15 +683,19 @@ def load_bundle_with_store(home: Path | str | None = None) -> Bundle:
 
 def _build_bundle_with_store(home: Path | str | None) -> Bundle:
     bundle = load_bundle()
-    rows = _stored_rows(home)
-    imported = load_imported(home, bundle.geography, rows)
+    rows = _stored_index(home)
+    hidden = None
+    if rows is not None and rows["merged_into"].notna().any():
+        hidden = _merged_rows(home)
+    imported = load_imported(home, bundle.geography, rows, hidden)
     merges: dict[str, pd.DataFrame] = {}
-    if rows is not None and len(rows):
-        stored_ids = set(zip(rows["kind"], rows["id"], strict=True))
-        into_bundle = rows["merged_into"].notna().to_numpy() & np.array(
-            [(k, m) not in stored_ids
-             for k, m in zip(rows["kind"], rows["merged_into"], strict=True)], dtype=bool)
-        merges = _merged_info(rows[into_bundle])
+    if hidden is not None and len(hidden):
+        # merged into a bundled record: the record it points at is not a stored one
+        stored = set(zip(rows["kind"].to_numpy(dtype=object).tolist(),
+                         rows["id"].to_numpy(dtype=object).tolist(), strict=True))
+        into_bundle = np.array([(k, m) not in stored for k, m in zip(
+            hidden["kind"].tolist(), hidden["merged_into"].tolist(), strict=True)], dtype=bool)
+        merges = _merged_info(hidden[into_bundle])
     updates: dict[str, gpd.GeoDataFrame] = {}
     for kind in ("incidents", "threats", "sites"):
         base = annotate_merges(_bundled_with_provenance(getattr(bundle, kind)),
