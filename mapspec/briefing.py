@@ -525,8 +525,17 @@ def briefing_figure(resolved: ResolvedMap, options: BriefingOptions | None = Non
     y, labels = _draw_legend(panel, _legend_entries(resolved, drawn), 1.0, 10.5)
     as_of = f"Scores as of {resolved.as_of.isoformat()}"
     notes = [as_of, SCHEMATIC_NOTE, *resolved.notices]
-    notes_text = "\n".join(_wrap(n, _chars(panel_w, 9.5)) for n in notes)
-    _text(panel, 0.0, y - 0.01, notes_text, fontsize=9.5, va="top", color="#333333",
+    # the notes go under the legend and must end above the sources line: the type
+    # shrinks (down to 7 pt) until the wrapped lines fit in the height that is left
+    room_in = max(y - 0.01, 0.0) * map_h
+    size = 9.5
+    while True:
+        notes_text = "\n".join(_wrap(n, _chars(panel_w, size)) for n in notes)
+        lines = notes_text.count("\n") + 1
+        if size <= 7.0 or lines * size * 1.3 / 72 <= room_in:
+            break
+        size = max(7.0, size - 0.5)
+    _text(panel, 0.0, y - 0.01, notes_text, fontsize=size, va="top", color="#333333",
           gid="notes", linespacing=1.3)
 
     manifest = BriefingManifest(

@@ -200,3 +200,21 @@ def test_briefing_does_not_touch_pyplot():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_notes_under_the_legend_end_above_the_sources_line(bundle):
+    """With every legend entry and a notice (threats without a point), the notes under the
+    legend used to run into the sources line at the bottom of the image."""
+    from mapspec.briefing import briefing_figure
+    from mapspec.resolve import resolve
+    from mapspec.spec import MapSpec
+
+    resolved = resolve(MapSpec(), bundle)
+    assert resolved.notices  # the case that made the notes long
+    fig, _ = briefing_figure(resolved)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = {t.get_gid(): t.get_window_extent(renderer) for t in fig.findobj(
+        lambda a: hasattr(a, "get_gid") and a.get_gid() in ("notes", "sources")
+        and hasattr(a, "get_window_extent"))}
+    assert boxes["notes"].y0 > boxes["sources"].y1  # display y grows upwards
