@@ -411,6 +411,16 @@ def write_cached_bundle(path: Path, bundle: Bundle) -> None:
 
 
 def _read_cache(path: Path) -> Bundle | None:
+    return read_pickle(path, Bundle)
+
+
+def _write_cache(path: Path, bundle: Bundle) -> None:
+    write_pickle(path, bundle)
+
+
+def read_pickle(path: Path, kind: type) -> object | None:
+    """The object pickled at ``path`` if it is a ``kind``; None when the file is missing,
+    unreadable or holds something else (a cache is rebuilt, never trusted blindly)."""
     import pickle
 
     try:
@@ -419,22 +429,29 @@ def _read_cache(path: Path) -> Bundle | None:
     except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError,
             TypeError, ValueError):
         return None
-    return cached if isinstance(cached, Bundle) else None
+    return cached if isinstance(cached, kind) else None
 
 
-def _write_cache(path: Path, bundle: Bundle) -> None:
+def write_pickle(path: Path, obj: object) -> None:
+    """Pickle ``obj`` to ``path`` atomically (readers see the old file or the new one); a
+    folder that cannot be written is skipped, and no temporary file is left behind."""
     import os
     import pickle
     import tempfile
 
+    tmp: str | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         with os.fdopen(fd, "wb") as handle:
-            pickle.dump(bundle, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)  # atomic: readers see the old file or the new one
+            pickle.dump(obj, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+        tmp = None
     except OSError:
-        return  # a read-only home is fine: the bundle is simply built each time
+        return  # a read-only home is fine: the data is simply built each time
+    finally:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
 
 
 @lru_cache(maxsize=1)

@@ -17,9 +17,6 @@ an upgrade of the atlas, never reads a stale frame.
 from __future__ import annotations
 
 import hashlib
-import os
-import pickle
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -51,30 +48,16 @@ def path_for(home: Path, batch_id: int, sha256: str, imported_at: str) -> Path:
 def save(path: Path, frame: gpd.GeoDataFrame) -> None:
     """Write ``frame`` atomically; a folder that cannot be written is skipped (the frame
     is then rebuilt when loading)."""
-    tmp: str | None = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "wb") as handle:
-            pickle.dump(frame, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-        tmp = None
-    except OSError:
-        return
-    finally:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
+    from geodata.bundle import write_pickle
+
+    write_pickle(path, frame)
 
 
 def load(path: Path) -> gpd.GeoDataFrame | None:
     """The frame at ``path``, or None when it is missing or unreadable."""
-    try:
-        with path.open("rb") as handle:
-            frame = pickle.load(handle)
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError,
-            TypeError, ValueError):
-        return None
-    return frame if isinstance(frame, gpd.GeoDataFrame) else None
+    from geodata.bundle import read_pickle
+
+    return read_pickle(path, gpd.GeoDataFrame)
 
 
 def drop_batch(home: Path, batch_id: int) -> None:
