@@ -4,24 +4,15 @@ from __future__ import annotations
 
 import argparse
 
-from atlas_cli.data import add_data_options, current_data
+from atlas_cli.data import add_view_options, current_data, view_filters
 from atlas_cli.output import render_table, to_json, write_text
-from riskmodel import PRESETS, parse_query, settings_from_filters
-from riskmodel.filters import FILTER_KEYS
 from riskmodel.forecast import FORECAST_COLUMNS, FORECAST_LEVELS, HORIZONS, MODELS
 
 
 def _common(p: argparse.ArgumentParser, formats: tuple[str, ...]) -> None:
     p.add_argument("--level", choices=FORECAST_LEVELS, default="admin1",
                    help="admin1 (provinces and Pakistani units) or grid (0.5° cells)")
-    p.add_argument("--query", default="", metavar="QS",
-                   help="filter query, e.g. 'actor=ISKP&country=PAK' (keys: "
-                   + ", ".join(FILTER_KEYS) + ")")
-    p.add_argument("--perspective", choices=tuple(PRESETS),
-                   help="relevance preset (overrides perspective= in the query)")
-    p.add_argument("--format", choices=formats, default="table")
-    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
-    add_data_options(p)
+    add_view_options(p, formats, "actor=ISKP&country=PAK")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -64,9 +55,7 @@ def _month(text: str | None, what: str) -> str | None:
 def _panel(args: argparse.Namespace):
     from riskmodel.forecast import build_panel
 
-    filters = parse_query(args.query or "")
-    overrides = {"perspective": args.perspective} if args.perspective else {}
-    settings = settings_from_filters(filters, **overrides)
+    filters, settings = view_filters(args)
     return build_panel(current_data(args), filters, settings, args.level)
 
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from atlas_cli.data import add_data_options, current_data
+from atlas_cli.data import add_view_options, current_data, view_filters
 from atlas_cli.output import FORMATS, render_table, write_text
-from riskmodel import LEVELS, PRESETS, parse_query, score, settings_from_filters
-from riskmodel.filters import FILTER_KEYS
+from riskmodel import LEVELS, score
 
 SCORE_COLUMNS = {
     "province": ["id", "name", "country"],
@@ -21,14 +20,7 @@ COMMON = ["load", "score", "band", "surge", "surge_change_pct", "surge_latest",
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--level", choices=LEVELS, default="province",
                    help="province (41 admin-1 units), segment (CPEC ~25 km) or site")
-    p.add_argument("--query", default="", metavar="QS",
-                   help="filter query, e.g. 'actor=ISKP&from=2024-01-01' (keys: "
-                   + ", ".join(FILTER_KEYS) + ")")
-    p.add_argument("--perspective", choices=tuple(PRESETS),
-                   help="relevance preset (overrides perspective= in the query)")
-    p.add_argument("--format", choices=FORMATS, default="table")
-    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
-    add_data_options(p)
+    add_view_options(p, FORMATS, "actor=ISKP&from=2024-01-01")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -48,9 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _result(args: argparse.Namespace):
-    filters = parse_query(args.query or "")
-    overrides = {"perspective": args.perspective} if args.perspective else {}
-    settings = settings_from_filters(filters, **overrides)
+    filters, settings = view_filters(args)
     return score(current_data(args), filters, settings, levels=(args.level,))
 
 
