@@ -14,6 +14,7 @@ import ui
 from geodata.contract import DataContractError
 from geodata.importers import FORMATS, max_import_bytes
 from geodata.importers.common import DEFAULT_REGION, country_choices, country_name
+from geodata.importers.formats import FILE_TYPES, FORMAT_LABELS, UPLOAD_PROMPT
 from geodata.importers.reading import size_limit_text
 from geodata.store import (
     batches_frame,
@@ -55,10 +56,10 @@ def _size_limit_caption() -> None:
 
 def _upload_section() -> None:
     st.subheader("Import a file")
-    upload = st.file_uploader("ACLED, UCDP GED, GTD (CSV or xlsx), atlas CSV or GeoJSON",
-                              type=["csv", "xlsx", "geojson", "json", "txt"])
+    upload = st.file_uploader(UPLOAD_PROMPT, type=list(FILE_TYPES))
     _size_limit_caption()
-    fmt = st.selectbox("Format", ["detect from the header", *FORMATS])
+    fmt = st.selectbox("Format", ["detect from the header", *FORMATS],
+                       format_func=lambda c: FORMAT_LABELS.get(c, c))
     skip_bad = st.checkbox("Import only the valid rows of a partly bad file (skip bad rows)")
     region = st.multiselect(
         "Region: keep the events of these countries", list(country_choices()),

@@ -16,14 +16,13 @@ Typical use::
 
 from geodata.importers.common import (
     BUNDLED_DATASET,
-    DATASET_CITATIONS,
-    FORMATS,
     LICENCES,
     PROVENANCE_COLUMNS,
     Exclusion,
     Licence,
 )
 from geodata.importers.dedup import DEDUP_DAYS, DEDUP_KM, find_duplicates
+from geodata.importers.formats import DATASET_CITATIONS, FORMATS, REGISTRY, ImportFormat
 from geodata.importers.pipeline import ImportPlan, existing_keys, prepare_import
 from geodata.importers.reading import (
     DEFAULT_MAX_MB,
@@ -46,8 +45,10 @@ __all__ = [
     "LICENCES",
     "MAX_MB_ENV",
     "PROVENANCE_COLUMNS",
+    "REGISTRY",
     "Exclusion",
     "ImportFileError",
+    "ImportFormat",
     "ImportPlan",
     "Licence",
     "SourceTable",

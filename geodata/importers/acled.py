@@ -38,7 +38,6 @@ import pandas as pd
 from geodata.actors import UNKNOWN, canonical_actor
 from geodata.contract import Problem
 from geodata.importers.common import (
-    DATASET_CITATIONS,
     TALIBAN_TAKEOVER,
     Normalised,
     ascii_numbers,
@@ -48,6 +47,7 @@ from geodata.importers.common import (
     by_unique,
     confidence_for,
     country_codes,
+    dataset_rows,
     date_out_of_range,
     drop_rows,
     iso,
@@ -65,6 +65,7 @@ from geodata.importers.common import (
     unknown_country_problems,
     wrapped,
 )
+from geodata.importers.formats import REGISTRY
 from geodata.importers.reading import SourceTable
 
 DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%d-%B-%Y", "%d %b %Y", "%d-%b-%Y", "%d-%b-%y",
@@ -217,11 +218,11 @@ def normalise(table: SourceTable, countries: Collection[str] | None = None) -> N
     sub_event = sub_event.where(sub_event != "", event_type)  # the old layout has no sub type
     location = text(src, "location")
     summary = notes.where(notes != "", event_type + ": " + sub_event + " at " + location)
-    title, url = DATASET_CITATIONS["acled"]
+    title, url = REGISTRY["acled"].citation
     sources = text(src, "source")
-    out = pd.DataFrame(
+    out = dataset_rows(
+        "acled", "ACLED-", event_id, rows,
         {
-            "id": ("ACLED-" + event_id).where(event_id != "", ""),
             "date": iso(dates),
             "country": country,
             "province": blank_to_none(text(src, "admin1")),
@@ -245,15 +246,12 @@ def normalise(table: SourceTable, countries: Collection[str] | None = None) -> N
                 labelled("event_type", event_type),
                 labelled("assoc_actor_1", text(src, "assoc_actor_1")),
                 labelled("tags", text(src, "tags"))])),
-            "source_dataset": "acled",
-            "source_id": event_id,
+        },
+        {
             "source_citation": f"{title}, event " + event_id + wrapped("; sources: ", sources),
-            "licence": "ACLED-terms",
             "date_precision": date_precision,
             "geo_precision_source": "acled geo_precision=" + gp,
             "target_derivation": derivation,
-            "row": rows,
         },
-        index=src.index,
     )
     return Normalised(out, problems, excluded, COLUMN_MAP, notices)

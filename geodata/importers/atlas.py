@@ -24,12 +24,12 @@ from geodata.csvcells import restore_cell
 from geodata.importers.common import (
     BUNDLED_DATASET,
     DATE_PRECISIONS,
-    FORMATS,
     LICENCES,
     Normalised,
     row_problems,
     text,
 )
+from geodata.importers.formats import FORMATS
 from geodata.importers.reading import SourceTable
 
 

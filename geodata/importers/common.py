@@ -24,6 +24,7 @@ import pandas as pd
 from country_converter.country_converter import COUNTRY_DATA_FILE
 
 from geodata.contract import Problem
+from geodata.importers.formats import DATASET_CITATIONS, REGISTRY
 from geodata.numbers import ascii_digits, parse_number, to_numbers, why_not_a_number
 
 # --- Provenance and licences -----------------------------------------------------------------
@@ -41,8 +42,6 @@ PROVENANCE_COLUMNS: tuple[str, ...] = (
 
 DATE_PRECISIONS: tuple[str, ...] = ("day", "week", "month", "year")
 
-FORMATS: tuple[str, ...] = ("acled", "ucdp", "gtd", "atlas", "geojson")
-"""Import formats (also the ``source_dataset`` values of imported records)."""
 
 BUNDLED_DATASET = "atlas-reference"
 """``source_dataset`` of the bundled, curated records."""
@@ -78,17 +77,6 @@ LICENCES: dict[str, Licence] = {
                 "Facts from public reporting, summaries in our own words."),
     )
 }
-
-DATASET_CITATIONS: dict[str, tuple[str, str]] = {
-    "acled": ("Armed Conflict Location & Event Data (ACLED)", "https://acleddata.com/"),
-    "ucdp": ("UCDP Georeferenced Event Dataset (GED)", "https://ucdp.uu.se/downloads/"),
-    "gtd": ("Global Terrorism Database (GTD), START, University of Maryland",
-            "https://www.start.umd.edu/gtd/"),
-}
-"""Dataset-level citation (title, URL) used when a row carries no URL of its own.
-
-These URLs cite the dataset, not the event: de-duplication never matches on them.
-"""
 
 DATASET_URLS: frozenset[str] = frozenset(url for _, url in DATASET_CITATIONS.values())
 
@@ -135,6 +123,27 @@ def text(frame: pd.DataFrame, column: str) -> pd.Series:
     if column not in frame.columns:
         return pd.Series("", index=frame.index, dtype=object)
     return frame[column].fillna("").astype(str).str.strip()
+
+
+def dataset_rows(code: str, prefix: str, event_id: pd.Series, rows: pd.Series,
+                 record: Mapping[str, object], provenance: Mapping[str, object]) -> pd.DataFrame:
+    """The output frame every dataset importer returns, built one way.
+
+    ``id`` is ``prefix + event_id`` (blank when the source has no id, which validation then
+    names); ``record`` holds the product's columns in contract order; ``provenance`` the
+    per-row ``source_citation``, ``date_precision``, ``geo_precision_source`` and
+    ``target_derivation``. ``source_dataset``, ``source_id`` and ``licence`` come from the
+    format's registry entry, ``row`` is the source row number.
+    """
+    fmt = REGISTRY[code]
+    columns: dict[str, object] = {"id": (prefix + event_id).where(event_id != "", "")}
+    columns.update(record)
+    columns.update({"source_dataset": code, "source_id": event_id,
+                    "source_citation": provenance["source_citation"],
+                    "licence": fmt.licence})
+    columns.update({k: v for k, v in provenance.items() if k != "source_citation"})
+    columns["row"] = rows
+    return pd.DataFrame(columns, index=event_id.index)
 
 
 def blank_to_none(series: pd.Series) -> pd.Series:

@@ -36,7 +36,6 @@ import pandas as pd
 
 from geodata.contract import Problem
 from geodata.importers.common import (
-    DATASET_CITATIONS,
     TALIBAN_TAKEOVER,
     Exclusion,
     Normalised,
@@ -46,6 +45,7 @@ from geodata.importers.common import (
     by_unique,
     confidence_for,
     country_codes,
+    dataset_rows,
     drop_rows,
     first_url,
     iso,
@@ -60,6 +60,7 @@ from geodata.importers.common import (
     unknown_country_problems,
     wrapped,
 )
+from geodata.importers.formats import REGISTRY
 from geodata.importers.reading import SourceTable
 
 GEO_PRECISION = {"1": "2", "2": "3", "3": "3", "4": "3"}
@@ -244,16 +245,16 @@ def normalise(table: SourceTable, countries: Collection[str] | None = None) -> N
 
     cites = [text(src, f"scite{i}") for i in (1, 2, 3)]
     url = first_url(cites[0] + " " + cites[1] + " " + cites[2])
-    title, dataset_url = DATASET_CITATIONS["gtd"]
+    title, dataset_url = REGISTRY["gtd"].citation
     attack = text(src, "attacktype1_txt")
     city = text(src, "city")
     summary = summary_text.where(summary_text != "",
                                  attack + " on " + targtype.str.lower() + " target in " + city)
     notes = np.where(unknown_toll, "nkill blank in GTD: fatalities unknown, recorded as 0 "
                      "(a lower bound)", "")
-    out = pd.DataFrame(
+    out = dataset_rows(
+        "gtd", "GTD-", event_id, rows,
         {
-            "id": ("GTD-" + event_id).where(event_id != "", ""),
             "date": iso(dates),
             "country": country,
             "province": blank_to_none(text(src, "provstate")),
@@ -276,16 +277,13 @@ def normalise(table: SourceTable, countries: Collection[str] | None = None) -> N
             "source_2_title": blank_to_none(cites[1].str.slice(0, 200)),
             "confidence": confidence,
             "notes": blank_to_none(pd.Series(notes, index=src.index, dtype=object)),
-            "source_dataset": "gtd",
-            "source_id": event_id,
+        },
+        {
             "source_citation": f"{title}, incident " + event_id + wrapped("; ", cites[0]),
-            "licence": "GTD-terms",
             "date_precision": date_precision,
             "geo_precision_source": "gtd specificity=" + spec,
             "target_derivation": derivation,
-            "row": rows,
         },
-        index=src.index,
     )
     unplaced = excluded_mask.to_numpy()
     excluded = region_excluded + [

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
-from types import ModuleType
 
 import geopandas as gpd
 import numpy as np
@@ -29,7 +28,6 @@ from geodata.contract import (
     schemas,
     validate_records,
 )
-from geodata.importers import acled, atlas, gtd, ucdp
 from geodata.importers.common import (
     BUNDLED_DATASET,
     PROVENANCE_COLUMNS,
@@ -46,11 +44,9 @@ from geodata.importers.dedup import (
     MERGE_COLUMNS,
     find_duplicates,
 )
+from geodata.importers.formats import REGISTRY
 from geodata.importers.reading import SourceTable, read_source
 
-IMPORTERS: dict[str, ModuleType] = {
-    "acled": acled, "ucdp": ucdp, "gtd": gtd, "atlas": atlas, "geojson": atlas,
-}
 Progress = Callable[[float, str], None]
 StoredRows = Callable[[str, list[str]], pd.DataFrame]
 """``(kind, ids) -> text rows`` of stored records (columns as imported, with ``id``)."""
@@ -440,7 +436,7 @@ def prepare_import(
     report(0.2, f"mapping {len(table.frame):,} {table.format} rows")
     # ``countries``: the region (ISO alpha-3; None = common.DEFAULT_REGION); rows of other
     # countries are excluded, counted per country (see ImportPlan.region_line).
-    norm = IMPORTERS[table.format].normalise(table, countries=countries)
+    norm = REGISTRY[table.format].normaliser()(table, countries=countries)
     empty = nothing_in_region(norm, countries)
     if empty:
         raise DataContractError(source, [empty])

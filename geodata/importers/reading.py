@@ -41,44 +41,11 @@ from geodata.contract import (
     normalise_id,
     required_columns,
 )
+from geodata.importers.formats import FORMAT_LABELS, FORMATS, REQUIRED, SIGNATURES
 
 DEFAULT_MAX_MB = 200.0
 """Largest file accepted by default (megabytes); see :func:`max_import_bytes`."""
 MAX_MB_ENV = "ISKP_ATLAS_MAX_IMPORT_MB"
-
-FORMAT_LABELS: dict[str, str] = {
-    "acled": "ACLED export",
-    "ucdp": "UCDP GED file",
-    "gtd": "GTD file",
-    "atlas": "ISKP Risk Atlas CSV",
-    "geojson": "GeoJSON FeatureCollection",
-}
-
-SIGNATURES: dict[str, tuple[str, ...]] = {
-    "acled": ("event_id_cnty", "event_date", "time_precision", "event_type", "sub_event_type",
-              "actor1", "actor2", "inter1", "interaction", "admin1", "geo_precision",
-              "source_scale", "fatalities", "notes"),
-    "ucdp": ("id", "type_of_violence", "conflict_name", "dyad_name", "side_a", "side_b",
-             "where_prec", "adm_1", "date_start", "date_end", "best", "high", "low",
-             "source_article"),
-    "gtd": ("eventid", "iyear", "imonth", "iday", "country_txt", "provstate", "city",
-            "specificity", "attacktype1_txt", "targtype1_txt", "natlty1_txt", "gname", "nkill",
-            "nwound", "scite1"),
-    "atlas": ("id", "date", "country", "province", "latitude", "longitude", "geo_precision",
-              "actor", "attribution", "target_category", "fatalities", "summary", "confidence",
-              "source_1_url"),
-}
-"""Columns that identify each CSV format; the best match with at least half wins."""
-
-REQUIRED: dict[str, tuple[str, ...]] = {
-    "acled": ("event_id_cnty", "event_date", "actor1", "country", "latitude", "longitude",
-              "geo_precision", "fatalities"),
-    "ucdp": ("id", "date_start", "side_a", "side_b", "country", "latitude", "longitude",
-             "where_prec"),  # 'best' (or the web export's 'best_est'): checked by ucdp.py
-    "gtd": ("eventid", "iyear", "imonth", "iday", "country_txt", "latitude", "longitude",
-            "gname"),
-}
-"""Columns an import cannot do without, per dataset format (atlas: the data contract's)."""
 
 _UTF8_HINT = ("the file is not UTF-8 text: save it as UTF-8 (Excel: 'CSV UTF-8'), or pass "
               "--encoding cp1252 if it was saved with Windows encoding")
@@ -186,8 +153,8 @@ def read_source(data: bytes, source: str, fmt: str | None = None, encoding: str 
     :data:`MAX_FIELD_CHARS`, :data:`MAX_JSON_DEPTH`, :data:`MAX_ROWS`, the size limit) is
     checked before the step it protects, so any input costs bounded time and memory.
     """
-    if fmt is not None and fmt not in (*SIGNATURES, "geojson"):
-        raise ValueError(f"unknown format {fmt!r}; use one of acled, ucdp, gtd, atlas, geojson")
+    if fmt is not None and fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     limit = max_import_bytes() if max_bytes is None else max_bytes
     check_size(len(data), source, limit)
     digest = hashlib.sha256(data).hexdigest()

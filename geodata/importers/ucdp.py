@@ -39,7 +39,6 @@ import pandas as pd
 
 from geodata.contract import Problem
 from geodata.importers.common import (
-    DATASET_CITATIONS,
     Exclusion,
     Normalised,
     ascii_numbers,
@@ -47,6 +46,7 @@ from geodata.importers.common import (
     blank_to_none,
     confidence_for,
     country_codes,
+    dataset_rows,
     date_out_of_range,
     drop_rows,
     first_url,
@@ -66,6 +66,7 @@ from geodata.importers.common import (
     unknown_country_problems,
     wrapped,
 )
+from geodata.importers.formats import REGISTRY
 from geodata.importers.reading import SourceTable, file_error
 
 DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S")
@@ -240,7 +241,7 @@ def normalise(table: SourceTable, countries: Collection[str] | None = None) -> N
 
     article = text(src, "source_article")
     url = first_url(article)
-    title, dataset_url = DATASET_CITATIONS["ucdp"]
+    title, dataset_url = REGISTRY["ucdp"].citation
     dyad = text(src, "dyad_name")
     place = text(src, "where_coordinates")
     vname = violence.map(VIOLENCE_TYPES).fillna("violence")
@@ -250,9 +251,9 @@ def normalise(table: SourceTable, countries: Collection[str] | None = None) -> N
          for k in ("a", "b", "civilians", "unknown")], sep=", ")
     notes = join_nonempty([labelled("conflict", text(src, "conflict_name")),
                            labelled("type_of_violence", vname), deaths, bounds_note])
-    out = pd.DataFrame(
+    out = dataset_rows(
+        "ucdp", "UCDP-", event_id, rows,
         {
-            "id": ("UCDP-" + event_id).where(event_id != "", ""),
             "date": iso(start),
             "country": country,
             "province": blank_to_none(text(src, "adm_1")),
@@ -275,17 +276,14 @@ def normalise(table: SourceTable, countries: Collection[str] | None = None) -> N
             "source_1_url": url.where(url != "", dataset_url),
             "confidence": confidence,
             "notes": blank_to_none(notes),
-            "source_dataset": "ucdp",
-            "source_id": event_id,
+        },
+        {
             "source_citation": f"{title}, event " + event_id
             + wrapped("; source_article: ", article),
-            "licence": "CC-BY-4.0",
             "date_precision": date_precision,
             "geo_precision_source": "ucdp where_prec=" + wp,
             "target_derivation": derivation,
-            "row": rows,
         },
-        index=src.index,
     )
     column_map = {k: back.get(v, v) for k, v in COLUMN_MAP.items()}
     return Normalised(out[kept], problems, excluded, column_map, notices)
