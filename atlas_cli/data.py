@@ -7,14 +7,31 @@ from __future__ import annotations
 import argparse
 
 from geodata.catalog import EXTRA_INCIDENTS_ENV
-from geodata.store import HOME_ENV
+from geodata.store import HOME_ENV, URL_ENV
+
+
+def add_store_options(p: argparse.ArgumentParser, home_help: str | None = None) -> None:
+    """``--home DIR`` (the SQLite store's folder) or ``--database-url URL`` (the team store
+    on PostgreSQL/PostGIS), the same choices the app reads from the environment."""
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--home", default=None, metavar="DIR",
+                       help=home_help or f"store folder with imported records (default "
+                       f"${HOME_ENV} or the user data folder)")
+    where.add_argument("--database-url", default=None, metavar="URL",
+                       help=f"team store on PostgreSQL/PostGIS, postgresql://… (default "
+                       f"${URL_ENV}; overrides the store folder)")
+
+
+def store_location(args: argparse.Namespace) -> str | None:
+    """What the store functions take as ``home``: the URL, the folder, or None (the
+    environment's choice)."""
+    return getattr(args, "database_url", None) or getattr(args, "home", None)
 
 
 def add_data_options(p: argparse.ArgumentParser) -> None:
-    """``--home`` and ``--extra``, the same choices the app reads from the environment."""
-    p.add_argument("--home", default=None, metavar="DIR",
-                   help=f"store folder with imported records (default ${HOME_ENV} or the "
-                   "user data folder)")
+    """``--home``/``--database-url`` and ``--extra``, the same choices the app reads from
+    the environment."""
+    add_store_options(p)
     p.add_argument("--extra", default=None, metavar="CSV",
                    help=f"extra incidents in the product's CSV format (default "
                    f"${EXTRA_INCIDENTS_ENV})")
@@ -24,7 +41,8 @@ def current_data(args: argparse.Namespace):
     """Bundled + imported (+ extra) records, as the app loads them."""
     from geodata.catalog import load_current
 
-    return load_current(getattr(args, "home", None), getattr(args, "extra", None))
+    return load_current(getattr(args, "home", None), getattr(args, "extra", None),
+                        database_url=getattr(args, "database_url", None))
 
 
 def add_view_options(p: argparse.ArgumentParser, formats: tuple[str, ...],

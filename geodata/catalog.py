@@ -4,9 +4,10 @@ The app, every CLI command and the exports read the current data through
 :func:`load_current`, so they give the same numbers:
 
 - the bundled, curated records (:func:`geodata.bundle.load_bundle`),
-- plus the records imported into the store (:func:`geodata.store.load_bundle_with_store`),
-  in the folder given by ``home`` (the CLI's ``--home``), else ``$ISKP_ATLAS_HOME``, else
-  the user data folder,
+- plus the records imported into the store (:func:`geodata.store.load_bundle_with_store`):
+  the team store at ``database_url`` (the CLI's ``--database-url``, else
+  ``$ISKP_ATLAS_DATABASE_URL`` unless a folder is given), else the folder given by ``home``
+  (the CLI's ``--home``), else ``$ISKP_ATLAS_HOME``, else the user data folder,
 - plus an optional extra incidents file in the product's CSV format (``extra``, else
   ``$ISKP_ATLAS_EXTRA_INCIDENTS``), e.g. from ``iskp-atlas synth``.
 
@@ -16,7 +17,7 @@ Environment variables are read here, once per call, and nowhere deeper for these
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from geodata.bundle import Bundle
@@ -26,22 +27,35 @@ EXTRA_INCIDENTS_ENV = "ISKP_ATLAS_EXTRA_INCIDENTS"
 
 @dataclass(frozen=True)
 class DataSource:
-    """Where the current data comes from: the store folder and an optional extra file."""
+    """Where the current data comes from: the store folder (or the team store's URL,
+    which takes its place) and an optional extra file."""
 
     home: Path | None
     extra: Path | None
+    database_url: str | None = field(default=None, repr=False)  # repr: no password
 
     @classmethod
-    def from_env(cls, home: Path | str | None = None,
-                 extra: Path | str | None = None) -> DataSource:
-        """``home``/``extra`` as given, else from the environment (None = the defaults)."""
-        from geodata.store import HOME_ENV
+    def from_env(cls, home: Path | str | None = None, extra: Path | str | None = None,
+                 database_url: str | None = None) -> DataSource:
+        """``home``/``extra``/``database_url`` as given, else from the environment (None =
+        the defaults); a given ``home`` wins over ``$ISKP_ATLAS_DATABASE_URL``."""
+        from geodata.store import HOME_ENV, URL_ENV
+        from geodata.store_pg import is_database_url
 
+        if is_database_url(home):  # a team store given where a folder goes
+            database_url, home = str(home), None
+        if not database_url and home in (None, ""):
+            database_url = os.environ.get(URL_ENV, "").strip() or None
         home = home if home not in (None, "") else (os.environ.get(HOME_ENV, "").strip() or None)
         extra = extra if extra not in (None, "") else \
             (os.environ.get(EXTRA_INCIDENTS_ENV, "").strip() or None)
         return cls(Path(home).expanduser() if home else None,
-                   Path(extra).expanduser() if extra else None)
+                   Path(extra).expanduser() if extra else None, database_url or None)
+
+    @property
+    def store(self) -> Path | str | None:
+        """What the store functions take: the team store's URL, else the folder."""
+        return self.database_url or self.home
 
     def signature(self) -> tuple[str, str | None]:
         """What the loaded data depends on: the store's state and the extra file (its path,
@@ -55,7 +69,7 @@ class DataSource:
                 extra = f"{self.extra.resolve()}|{st.st_size}|{st.st_mtime_ns}"
             except OSError:
                 extra = str(self.extra)
-        return store_signature(self.home), extra
+        return store_signature(self.store), extra
 
 
 def load_source(source: DataSource) -> Bundle:
@@ -63,7 +77,7 @@ def load_source(source: DataSource) -> Bundle:
     from geodata.bundle import load_geography, load_records
     from geodata.store import load_bundle_with_store
 
-    bundle = load_bundle_with_store(source.home)
+    bundle = load_bundle_with_store(source.store)
     if source.extra is not None:
         if not source.extra.is_file():
             raise FileNotFoundError(
@@ -74,6 +88,7 @@ def load_source(source: DataSource) -> Bundle:
     return bundle
 
 
-def load_current(home: Path | str | None = None, extra: Path | str | None = None) -> Bundle:
+def load_current(home: Path | str | None = None, extra: Path | str | None = None,
+                 database_url: str | None = None) -> Bundle:
     """The current data: bundled + imported (+ extra) records. See the module docstring."""
-    return load_source(DataSource.from_env(home, extra))
+    return load_source(DataSource.from_env(home, extra, database_url))

@@ -27,6 +27,13 @@
   the pair in ``unmerged``, so a later import does not merge it again.
 - Schema: ``PRAGMA user_version`` = :data:`SCHEMA_VERSION`. An older store is migrated in
   place, in one transaction, the first time it is opened; a newer one is refused.
+- Two engines, one interface: every function takes ``home``, a store folder (the SQLite
+  file above) or a ``postgresql://`` URL (the team store on PostgreSQL/PostGIS,
+  :mod:`geodata.store_pg`); ``home=None`` is ``$ISKP_ATLAS_DATABASE_URL`` when it is set,
+  else the default folder. The same statements, transactions and checks run on both; on
+  PostgreSQL writers serialise on an advisory lock instead of ``BEGIN IMMEDIATE``, an
+  older schema is refused with the command that migrates it (``iskp-atlas store
+  migrate``), and prepared batches are kept in the local cache folder.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ import sys
 import threading
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,7 +57,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from geodata import prepared
+from geodata import prepared, store_pg
 from geodata.actors import actor_family, canonical_actor
 from geodata.bundle import Bundle, Geography, enrich_records, load_bundle, load_geography
 from geodata.importers.common import BUNDLED_DATASET, DATASET_URLS, PROVENANCE_COLUMNS
@@ -64,6 +72,14 @@ from geodata.importers.pipeline import (
     with_admin1_code,
 )
 from geodata.importers.reading import check_size, max_import_bytes
+from geodata.store_pg import (
+    URL_ENV,
+    PgConnection,
+    StoreConnectionError,
+    StorePermissionError,
+    is_database_url,
+    mask_url,
+)
 
 HOME_ENV = "ISKP_ATLAS_HOME"
 STORE_FILE = "store.sqlite"
@@ -136,8 +152,54 @@ def _schema_version(con: sqlite3.Connection) -> int:
     return int(con.execute("PRAGMA user_version").fetchone()[0])
 
 
-def _ensure_schema(con: sqlite3.Connection) -> None:
-    """Create or migrate the tables (call inside a write transaction)."""
+def _ensure_schema(con: sqlite3.Connection | PgConnection, migrate: bool = False) -> None:
+    """Create or migrate the tables (call inside a write transaction). A SQLite store is
+    migrated in place; an older team store only when ``migrate`` (``store migrate``) —
+    otherwise it is refused with the command that migrates it."""
+    if isinstance(con, PgConnection):
+        _ensure_schema_pg(con, migrate)
+    else:
+        _ensure_schema_sqlite(con)
+
+
+def _ensure_schema_pg(con: PgConnection, migrate: bool) -> None:
+    version = _pg_version_checked(con, allow_older=migrate)
+    if version == SCHEMA_VERSION:
+        return
+    if version == 0:
+        if not store_pg.has_postgis(con):
+            raise StoreConnectionError(
+                f"the database of {mask_url(con.url)} has no PostGIS: run 'CREATE EXTENSION "
+                "postgis;' in it as its owner (see docs/TEAM.md), then run this again")
+        for statement in store_pg.SCHEMA_V1:
+            con.execute(statement)
+        version = 1
+    for step in range(version + 1, SCHEMA_VERSION + 1):
+        for statement in store_pg.MIGRATIONS[step]:
+            con.execute(statement)
+    con.execute("UPDATE atlas_schema SET version = ?", (SCHEMA_VERSION,))
+
+
+def _pg_version_checked(con: PgConnection, allow_older: bool = False) -> int:
+    """The team store's schema version; a newer one is refused, an older one too unless
+    ``allow_older`` (with the command that migrates it)."""
+    version = store_pg.schema_version(con)
+    where = mask_url(con.url)
+    if version > SCHEMA_VERSION:
+        raise StoreVersionError(
+            f"the team store {where} has schema version {version}, newer than this "
+            f"iskp-atlas reads ({SCHEMA_VERSION}): upgrade iskp-atlas (pip install -U "
+            "iskp-atlas)")
+    if 0 < version < SCHEMA_VERSION and not allow_older:
+        raise StoreVersionError(
+            f"the team store {where} has schema version {version}, older than this "
+            f"iskp-atlas uses ({SCHEMA_VERSION}): migrate it with 'iskp-atlas store migrate "
+            f"--database-url {where}' (as the role that owns the tables), then run this "
+            "again")
+    return version
+
+
+def _ensure_schema_sqlite(con: sqlite3.Connection) -> None:
     has = con.execute("SELECT name FROM sqlite_master WHERE type='table' AND "
                       "name='batches'").fetchone()
     version = max(_schema_version(con), 1) if has else 0
@@ -219,9 +281,52 @@ def default_home() -> Path:
 
 
 def store_path(home: Path | str | None = None) -> Path:
-    """Path of the store file (it may not exist yet)."""
+    """Path of the store file (it may not exist yet); only for a SQLite store."""
+    if is_database_url(home):
+        raise ValueError("a team store (postgresql://…) is not a file")
     return Path(home).expanduser() / STORE_FILE if home is not None else \
         default_home() / STORE_FILE
+
+
+@dataclass(frozen=True)
+class StoreTarget:
+    """Which store ``home`` means: a SQLite file (``path``) or a team store (``url``)."""
+
+    path: Path | None = None
+    url: str | None = dataclasses.field(default=None, repr=False)
+
+    def __repr__(self) -> str:  # never the password, even in a traceback
+        return f"StoreTarget({self.engine}: {self.label})"
+
+    @property
+    def engine(self) -> str:
+        return "postgresql" if self.url else "sqlite"
+
+    @property
+    def label(self) -> str:
+        """Where the store is, as shown to users (a URL's password masked)."""
+        return mask_url(self.url) if self.url else str(self.path)
+
+
+def store_target(home: Path | str | None = None) -> StoreTarget:
+    """A ``postgresql://`` URL is the team store; a folder is its SQLite file; None is
+    ``$ISKP_ATLAS_DATABASE_URL`` when set, else the default folder."""
+    if is_database_url(home):
+        return StoreTarget(url=str(home).strip())
+    if home is None or str(home).strip() == "":
+        url = os.environ.get(URL_ENV, "").strip()
+        if url:
+            if not is_database_url(url):
+                raise ValueError(f"{URL_ENV} must be a postgresql:// URL, not "
+                                 f"{mask_url(url)!r}")
+            return StoreTarget(url=url)
+        home = None
+    return StoreTarget(path=store_path(home))
+
+
+def store_label(home: Path | str | None = None) -> str:
+    """Where the store is, for messages (the password of a URL masked)."""
+    return store_target(home).label
 
 
 LOCK_WAIT_ENV = "ISKP_ATLAS_LOCK_WAIT_S"
@@ -389,6 +494,121 @@ def store_locked_error(path: Path, waited: float) -> StoreLockedError:
         "changed")
 
 
+def _application() -> str:
+    """How this process names itself to PostgreSQL (shown to a writer that waits)."""
+    import socket
+
+    command = " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]) if sys.argv else ""
+    # other roles see it in pg_stat_activity: never a password from the command line
+    return mask_url(f"iskp-atlas pid {os.getpid()} on {socket.gethostname()}: {command}")[:63]
+
+
+def _quiet_rollback(con: PgConnection) -> None:
+    try:
+        con.execute("ROLLBACK")
+    except Exception:
+        return
+
+
+def _denied(con: PgConnection, url: str, exc: Exception) -> str:
+    from urllib.parse import urlsplit
+
+    try:
+        role = urlsplit(url).username or con.execute("SELECT current_user").fetchone()[0]
+    except Exception:
+        role = "this"
+    reason = mask_url(" ".join(str(exc).split()).removeprefix("ERROR: "), url)
+    return (f"the database role '{role}' may not change the team store {mask_url(url)} "
+            f"({reason}): import with a role that has the importer GRANTs (docs/TEAM.md). "
+            "Nothing was changed")
+
+
+@contextmanager
+def _connect_pg(url: str) -> Iterator[PgConnection]:
+    """A team-store connection; a held write lock, a refused privilege or a lost server
+    become one-line errors without the password."""
+    psycopg = store_pg.require_psycopg()
+    wait = lock_wait_seconds()
+    con = store_pg.connect(url, _application())
+    try:
+        yield con
+    except psycopg.errors.LockNotAvailable:
+        _quiet_rollback(con)
+        raise StoreLockedError(
+            f"{store_pg.holder(con)} is writing the team store {mask_url(url)} — waited "
+            f"{wait:g} s; wait for it to finish and run this again (or wait longer: "
+            f"{LOCK_WAIT_ENV}=60). Nothing was changed") from None
+    except psycopg.errors.InsufficientPrivilege as exc:
+        _quiet_rollback(con)
+        raise StorePermissionError(_denied(con, url, exc)) from None
+    except psycopg.OperationalError as exc:
+        raise StoreConnectionError(
+            f"the team store {mask_url(url)} failed: "
+            f"{mask_url(' '.join(str(exc).split()), url)}") from None
+    finally:
+        con.close()
+
+
+@contextmanager
+def _open(target: StoreTarget) -> Iterator[sqlite3.Connection | PgConnection]:
+    """A connection to either engine."""
+    if target.url:
+        with _connect_pg(target.url) as con:
+            yield con
+    else:
+        with _connect(target.path) as con:
+            yield con
+
+
+def _begin_write(con: sqlite3.Connection | PgConnection) -> None:
+    """Open the write transaction: ``BEGIN IMMEDIATE`` on SQLite; on PostgreSQL a
+    transaction holding the atlas's advisory lock (both wait :func:`lock_wait_seconds`)."""
+    if isinstance(con, PgConnection):
+        store_pg.begin_write(con, lock_wait_seconds())
+    else:
+        con.execute("BEGIN IMMEDIATE")
+
+
+def _frame(con: sqlite3.Connection | PgConnection, sql: str,
+           params: tuple = ()) -> pd.DataFrame:
+    """A query's result as a frame, on either engine."""
+    if isinstance(con, PgConnection):
+        return con.frame(sql, params)
+    return pd.read_sql_query(sql, con, params=params)
+
+
+def _has_table(con: sqlite3.Connection | PgConnection, name: str) -> bool:
+    if isinstance(con, PgConnection):
+        return con.has_table(name)
+    return con.execute("SELECT name FROM sqlite_master WHERE type='table' AND name=?",
+                       (name,)).fetchone() is not None
+
+
+_SESSION: ContextVar[tuple[str, PgConnection] | None] = ContextVar("iskp_atlas_pg_snapshot",
+                                                                    default=None)
+"""The team-store connection of an open :func:`_snapshot` (its reads share one snapshot)."""
+
+
+@contextmanager
+def _snapshot(home: Path | str | None) -> Iterator[None]:
+    """On a team store, every read inside runs in one ``REPEATABLE READ`` snapshot, so a
+    batch committed half-way through loading is either wholly seen or not at all. (On
+    SQLite a no-op: its readers already see committed batches only.)"""
+    target = store_target(home)
+    session = _SESSION.get()
+    if not target.url or (session is not None and session[0] == target.url):
+        yield
+        return
+    with _connect_pg(target.url) as con:
+        con.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        token = _SESSION.set((target.url, con))
+        try:
+            yield
+        finally:
+            _SESSION.reset(token)
+            _quiet_rollback(con)
+
+
 @contextmanager
 def _connect(path: Path) -> Iterator[sqlite3.Connection]:
     """A connection that waits up to :func:`lock_wait_seconds` for another writer, then
@@ -409,17 +629,10 @@ def _connect(path: Path) -> Iterator[sqlite3.Connection]:
         con.close()
 
 
-def _read(path: Path, sql: str, params: tuple = ()) -> pd.DataFrame | None:
+def _read(home: Path | str | None, sql: str, params: tuple = ()) -> pd.DataFrame | None:
     """Run a query on an existing store; None when there is no store (nothing is created)."""
-    if not path.exists():
-        return None
-    with _connect(path) as con:
-        has = con.execute("SELECT name FROM sqlite_master WHERE type='table' AND "
-                          "name='batches'").fetchone()
-        if not has:
-            return None
-        _migrate_if_needed(con)
-        return pd.read_sql_query(sql, con, params=params)
+    with _reading(home) as con:
+        return None if con is None else _frame(con, sql, params)
 
 
 # --- Reading -------------------------------------------------------------------------------
@@ -427,7 +640,7 @@ def _read(path: Path, sql: str, params: tuple = ()) -> pd.DataFrame | None:
 
 def list_batches(home: Path | str | None = None) -> list[Batch]:
     """Every batch in the store, oldest first."""
-    frame = _read(store_path(home), "SELECT * FROM batches ORDER BY batch_id")
+    frame = _read(home, "SELECT * FROM batches ORDER BY batch_id")
     if frame is None:
         return []
     return [Batch(**{**row, "skip_bad": bool(row["skip_bad"])})
@@ -448,7 +661,7 @@ def list_merges(home: Path | str | None = None) -> pd.DataFrame:
     """Every merge in force: which imported record (merged_id) was folded into which
     (kept_id), by which rule and why (``reason``, e.g. 'same family Islamic State, 0 days,
     2.1 km, same article'). Undone merges (:func:`unmerge`) are not listed."""
-    frame = _read(store_path(home), "SELECT m.batch_id, m.kind, m.merged_id, m.kept_id, "
+    frame = _read(home, "SELECT m.batch_id, m.kind, m.merged_id, m.kept_id, "
                   "m.rule, m.days_apart, m.distance_km, m.reason, "
                   "r.source_dataset AS merged_dataset, r.source_id AS merged_source_id "
                   "FROM merges m LEFT JOIN records r ON r.kind = m.kind AND r.id = m.merged_id "
@@ -477,7 +690,7 @@ _KEYS_SQL = ("SELECT kind, id, source_dataset, source_id, merged_into, date, lat
 
 
 def _stored_keys(home: Path | str | None) -> pd.DataFrame | None:
-    return _read(store_path(home), _KEYS_SQL)
+    return _read(home, _KEYS_SQL)
 
 
 def existing_records(home: Path | str | None = None,
@@ -521,6 +734,13 @@ def load_imported(home: Path | str | None = None, geo: Geography | None = None,
     validated, joined frame comes from its prepared file (:mod:`geodata.prepared`, written
     by the import) or is rebuilt from the stored text.
     """
+    with _snapshot(home):
+        return _load_imported(home, geo, rows, hidden_rows)
+
+
+def _load_imported(home: Path | str | None, geo: Geography | None,
+                   rows: pd.DataFrame | None,
+                   hidden_rows: pd.DataFrame | None) -> dict[str, gpd.GeoDataFrame]:
     rows = _stored_index(home) if rows is None else rows
     if rows is None or rows.empty:
         return {}
@@ -545,13 +765,14 @@ def load_imported(home: Path | str | None = None, geo: Geography | None = None,
 
 def _stored_index(home: Path | str | None) -> pd.DataFrame | None:
     """Where each stored record's row is, and what it is merged into (all records)."""
-    return _read(store_path(home), "SELECT kind, id, batch_id, batch_row, merged_into "
+    return _read(home, "SELECT kind, id, batch_id, batch_row, merged_into "
                  "FROM records ORDER BY batch_id, batch_row")
 
 
 def _merged_rows(home: Path | str | None) -> pd.DataFrame | None:
     """The stored records merged into another record, with every stored column."""
-    return _read(store_path(home), "SELECT * FROM records WHERE merged_into IS NOT NULL "
+    return _read(home, f"SELECT {', '.join(_RECORD_COLUMNS)} FROM records WHERE "
+                 "merged_into IS NOT NULL "
                  "ORDER BY batch_id, batch_row")
 
 
@@ -559,12 +780,12 @@ def _prepared_batch(home: Path | str | None, batch: Batch, kind: str,
                     geo: Geography) -> gpd.GeoDataFrame:
     """Every row of one batch, validated and joined, in ``batch_row`` order: read from the
     batch's prepared file, else rebuilt from its stored text rows (and the file written)."""
-    path = prepared.path_for(store_path(home).parent, batch.batch_id, batch.sha256,
+    path = prepared.path_for(prepared_dir(home), batch.batch_id, batch.sha256,
                              batch.imported_at)
     frame = prepared.load(path)
     if frame is not None:
         return frame
-    blob = _read(store_path(home), "SELECT data FROM batch_rows WHERE batch_id = ?",
+    blob = _read(home, "SELECT data FROM batch_rows WHERE batch_id = ?",
                  (int(batch.batch_id),))["data"].iat[0]
     frame = _enrich_text(_decode_rows(blob), kind, geo)
     prepared.save(path, frame)
@@ -669,7 +890,7 @@ def load_bundle_with_store(home: Path | str | None = None) -> Bundle:
     if signature == "no-store" or cache_disabled():
         return _build_bundle_with_store(home)
     digest = hashlib.sha256("|".join((
-        cache_key(), str(store_path(home).resolve()), signature,
+        cache_key(), _cache_label(home), signature,
         hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
     )).encode()).hexdigest()[:24]
     path = cache_dir() / f"store-{digest}.pickle"
@@ -681,7 +902,17 @@ def load_bundle_with_store(home: Path | str | None = None) -> Bundle:
     return bundle
 
 
+def _cache_label(home: Path | str | None) -> str:
+    target = store_target(home)
+    return target.label if target.url else str(target.path.resolve())
+
+
 def _build_bundle_with_store(home: Path | str | None) -> Bundle:
+    with _snapshot(home):
+        return _build_bundle_in_snapshot(home)
+
+
+def _build_bundle_in_snapshot(home: Path | str | None) -> Bundle:
     bundle = load_bundle()
     rows = _stored_index(home)
     hidden = None
@@ -708,32 +939,41 @@ def _build_bundle_with_store(home: Path | str | None) -> Bundle:
 # --- Writing -------------------------------------------------------------------------------
 
 
-def _rows_of(con: sqlite3.Connection, kind: str, ids: list[str]) -> pd.DataFrame:
+def _rows_of(con: sqlite3.Connection | PgConnection, kind: str, ids: list[str]
+             ) -> pd.DataFrame:
     """The stored text rows of records ``ids`` of ``kind`` (current versions)."""
-    index = pd.read_sql_query("SELECT id, batch_id, batch_row FROM records WHERE kind = ?",
-                              con, params=(kind,))
+    index = _frame(con, "SELECT id, batch_id, batch_row FROM records WHERE kind = ?", (kind,))
     index = index[index["id"].isin(set(ids))]
     parts = []
     for batch_id, rows in index.groupby("batch_id", sort=False):
-        blob = con.execute("SELECT data FROM batch_rows WHERE batch_id = ?",
-                           (int(batch_id),)).fetchone()[0]
+        blob = bytes(con.execute("SELECT data FROM batch_rows WHERE batch_id = ?",
+                                 (int(batch_id),)).fetchone()[0])
         text = _decode_rows(blob).iloc[rows["batch_row"].to_numpy()]
         parts.append(text.assign(id=rows["id"].to_numpy()))
     return pd.concat(parts, ignore_index=True)
 
 
-def _never(con: sqlite3.Connection) -> set[tuple[str, str]]:
+def _never(con: sqlite3.Connection | PgConnection) -> set[tuple[str, str]]:
     """(merged_id, kept_id) pairs a user has undone."""
-    has = con.execute("SELECT name FROM sqlite_master WHERE type='table' AND "
-                      "name='unmerged'").fetchone()
-    if not has:
+    if not _has_table(con, "unmerged"):
         return set()
     return {(m, k) for m, k in con.execute("SELECT merged_id, kept_id FROM unmerged")}
 
 
 @contextmanager
-def _reading(home: Path | str | None) -> Iterator[sqlite3.Connection | None]:
-    path = store_path(home)
+def _reading(home: Path | str | None) -> Iterator[sqlite3.Connection | PgConnection | None]:
+    """A connection to read an existing store (None when there is none; nothing is
+    created); inside :func:`_snapshot` the snapshot's connection."""
+    target = store_target(home)
+    if target.url:
+        session = _SESSION.get()
+        if session is not None and session[0] == target.url:
+            yield session[1] if _pg_version_checked(session[1]) else None
+            return
+        with _connect_pg(target.url) as con:
+            yield con if _pg_version_checked(con) else None
+        return
+    path = target.path
     if not path.exists():
         yield None
         return
@@ -758,8 +998,8 @@ def plan_import(data: bytes, source: str, *, fmt: str | None = None,
     A preview: :func:`commit_import` checks it again inside the write transaction."""
     bundle = load_bundle()
     with _reading(home) as con:
-        state = _store_state(store_path(home))  # before reading: a later commit shows
-        stored = None if con is None else pd.read_sql_query(_KEYS_SQL, con)
+        state = _state_of(con, home)  # before reading: a later commit shows
+        stored = None if con is None else _frame(con, _KEYS_SQL)
         never = set() if con is None else _never(con)
         plan = prepare_import(
             data, source, fmt=fmt, encoding=encoding, skip_bad=skip_bad,
@@ -769,6 +1009,14 @@ def plan_import(data: bytes, source: str, *, fmt: str | None = None,
             never=never, dedup_days=dedup_days, dedup_km=dedup_km, progress=progress,
             countries=countries)
     return dataclasses.replace(plan, store_state=state)
+
+
+def _state_of(con: sqlite3.Connection | PgConnection | None, home: Path | str | None) -> str:
+    """The store's change state as a plan records it (:attr:`ImportPlan.store_state`)."""
+    if isinstance(con, PgConnection):
+        return store_pg.state(con)
+    target = store_target(home)
+    return "empty" if target.url else _store_state(target.path)
 
 
 def _store_state(path: Path) -> str:
@@ -811,6 +1059,33 @@ def _record_rows(plan: ImportPlan, batch_id: int) -> list[tuple]:
                     families, *[column(c) for c in KEY_COLUMNS], range(n), strict=True))
 
 
+def _insert_records(con: sqlite3.Connection | PgConnection, insert: str,
+                    rows: list[tuple]) -> None:
+    if isinstance(con, PgConnection):
+        con.copy_rows("records", _RECORD_COLUMNS, rows)
+    else:
+        con.executemany(insert, rows)
+
+
+def _count_write(con: sqlite3.Connection | PgConnection) -> None:
+    """A team store counts its writes (its cache key); SQLite's file counter does it."""
+    if isinstance(con, PgConnection):
+        store_pg.bump_state(con)
+
+
+def prepared_dir(home: Path | str | None = None) -> Path:
+    """The folder of the store's prepared batches (:mod:`geodata.prepared`): the store's
+    folder; for a team store, a folder per store in the local cache."""
+    target = store_target(home)
+    if target.path is not None:
+        return target.path.parent
+    from geodata.bundle import cache_dir
+
+    with _reading(home) as con:
+        state = "empty" if con is None else store_pg.state(con)
+    return cache_dir() / "team-stores" / state.split("-")[0]
+
+
 def _insert_sql() -> str:
     names = _RECORD_COLUMNS
     return f"INSERT INTO records ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
@@ -841,35 +1116,37 @@ def commit_import(plan: ImportPlan, home: Path | str | None = None, skip_bad: bo
     meanwhile are already present (or updates), and de-duplication runs against them.
     Returns the settled plan and the batch (None when nothing was left to store).
     """
-    path = store_path(home)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    target = store_target(home)
+    if target.path is not None:
+        target.path.parent.mkdir(parents=True, exist_ok=True)
     report = progress or (lambda fraction, message: None)
     pause_at = _pause_at()
     imported_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     bundle = load_bundle()
-    with _connect(path) as con:
-        con.execute("BEGIN IMMEDIATE")
+    with _open(target) as con:
+        _begin_write(con)
         try:
             unchanged = plan.store_state is not None and \
-                _store_state(path) == plan.store_state
+                _state_of(con, home) == plan.store_state
             _ensure_schema(con)
             if not unchanged:
-                plan = settle(plan, _existing(pd.read_sql_query(_KEYS_SQL, con), bundle),
+                plan = settle(plan, _existing(_frame(con, _KEYS_SQL), bundle),
                               lambda kind, ids: _rows_of(con, kind, ids), _never(con))
             plan = dataclasses.replace(plan, store_state=None)
             if plan.records.empty:
                 con.execute("ROLLBACK")
                 return ImportResult(plan, None)
+            pg = isinstance(con, PgConnection)
             cur = con.execute(
                 "INSERT INTO batches (file, format, kind, imported_at, sha256, size_bytes, "
                 "rows_read, rows_accepted, rows_merged, rows_rejected, rows_excluded, "
                 "rows_already_present, skip_bad, rows_updated) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)" + (" RETURNING batch_id" if pg else ""),
                 (plan.source, plan.format, plan.kind, imported_at, plan.sha256,
                  plan.size_bytes, plan.rows_read, plan.rows_accepted, plan.rows_merged,
                  plan.rows_rejected, len(plan.excluded), len(plan.already_present),
                  int(skip_bad), plan.rows_updated))
-            batch_id = int(cur.lastrowid)
+            batch_id = int(cur.fetchone()[0] if pg else cur.lastrowid)
             con.execute("INSERT INTO batch_rows (batch_id, encoding, data) VALUES (?, ?, ?)",
                         (batch_id, "arrow-ipc-stream", _encode_rows(plan.records)))
             all_rows = _record_rows(plan, batch_id)
@@ -881,9 +1158,9 @@ def commit_import(plan: ImportPlan, home: Path | str | None = None, skip_bad: bo
             for start in range(0, len(rows), _CHUNK):
                 stop = min(start + _CHUNK, len(rows))
                 if pause_at is not None and start < pause_at <= stop:
-                    con.executemany(insert, rows[start:pause_at])
+                    _insert_records(con, insert, rows[start:pause_at])
                     _pause_here(pause_at)
-                con.executemany(insert, rows[start:stop])
+                _insert_records(con, insert, rows[start:stop])
                 report(stop / total, f"stored {stop:,} of {total:,} rows")
             con.executemany(
                 "INSERT INTO merges (batch_id, kind, merged_id, kept_id, rule, days_apart, "
@@ -892,6 +1169,7 @@ def commit_import(plan: ImportPlan, home: Path | str | None = None, skip_bad: bo
                   None if pd.isna(m.days_apart) else int(m.days_apart),
                   None if pd.isna(m.distance_km) else float(m.distance_km), str(m.reason))
                  for m in plan.merges.itertuples(index=False)])
+            _count_write(con)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -910,7 +1188,7 @@ def _keep_prepared(home: Path | str | None, batch: Batch, plan: ImportPlan) -> N
     if len(enriched) != len(plan.records) or not np.array_equal(
             enriched["id"].astype(str).to_numpy(), plan.records["id"].astype(str).to_numpy()):
         return
-    prepared.save(prepared.path_for(store_path(home).parent, batch.batch_id, batch.sha256,
+    prepared.save(prepared.path_for(prepared_dir(home), batch.batch_id, batch.sha256,
                                     batch.imported_at), enriched.reset_index(drop=True))
 
 
@@ -986,8 +1264,9 @@ def rollback(batch_id: int, home: Path | str | None = None) -> Batch:
         known = ", ".join(str(b.batch_id) for b in list_batches(home)) or "none"
         raise ValueError(f"there is no batch {batch_id} (batches: {known}); "
                          "'iskp-atlas batches' lists them")
-    with _connect(store_path(home)) as con:
-        con.execute("BEGIN IMMEDIATE")
+    folder = prepared_dir(home)
+    with _open(store_target(home)) as con:
+        _begin_write(con)
         try:
             _ensure_schema(con)
             _restore_versions(con, batch.batch_id)
@@ -999,11 +1278,12 @@ def rollback(batch_id: int, home: Path | str | None = None) -> Batch:
             con.execute("DELETE FROM records WHERE batch_id = ?", (batch.batch_id,))
             con.execute("DELETE FROM batch_rows WHERE batch_id = ?", (batch.batch_id,))
             con.execute("DELETE FROM batches WHERE batch_id = ?", (batch.batch_id,))
+            _count_write(con)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
-    prepared.drop_batch(store_path(home).parent, batch.batch_id)
+    prepared.drop_batch(folder, batch.batch_id)
     return batch
 
 
@@ -1023,17 +1303,19 @@ def unmerge(record_id: str, home: Path | str | None = None, kind: str = "inciden
                          "'iskp-atlas merges' lists them")
     merge = hit.iloc[0].to_dict()
     at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    with _connect(store_path(home)) as con:
-        con.execute("BEGIN IMMEDIATE")
+    with _open(store_target(home)) as con:
+        _begin_write(con)
         try:
             _ensure_schema(con)
             con.execute("UPDATE records SET merged_into = NULL WHERE kind = ? AND id = ?",
                         (kind, record_id))
             con.execute("DELETE FROM merges WHERE kind = ? AND merged_id = ?",
                         (kind, record_id))
-            con.execute("INSERT OR REPLACE INTO unmerged (kind, merged_id, kept_id, "
-                        "unmerged_at) VALUES (?, ?, ?, ?)",
+            con.execute("INSERT INTO unmerged (kind, merged_id, kept_id, unmerged_at) "
+                        "VALUES (?, ?, ?, ?) ON CONFLICT (kind, merged_id, kept_id) "
+                        "DO UPDATE SET unmerged_at = excluded.unmerged_at",
                         (kind, record_id, str(merge["kept_id"]), at))
+            _count_write(con)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -1044,7 +1326,7 @@ def unmerge(record_id: str, home: Path | str | None = None, kind: str = "inciden
 def record_counts(home: Path | str | None = None) -> dict[str, int]:
     """Imported records per kind that show as records of their own (merged ones not
     counted)."""
-    frame = _read(store_path(home), "SELECT kind, COUNT(*) AS n FROM records WHERE "
+    frame = _read(home, "SELECT kind, COUNT(*) AS n FROM records WHERE "
                   "merged_into IS NULL GROUP BY kind")
     return {} if frame is None else dict(zip(frame["kind"], frame["n"].astype(int),
                                              strict=True))
@@ -1052,8 +1334,14 @@ def record_counts(home: Path | str | None = None) -> dict[str, int]:
 
 def store_signature(home: Path | str | None = None) -> str:
     """Changes whenever a batch is committed or rolled back (SQLite's change counter,
-    size and mtime of the store file): a cache key for the loaded bundle."""
-    path = store_path(home)
+    size and mtime of the store file; a team store's id and write counter): a cache key
+    for the loaded bundle."""
+    target = store_target(home)
+    if target.url:
+        with _reading(home) as con:
+            state = "empty" if con is None else store_pg.state(con)
+        return "no-store" if state == "empty" else f"pg-{state}"
+    path = target.path
     if not path.exists():
         return "no-store"
     stat = path.stat()
@@ -1062,3 +1350,158 @@ def store_signature(home: Path | str | None = None) -> str:
     # write in the store's rollback-journal mode, even when size and mtime do not move.
     counter = int.from_bytes(header[24:28], "big") if len(header) >= 28 else 0
     return f"{counter}-{stat.st_size}-{stat.st_mtime_ns}"
+
+
+# --- Store administration: info, migrate, copy ----------------------------------------------
+
+
+def _sqlite_version(con: sqlite3.Connection) -> int:
+    return max(_schema_version(con), 1) if _has_table(con, "batches") else 0
+
+
+def store_info(home: Path | str | None = None) -> dict[str, object]:
+    """What ``iskp-atlas store info`` shows: the engine, where the store is (a URL's
+    password masked), its schema version against this atlas's, and its counts."""
+    target = store_target(home)
+    info: dict[str, object] = {"engine": target.engine, "store": target.label,
+                               "schema_version": 0, "atlas_schema_version": SCHEMA_VERSION}
+    if target.path is not None and not target.path.exists():
+        info["status"] = "no store yet (the first import creates it)"
+        return info
+    with _open(target) as con:
+        if isinstance(con, PgConnection):
+            version = store_pg.schema_version(con)
+            row = con.execute("SELECT extversion FROM pg_extension WHERE extname = 'postgis'"
+                              ).fetchone()
+            info["postgis"] = row[0] if row else None
+            info["server"] = con.execute("SHOW server_version").fetchone()[0]
+        else:
+            version = _sqlite_version(con)
+        info["schema_version"] = version
+        if version == 0:
+            info["status"] = "no atlas tables yet (the first import or 'store migrate' " \
+                             "creates them)"
+            return info
+        if version < SCHEMA_VERSION:
+            info["status"] = (f"older than this iskp-atlas ({SCHEMA_VERSION}): run "
+                              "'iskp-atlas store migrate'")
+        elif version > SCHEMA_VERSION:
+            info["status"] = "newer than this iskp-atlas: upgrade iskp-atlas"
+        else:
+            info["status"] = "up to date"
+        info["batches"] = int(con.execute("SELECT COUNT(*) FROM batches").fetchone()[0])
+        per_kind = con.execute(
+            "SELECT kind, SUM(CASE WHEN merged_into IS NULL THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN merged_into IS NULL THEN 0 ELSE 1 END) FROM records "
+            "GROUP BY kind ORDER BY kind").fetchall()
+        info["records"] = {str(k): int(n) for k, n, _ in per_kind}
+        info["merged_records"] = sum(int(m) for _, _, m in per_kind)
+    return info
+
+
+def migrate(home: Path | str | None = None) -> tuple[int, int]:
+    """Create or migrate the store's tables to :data:`SCHEMA_VERSION`, in one transaction
+    (``iskp-atlas store migrate``); returns (version before, version after). A newer
+    store is refused with :class:`StoreVersionError`."""
+    target = store_target(home)
+    if target.path is not None:
+        target.path.parent.mkdir(parents=True, exist_ok=True)
+    with _open(target) as con:
+        _begin_write(con)
+        try:
+            if isinstance(con, PgConnection):
+                before = store_pg.schema_version(con)
+                _ensure_schema_pg(con, migrate=True)
+                _count_write(con)
+            else:
+                before = _sqlite_version(con)
+                _ensure_schema_sqlite(con)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    return before, SCHEMA_VERSION
+
+
+_BATCH_COLUMNS = tuple(f.name for f in dataclasses.fields(Batch))
+_COPIED_TABLES: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("batches", ("batch_id", *(c for c in _BATCH_COLUMNS if c != "batch_id")), "batch_id"),
+    ("batch_rows", ("batch_id", "encoding", "data"), "batch_id"),
+    ("records", _RECORD_COLUMNS, "batch_id, batch_row"),
+    ("merges", ("batch_id", "kind", "merged_id", "kept_id", "rule", "days_apart",
+                "distance_km", "reason"), "batch_id, merged_id"),
+    ("record_versions", ("updated_by", *_RECORD_COLUMNS), "updated_by, id"),
+    ("unmerged", ("kind", "merged_id", "kept_id", "unmerged_at"), "kind, merged_id"),
+)
+"""What ``store copy`` moves, table by table, in a fixed order (batches first)."""
+
+
+def copy_store(source: Path | str, dest: Path | str,
+               progress: Progress | None = None) -> dict[str, int]:
+    """Copy every batch of the store ``source`` into the empty store ``dest`` (e.g. one
+    analyst's SQLite store into the team store), in one write transaction on ``dest``:
+    batches keep their ids, records their merges, corrections their previous versions,
+    undone merges stay undone; prepared batches are copied too. Returns the counts."""
+    report = progress or (lambda fraction, message: None)
+    src, dst = store_target(source), store_target(dest)
+    if src == dst:
+        raise ValueError("the source and the destination are the same store")
+    if src.path is not None and not src.path.exists():
+        raise FileNotFoundError(f"there is no store at {src.label}")
+    tables: dict[str, list[tuple]] = {}
+    with _snapshot(source), _reading(source) as con:
+        if con is None:
+            raise ValueError(f"the store {src.label} has no atlas tables: nothing to copy")
+        if not isinstance(con, PgConnection):
+            # one read transaction (a consistent copy), not a write: no writer note
+            sqlite3.Connection.execute(con, "BEGIN")
+        try:
+            for table, columns, order in _COPIED_TABLES:
+                tables[table] = [tuple(bytes(v) if isinstance(v, memoryview) else v
+                                       for v in row) for row in con.execute(
+                    f"SELECT {', '.join(columns)} FROM {table} ORDER BY {order}").fetchall()]
+        finally:
+            if not isinstance(con, PgConnection):
+                sqlite3.Connection.execute(con, "ROLLBACK")
+    report(0.4, f"read {len(tables['batches'])} batch(es) from {src.label}")
+    migrate(dest)
+    if dst.path is not None:
+        dst.path.parent.mkdir(parents=True, exist_ok=True)
+    with _open(dst) as con:
+        _begin_write(con)
+        try:
+            present = int(con.execute("SELECT COUNT(*) FROM batches").fetchone()[0])
+            if present:
+                raise ValueError(f"the store {dst.label} already has {present} batch(es): "
+                                 "copy into an empty store (batch ids and merges are kept)")
+            for table, columns, _ in _COPIED_TABLES:
+                rows = tables[table]
+                if table == "records":
+                    _insert_records(con, _insert_sql(), rows)
+                else:
+                    con.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+                                    f"({', '.join('?' * len(columns))})", rows)
+            if isinstance(con, PgConnection) and tables["batches"]:
+                con.execute("SELECT setval(pg_get_serial_sequence('batches', 'batch_id'), "
+                            "(SELECT max(batch_id) FROM batches))")
+            _count_write(con)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    report(0.9, f"wrote them to {dst.label}")
+    src_dir, dst_dir = prepared_dir(source), prepared_dir(dest)
+    for batch in list_batches(dest):
+        old = prepared.path_for(src_dir, batch.batch_id, batch.sha256, batch.imported_at)
+        if old.is_file():
+            new = prepared.path_for(dst_dir, batch.batch_id, batch.sha256, batch.imported_at)
+            frame = prepared.load(old)
+            if frame is not None:
+                prepared.save(new, frame)
+    report(1.0, "done")
+    records = tables["records"]
+    merged = sum(1 for r in records if r[_RECORD_COLUMNS.index("merged_into")] is not None)
+    return {"batches": len(tables["batches"]), "records": len(records) - merged,
+            "merged_records": merged, "merges": len(tables["merges"]),
+            "record_versions": len(tables["record_versions"]),
+            "unmerged": len(tables["unmerged"])}

@@ -23,7 +23,7 @@ from geodata.store import (
     list_merges,
     merge_line,
     rollback,
-    store_path,
+    store_label,
     unmerge,
 )
 
@@ -134,7 +134,7 @@ def _batches_section() -> None:
     st.subheader("Imported batches")
     batches = batches_frame()
     if batches.empty:
-        st.info(f"No imported batches yet (store: {store_path()}).")
+        st.info(f"No imported batches yet (store: {store_label()}).")
         return
     st.dataframe(batches.drop(columns=["sha256"]), hide_index=True)
     _merges_section()

@@ -9,6 +9,7 @@ import tempfile
 import pytest
 
 from geodata import load_bundle
+from tests.pg_fixture import pg_cluster, pg_url, store_home  # noqa: F401
 
 _ISOLATED = tempfile.mkdtemp(prefix="iskp-atlas-tests-")
 
@@ -20,6 +21,7 @@ def pytest_configure(config):
     os.environ["ISKP_ATLAS_HOME"] = os.path.join(_ISOLATED, "home")
     os.environ["ISKP_ATLAS_CACHE_DIR"] = os.path.join(_ISOLATED, "cache")
     os.environ.pop("ISKP_ATLAS_EXTRA_INCIDENTS", None)
+    os.environ.pop("ISKP_ATLAS_DATABASE_URL", None)  # never the user's team store
 
 
 def pytest_unconfigure(config):

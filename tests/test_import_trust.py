@@ -30,6 +30,7 @@ from geodata.store import (
     record_counts,
     rollback,
     store_path,
+    store_signature,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,9 +69,18 @@ def _atlas_rows(rows: list[dict]) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def _cli(*args: str, home: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "atlas_cli", *args, "--home", str(home)],
+def _cli(*args: str, home: Path | str) -> subprocess.CompletedProcess:
+    where = "--database-url" if str(home).startswith("postgresql://") else "--home"
+    return subprocess.run([sys.executable, "-m", "atlas_cli", *args, where, str(home)],
                           capture_output=True, text=True, check=False, cwd=ROOT)
+
+
+def _written(home: Path | str) -> object:
+    """What changes when anything is written: the SQLite file's bytes, the team store's
+    write counter."""
+    if str(home).startswith("postgresql://"):
+        return store_signature(home)
+    return store_path(home).read_bytes()
 
 
 def _sum_of_parts(counts: dict[str, int]) -> int:
@@ -80,7 +90,7 @@ def _sum_of_parts(counts: dict[str, int]) -> int:
 # --- A shared URL is evidence, never enough on its own ---------------------------------------
 
 
-def test_events_citing_a_bundled_article_8_260_and_1126_days_apart_stay_separate(tmp_path):
+def test_events_citing_a_bundled_article_8_260_and_1126_days_apart_stay_separate(store_home):
     bundled = load_bundle().incidents.set_index("id").loc["INC-004"]
     base = {c: bundled[c] for c in ("country", "province", "district", "place", "latitude",
                                     "longitude", "geo_precision", "actor", "attribution",
@@ -92,18 +102,18 @@ def test_events_citing_a_bundled_article_8_260_and_1126_days_apart_stay_separate
              .isoformat(), "summary": f"SYNTHETIC TEST ROW: another event {gap} days later "
              "citing the same article.", "source_1_title": "Same article as INC-004"}
             for gap in (8, 260, 1126)]
-    result = import_bytes(_atlas_rows(rows), "url_only.csv", home=tmp_path)
+    result = import_bytes(_atlas_rows(rows), "url_only.csv", home=store_home)
     assert result.counts()["merged"] == 0 and result.counts()["accepted"] == 3
-    ids = set(load_bundle_with_store(tmp_path).incidents["id"])
+    ids = set(load_bundle_with_store(store_home).incidents["id"])
     assert {"USR-URL-8", "USR-URL-260", "USR-URL-1126", "INC-004"} <= ids
-    assert list_merges(tmp_path).empty
+    assert list_merges(store_home).empty
 
 
 # --- Each merge with its reason; "import as new" ---------------------------------------------
 
 
-def test_a_merge_is_listed_with_its_reason_and_unmerge_makes_it_a_record_of_its_own(tmp_path):
-    home = tmp_path / "home"
+def test_a_merge_is_listed_with_its_reason_and_unmerge_makes_it_a_record_of_its_own(store_home):
+    home = store_home
     assert _cli("import", str(FIXTURES / "acled_sample.csv"), home=home).returncode == 0
     ucdp = _cli("import", str(FIXTURES / "ucdp_hdx_sample.csv"), home=home)
     assert ucdp.returncode == 0, ucdp.stderr
@@ -156,8 +166,8 @@ def _commit_together(plans, home):
     return results
 
 
-def test_two_imports_at_once_with_one_event_in_both_store_it_once(tmp_path):
-    home = tmp_path / "home"
+def test_two_imports_at_once_with_one_event_in_both_store_it_once(store_home):
+    home = store_home
     first = _acled(only={"AFG90001", "AFG90004"})
     second = _acled(only={"AFG90004", "PAK90002"})
     # Both plans are made before either commits: each thinks AFG90004 is new.
@@ -174,8 +184,8 @@ def test_two_imports_at_once_with_one_event_in_both_store_it_once(tmp_path):
         assert r.counts()["read"] == _sum_of_parts(r.counts())
 
 
-def test_a_stale_preview_of_the_same_event_from_another_source_is_merged(tmp_path):
-    home = tmp_path / "home"
+def test_a_stale_preview_of_the_same_event_from_another_source_is_merged(store_home):
+    home = store_home
     preview = plan_import(_fixture("ucdp_hdx_sample.csv"), "ucdp.csv", home=home)
     assert preview.counts()["merged"] == 0  # the ACLED record is not stored yet
     import_bytes(_fixture("acled_sample.csv"), "acled.csv", home=home)
@@ -190,8 +200,8 @@ def test_a_stale_preview_of_the_same_event_from_another_source_is_merged(tmp_pat
 # --- Corrections --------------------------------------------------------------------------------
 
 
-def test_a_corrected_reexport_updates_the_record_and_rollback_restores_it(tmp_path):
-    home = tmp_path / "home"
+def test_a_corrected_reexport_updates_the_record_and_rollback_restores_it(store_home):
+    home = store_home
     original = _acled(edit={"AFG90001": {"fatalities": "4"}})
     import_bytes(original, "acled.csv", home=home)
     corrected = _acled(edit={"AFG90001": {"fatalities": "9"}})
@@ -214,8 +224,8 @@ def test_a_corrected_reexport_updates_the_record_and_rollback_restores_it(tmp_pa
     assert record_counts(home) == {"incidents": 4}
 
 
-def test_rolling_back_the_original_batch_removes_the_corrected_record_with_it_later(tmp_path):
-    home = tmp_path / "home"
+def test_rolling_back_the_original_batch_removes_the_corrected_record_with_it_later(store_home):
+    home = store_home
     first = import_bytes(_acled(edit={"AFG90001": {"fatalities": "4"}}), "a.csv", home=home)
     second = import_bytes(_acled(edit={"AFG90001": {"fatalities": "9"}}), "b.csv", home=home)
     rollback(first.batch.batch_id, home)
@@ -227,8 +237,8 @@ def test_rolling_back_the_original_batch_removes_the_corrected_record_with_it_la
     assert record_counts(home) == {}
 
 
-def test_cli_import_report_says_updated(tmp_path):
-    home = tmp_path / "home"
+def test_cli_import_report_says_updated(tmp_path, store_home):
+    home = store_home
     a, b = tmp_path / "a.csv", tmp_path / "b.csv"
     a.write_bytes(_acled(edit={"PAK90003": {"fatalities": "4"}}))
     b.write_bytes(_acled(edit={"PAK90003": {"fatalities": "9"}}))
@@ -255,8 +265,8 @@ FORMULA_ROW = {
 
 
 @pytest.mark.parametrize("fmt", ["csv", "geojson"])
-def test_exports_import_back_with_no_new_records(tmp_path, fmt):
-    home = tmp_path / "home"
+def test_exports_import_back_with_no_new_records(tmp_path, store_home, fmt):
+    home = store_home
     import_bytes(_fixture("ucdp_hdx_sample.csv"), "ucdp.csv", home=home)
     import_bytes(_atlas_rows([FORMULA_ROW]), "formula.csv", home=home)
     out = tmp_path / f"incidents.{fmt}"
@@ -264,12 +274,12 @@ def test_exports_import_back_with_no_new_records(tmp_path, fmt):
     assert proc.returncode == 0, proc.stderr
     if fmt == "csv":
         assert "'=USR-FORMULA-1" in out.read_text(encoding="utf-8")  # neutralised on export
-    before = store_path(home).read_bytes()
+    before = _written(home)
     result = import_bytes(out.read_bytes(), out.name, home=home)
     c = result.counts()
     assert (c["accepted"], c["merged"], c["updated"], c["rejected"]) == (0, 0, 0, 0)
     assert c["already_present"] == c["read"] == len(load_bundle_with_store(home).incidents)
-    assert result.batch is None and store_path(home).read_bytes() == before
+    assert result.batch is None and _written(home) == before
 
 
 def test_restore_cell_is_the_exact_inverse_of_neutralise_cell():
@@ -283,8 +293,8 @@ def test_restore_cell_is_the_exact_inverse_of_neutralise_cell():
 
 @pytest.mark.parametrize("name", ["acled_sample.csv", "ucdp_hdx_sample.csv", "gtd_sample.csv",
                                   "atlas_sample.csv", "points_sample.geojson"])
-def test_every_report_sums_to_the_rows_read(tmp_path, name):
-    home = tmp_path / "home"
+def test_every_report_sums_to_the_rows_read(store_home, name):
+    home = store_home
     import_bytes(_fixture("acled_sample.csv"), "base.csv", home=home)
     first = import_bytes(_fixture(name), name, home=home)
     again = import_bytes(_fixture(name), name, home=home)
@@ -295,8 +305,8 @@ def test_every_report_sums_to_the_rows_read(tmp_path, name):
         assert parts.startswith(f"rows read {c['read']} = accepted {c['accepted']} + ")
 
 
-def test_partly_bad_and_updated_rows_still_sum(tmp_path):
-    home = tmp_path / "home"
+def test_partly_bad_and_updated_rows_still_sum(store_home):
+    home = store_home
     import_bytes(_fixture("acled_sample.csv"), "a.csv", home=home)
     mixed = _acled(edit={"AFG90001": {"fatalities": "many"}, "PAK90002": {"fatalities": "7"}},
                    extra=[])

@@ -1,5 +1,6 @@
-"""The local store: one transaction per batch (a SIGKILL half-way leaves it as it was),
-rollback, de-duplication across sources, and the bundle seen with imported records."""
+"""The store: one transaction per batch (a SIGKILL half-way leaves it as it was),
+rollback, de-duplication across sources, and the bundle seen with imported records — on
+both engines (``store_home``: a SQLite folder, then a throw-away PostGIS database)."""
 
 from __future__ import annotations
 
@@ -81,40 +82,40 @@ def test_sigkill_mid_import_leaves_the_store_as_it_was(tmp_path):
     assert not (home / "store.sqlite-journal").exists()
 
 
-def test_rollback_restores_the_previous_counts(tmp_path):
-    import_bytes(_fixture("acled_sample.csv"), "acled.csv", home=tmp_path)
-    counts = record_counts(tmp_path)
-    layer = len(load_bundle_with_store(tmp_path).incidents)
-    batch = import_bytes(_fixture("gtd_sample.csv"), "gtd.csv", home=tmp_path).batch
-    assert record_counts(tmp_path) == {"incidents": counts["incidents"] + 3}
-    assert rollback(batch.batch_id, tmp_path).file == "gtd.csv"
-    assert record_counts(tmp_path) == counts
-    assert len(load_bundle_with_store(tmp_path).incidents) == layer
-    assert [b.file for b in list_batches(tmp_path)] == ["acled.csv"]
+def test_rollback_restores_the_previous_counts(store_home):
+    import_bytes(_fixture("acled_sample.csv"), "acled.csv", home=store_home)
+    counts = record_counts(store_home)
+    layer = len(load_bundle_with_store(store_home).incidents)
+    batch = import_bytes(_fixture("gtd_sample.csv"), "gtd.csv", home=store_home).batch
+    assert record_counts(store_home) == {"incidents": counts["incidents"] + 3}
+    assert rollback(batch.batch_id, store_home).file == "gtd.csv"
+    assert record_counts(store_home) == counts
+    assert len(load_bundle_with_store(store_home).incidents) == layer
+    assert [b.file for b in list_batches(store_home)] == ["acled.csv"]
 
 
-def test_rollback_of_an_unknown_batch_says_which_exist(tmp_path):
-    import_bytes(_fixture("acled_sample.csv"), "acled.csv", home=tmp_path)
+def test_rollback_of_an_unknown_batch_says_which_exist(store_home):
+    import_bytes(_fixture("acled_sample.csv"), "acled.csv", home=store_home)
     with pytest.raises(ValueError, match=r"no batch 7 \(batches: 1\)"):
-        rollback(7, tmp_path)
+        rollback(7, store_home)
 
 
-def test_batches_list_file_format_counts_and_time(tmp_path):
-    import_bytes(_fixture("ucdp_hdx_sample.csv"), "ucdp.csv", home=tmp_path)
-    (batch,) = list_batches(tmp_path)
+def test_batches_list_file_format_counts_and_time(store_home):
+    import_bytes(_fixture("ucdp_hdx_sample.csv"), "ucdp.csv", home=store_home)
+    (batch,) = list_batches(store_home)
     assert (batch.file, batch.format, batch.kind) == ("ucdp.csv", "ucdp", "incidents")
     assert (batch.rows_read, batch.rows_accepted, batch.rows_excluded) == (4, 3, 1)
     assert batch.imported_at.endswith("Z") and len(batch.sha256) == 64
 
 
-def test_dedup_merges_a_pair_from_two_sources_and_keeps_both_citations(tmp_path):
-    import_bytes(_fixture("acled_sample.csv"), "acled.csv", home=tmp_path)
-    ucdp = import_bytes(_fixture("ucdp_hdx_sample.csv"), "ucdp.csv", home=tmp_path)
+def test_dedup_merges_a_pair_from_two_sources_and_keeps_both_citations(store_home):
+    import_bytes(_fixture("acled_sample.csv"), "acled.csv", home=store_home)
+    ucdp = import_bytes(_fixture("ucdp_hdx_sample.csv"), "ucdp.csv", home=store_home)
     assert ucdp.plan.counts()["merged"] == 1
-    merges = list_merges(tmp_path)
+    merges = list_merges(store_home)
     assert merges[["merged_id", "kept_id", "rule"]].values.tolist() == [
         ["UCDP-990001", "ACLED-AFG90004", "actor-date-place"]]
-    incidents = load_bundle_with_store(tmp_path).incidents.set_index("id")
+    incidents = load_bundle_with_store(store_home).incidents.set_index("id")
     assert "UCDP-990001" not in incidents.index  # one record, not two
     kept = incidents.loc["ACLED-AFG90004"]
     assert kept["source_dataset"] == "acled" and "ACLED" in kept["source_citation"]
@@ -122,30 +123,30 @@ def test_dedup_merges_a_pair_from_two_sources_and_keeps_both_citations(tmp_path)
     assert "UCDP Georeferenced Event Dataset" in kept["merged_citations"]
 
 
-def test_dedup_against_a_bundled_record_same_event_citing_the_same_article(tmp_path):
-    result = import_bytes(_fixture("atlas_sample.csv"), "atlas.csv", home=tmp_path)
+def test_dedup_against_a_bundled_record_same_event_citing_the_same_article(store_home):
+    result = import_bytes(_fixture("atlas_sample.csv"), "atlas.csv", home=store_home)
     assert result.plan.merges[["merged_id", "kept_id", "rule"]].values.tolist() == [
         ["USR-002", "INC-004", "actor-date-place"]]
     assert result.plan.merges["reason"].iat[0].endswith(", same article")
-    incidents = load_bundle_with_store(tmp_path).incidents.set_index("id")
+    incidents = load_bundle_with_store(store_home).incidents.set_index("id")
     assert "USR-002" not in incidents.index
     assert incidents.loc["INC-004", "merged_from"] == "USR-002"
 
 
-def test_rolling_back_the_kept_record_brings_the_merged_one_back(tmp_path):
-    first = import_bytes(_fixture("acled_sample.csv"), "acled.csv", home=tmp_path).batch
-    import_bytes(_fixture("ucdp_hdx_sample.csv"), "ucdp.csv", home=tmp_path)
-    rollback(first.batch_id, tmp_path)
-    ids = set(load_bundle_with_store(tmp_path).incidents["id"])
+def test_rolling_back_the_kept_record_brings_the_merged_one_back(store_home):
+    first = import_bytes(_fixture("acled_sample.csv"), "acled.csv", home=store_home).batch
+    import_bytes(_fixture("ucdp_hdx_sample.csv"), "ucdp.csv", home=store_home)
+    rollback(first.batch_id, store_home)
+    ids = set(load_bundle_with_store(store_home).incidents["id"])
     assert "UCDP-990001" in ids and "ACLED-AFG90004" not in ids
-    assert list_merges(tmp_path).empty
+    assert list_merges(store_home).empty
 
 
-def test_bundle_with_store_has_every_record_with_provenance(tmp_path):
+def test_bundle_with_store_has_every_record_with_provenance(store_home):
     for name in ("acled_sample.csv", "gtd_sample.csv", "points_sample.geojson"):
-        import_bytes(_fixture(name), name, home=tmp_path)
+        import_bytes(_fixture(name), name, home=store_home)
     bundled = load_bundle().incidents
-    combined = load_bundle_with_store(tmp_path).incidents
+    combined = load_bundle_with_store(store_home).incidents
     assert len(combined) == len(bundled) + 4 + 3 + 2
     assert combined["id"].is_unique
     assert set(combined["source_dataset"]) == {"atlas-reference", "acled", "gtd", "geojson"}
@@ -161,11 +162,11 @@ def test_no_store_means_the_bundle_alone_and_no_file_created(tmp_path):
     assert list_batches(home) == [] and not home.exists()
 
 
-def test_loaded_store_is_cached_per_store_state(tmp_path, monkeypatch):
+def test_loaded_store_is_cached_per_store_state(tmp_path, monkeypatch, store_home):
     from geodata.store import store_signature
 
     monkeypatch.setenv("ISKP_ATLAS_CACHE_DIR", str(tmp_path / "cache"))
-    home = tmp_path / "home"
+    home = store_home
     import_bytes(_fixture("acled_sample.csv"), "acled.csv", home=home)
     first = load_bundle_with_store(home)
     cached = sorted((tmp_path / "cache").glob("store-*.pickle"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 
+from atlas_cli.data import add_store_options, store_location
 from atlas_cli.output import FORMATS as TABLE_FORMATS
 from atlas_cli.output import render_table, write_text
 from geodata.importers import DEFAULT_MAX_MB, FORMATS, MAX_MB_ENV
@@ -16,7 +17,7 @@ from geodata.store import (
     list_merges,
     merge_line,
     rollback,
-    store_path,
+    store_label,
     unmerge,
 )
 
@@ -45,7 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="text encoding of the file (default: UTF-8; GTD also cp1252/latin-1)")
     p.add_argument("--max-mb", type=float, default=None,
                    help=f"size limit in MB (default ${MAX_MB_ENV} or {DEFAULT_MAX_MB:g})")
-    p.add_argument("--home", default=None, help=f"store folder (default ${HOME_ENV})")
+    add_store_options(p, f"store folder (default ${HOME_ENV})")
     p.add_argument("--countries", default=None, metavar="AFG,PAK,...",
                    help="the region to keep, as comma-separated ISO 3166-1 alpha-3 codes "
                    f"(default {','.join(DEFAULT_REGION)}); rows of other countries are "
@@ -55,13 +56,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     b = sub.add_parser("batches", help="list the import batches in the local store",
                        description="List import batches: id, file, format, row counts, time.")
     b.add_argument("--format", choices=TABLE_FORMATS, default="table", dest="out_format")
-    b.add_argument("--home", default=None, help=f"store folder (default ${HOME_ENV})")
+    add_store_options(b, f"store folder (default ${HOME_ENV})")
     b.set_defaults(handler=_batches)
 
     r = sub.add_parser("rollback", help="remove one import batch from the local store",
                        description="Remove batch BATCH_ID and its records (one transaction).")
     r.add_argument("batch_id", type=int, help="batch id as listed by 'iskp-atlas batches'")
-    r.add_argument("--home", default=None, help=f"store folder (default ${HOME_ENV})")
+    add_store_options(r, f"store folder (default ${HOME_ENV})")
     r.set_defaults(handler=_rollback)
 
     m = sub.add_parser("merges", help="list the records merged into another record (same event)",
@@ -69,7 +70,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "(dataset:source id) and the reason (actor family, days and km apart, "
                        "same article). 'iskp-atlas unmerge RECORD_ID' undoes one.")
     m.add_argument("--format", choices=TABLE_FORMATS, default="table", dest="out_format")
-    m.add_argument("--home", default=None, help=f"store folder (default ${HOME_ENV})")
+    add_store_options(m, f"store folder (default ${HOME_ENV})")
     m.set_defaults(handler=_merges)
 
     u = sub.add_parser("unmerge", help="import a merged record as a record of its own",
@@ -78,7 +79,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "own; the store remembers it, so a later import does not merge the "
                        "pair again.")
     u.add_argument("record_id", help="id of the merged record, e.g. UCDP-990001")
-    u.add_argument("--home", default=None, help=f"store folder (default ${HOME_ENV})")
+    add_store_options(u, f"store folder (default ${HOME_ENV})")
     u.set_defaults(handler=_unmerge)
 
 
@@ -99,7 +100,7 @@ def _import(args: argparse.Namespace) -> int:
         countries = sorted(region_codes(args.countries.split(",")))  # ValueError: one line
     result = import_file(args.file, fmt=args.fmt, encoding=args.encoding,
                          skip_bad=args.skip_bad, dry_run=args.dry_run, max_mb=args.max_mb,
-                         home=args.home, countries=countries)
+                         home=store_location(args), countries=countries)
     plan = result.plan
     extra = ", HXL hashtag row skipped" if plan.hxl_row_skipped else ""
     print(f"{plan.source}: {plan.format} format, {plan.kind}, encoding {plan.encoding}{extra}")
@@ -115,8 +116,8 @@ def _import(args: argparse.Namespace) -> int:
         print("dry run: nothing stored" if args.dry_run else
               "nothing new to store: the store is unchanged")
     else:
-        print(f"stored as batch {result.batch.batch_id} in {store_path(args.home)}")
-        _prepare_view(args.home)
+        print(f"stored as batch {result.batch.batch_id} in {store_label(store_location(args))}")
+        _prepare_view(store_location(args))
     return 0
 
 
@@ -147,12 +148,12 @@ def _print_merges_and_updates(plan) -> None:
 
 
 def _merges(args: argparse.Namespace) -> int:
-    frame = list_merges(args.home)
+    frame = list_merges(store_location(args))
     if args.out_format != "table":
         write_text(render_table(frame, args.out_format), None)
         return 0
     if frame.empty:
-        print(f"no merged records in {store_path(args.home)}")
+        print(f"no merged records in {store_label(store_location(args))}")
         return 0
     for row in frame.to_dict(orient="records"):
         print(f"batch {row['batch_id']}: {merge_line(row)}")
@@ -160,16 +161,16 @@ def _merges(args: argparse.Namespace) -> int:
 
 
 def _unmerge(args: argparse.Namespace) -> int:
-    merge = unmerge(args.record_id, args.home)
+    merge = unmerge(args.record_id, store_location(args))
     print(f"{args.record_id} is a record of its own again (was merged into "
           f"{merge['kept_id']}: {merge['reason']}); later imports will not merge it again")
     return 0
 
 
 def _batches(args: argparse.Namespace) -> int:
-    frame = batches_frame(args.home)
+    frame = batches_frame(store_location(args))
     if frame.empty and args.out_format == "table":
-        print(f"no import batches in {store_path(args.home)}")
+        print(f"no import batches in {store_label(store_location(args))}")
         return 0
     if args.out_format == "table":
         frame = frame.drop(columns=["sha256", "size_bytes"]).rename(
@@ -179,7 +180,7 @@ def _batches(args: argparse.Namespace) -> int:
 
 
 def _rollback(args: argparse.Namespace) -> int:
-    batch = rollback(args.batch_id, args.home)
+    batch = rollback(args.batch_id, store_location(args))
     restored = (f", {batch.rows_updated} updated record(s) restored to their previous "
                 "version") if batch.rows_updated else ""
     print(f"removed batch {batch.batch_id} ({batch.file}, {batch.format}, "
