@@ -5,9 +5,12 @@ Every function here is a pure function of one :class:`~mapspec.resolved.Resolved
 or ``bytes`` and never writes a file the caller can see: only the CLI and the pages
 write.
 
-The layers a user can export (:data:`EXPORT_LAYERS`) are views of the resolved layers:
-``provinces`` and ``pak_admin1`` are the ``areas`` rows of Afghanistan and Pakistan, the
-others are the resolved layer of the same name.
+The layers a user can export (:data:`ALL_EXPORT_LAYERS`; :data:`EXPORT_LAYERS` the record
+and score ones) are views of the resolved frames, named in :mod:`mapspec.layers`:
+``provinces`` and ``pak_admin1`` are the ``areas`` rows of Afghanistan and Pakistan,
+``corridors`` the route lines (the map's corridors layer draws the ``segments``), the
+forecast and hot-spot layers their analysis frames, whose method (model, horizons, data
+span, back-test pointer) goes into the metadata's ``methods``.
 
 Choices, in short:
 
@@ -64,37 +67,33 @@ import shapely
 from geodata.csvcells import neutralise_cell
 from geodata.sources import BUNDLED_SOURCES
 from geodata.spatial import has_geometry
+from mapspec import layers as layer_registry
 from mapspec.resolved import ResolvedMap
 
 PRODUCT_NAME = "ISKP Risk Atlas"
 COORD_DECIMALS = 6
 """Decimals kept in exported coordinates (about 0.1 m): RFC 7946 §11.2 advises no more."""
 
-EXPORT_LAYERS: tuple[str, ...] = (
-    "provinces", "pak_admin1", "border", "corridors", "segments", "incidents", "threats",
-    "sites",
-)
-"""Layer names a user can export, in the order a GeoPackage lists them."""
+EXPORT_LAYERS: tuple[str, ...] = layer_registry.export_names(default_only=True)
+"""The record and score layers (``--layer all``, the GeoPackage's default), in the order a
+GeoPackage lists them: a view of :mod:`mapspec.layers`."""
+
+ALL_EXPORT_LAYERS: tuple[str, ...] = layer_registry.export_names()
+"""Every layer a user can export: :data:`EXPORT_LAYERS` and the analysis layers (forecasts
+and hot spots, with their method in the metadata), computed only when exported."""
 
 FORMATS: tuple[str, ...] = ("geojson", "csv", "gpkg")
 
 LAYER_SOURCES: dict[str, tuple[str, str | None]] = {
-    "provinces": ("areas", "AFG"),
-    "pak_admin1": ("areas", "PAK"),
-    "border": ("border", None),
-    "corridors": ("corridors", None),
-    "segments": ("segments", None),
-    "incidents": ("incidents", None),
-    "threats": ("threats", None),
-    "sites": ("sites", None),
-}
-"""Export layer -> (resolved layer, country filter)."""
+    name: (e.frame, e.country) for name, e in layer_registry.EXPORTS.items()}
+"""Export layer -> (resolved frame, country filter): a view of :mod:`mapspec.layers`."""
 
 ID_COLUMNS: dict[str, str | None] = {
-    "provinces": "id", "pak_admin1": "id", "border": None, "corridors": "route_id",
-    "segments": "id", "incidents": "id", "threats": "id", "sites": "id",
-}
+    name: e.id_column for name, e in layer_registry.EXPORTS.items()}
 """The column that identifies a feature (written as the GeoJSON feature ``id``)."""
+
+LAYER_LABELS: dict[str, str] = {name: e.label for name, e in layer_registry.EXPORTS.items()}
+"""Export layer -> label (the Export page's choices)."""
 
 MIME_TYPES: dict[str, str] = {
     "geojson": "application/geo+json",
@@ -124,6 +123,7 @@ class LayerExport:
     frame: gpd.GeoDataFrame
     id_column: str | None
     withheld: int = 0
+    method: Mapping[str, Any] | None = None  # analysis layers: how the numbers were made
 
     @property
     def ids(self) -> list[str]:
@@ -134,8 +134,9 @@ class LayerExport:
 
 
 def _check_layer(name: str) -> None:
-    if name not in EXPORT_LAYERS:
-        raise ValueError(f"unknown export layer {name!r}; use one of {', '.join(EXPORT_LAYERS)}")
+    if name not in ALL_EXPORT_LAYERS:
+        raise ValueError(f"unknown export layer {name!r}; use one of "
+                         f"{', '.join(ALL_EXPORT_LAYERS)}")
 
 
 def _check_format(fmt: str) -> None:
@@ -160,6 +161,7 @@ def layer_for_export(resolved: ResolvedMap, name: str) -> LayerExport:
     _check_layer(name)
     source, country = LAYER_SOURCES[name]
     frame = resolved.layer(source)
+    method = frame.attrs.get("method") if name not in EXPORT_LAYERS else None
     if country is not None and "country" in frame.columns:
         frame = frame[frame["country"].astype(object) == country]
     restricted = _restricted_rows(frame)
@@ -169,7 +171,8 @@ def layer_for_export(resolved: ResolvedMap, name: str) -> LayerExport:
     if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
         frame = frame.to_crs("EPSG:4326")
     frame = frame.reset_index(drop=True)
-    return LayerExport(name, frame, ID_COLUMNS[name], int(restricted.sum()))
+    return LayerExport(name, frame, ID_COLUMNS[name], int(restricted.sum()),
+                       dict(method) if method else None)
 
 
 def feature_count(resolved: ResolvedMap, name: str) -> int:
@@ -214,6 +217,7 @@ def export_metadata(resolved: ResolvedMap, layers: Sequence[LayerExport],
                     generated: datetime | None = None) -> dict[str, Any]:
     """What every export says about itself: spec, sentence, time, version, sources."""
     withheld = {layer.name: layer.withheld for layer in layers if layer.withheld}
+    methods = {layer.name: layer.method for layer in layers if layer.method}
     notes = [SCHEMATIC_NOTE]
     if withheld:
         notes.append(
@@ -230,13 +234,15 @@ def export_metadata(resolved: ResolvedMap, layers: Sequence[LayerExport],
         "sentence": resolved.sentence,
         "as_of": resolved.as_of.isoformat(),
         "query": urlencode(resolved.spec.to_params()),
+        "aoi": (resolved.spec.filters.aoi.geojson()  # the area of interest as GeoJSON
+                if resolved.spec.filters.aoi else None),
         "spec": resolved.spec.to_dict(),
         "point_mode": resolved.point_mode,
         "notices": list(resolved.notices),
         "coordinates": f"WGS 84 longitude/latitude, {COORD_DECIMALS} decimals",
         "notes": notes,
         "sources": data_sources(resolved),
-    }
+    } | ({"methods": methods} if methods else {})
 
 
 # --- Values ---------------------------------------------------------------------------------

@@ -1,4 +1,9 @@
-"""``resolve(spec, data) -> ResolvedMap``: filter once, score once, build every layer."""
+"""``resolve(spec, data) -> ResolvedMap``: filter once, score once, build every layer.
+
+The frames are those :mod:`mapspec.layers` names; the analysis frames (forecasts, hot spots:
+:mod:`mapspec.analysis_layers`) are computed on first use. The areas carry the next-month
+admin-1 forecast for their popups (``forecast_p_1m`` … ``forecast_model``).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,9 @@ import pandas as pd
 from geodata import Bundle
 from geodata.sources import sources_for
 from geodata.spatial import has_geometry
+from mapspec import layers as layer_registry
 from mapspec import palette, style
+from mapspec.analysis_layers import LazyFrames, area_forecast_columns
 from mapspec.resolved import LegendEntry, ResolvedMap
 from mapspec.spec import MapSpec, SpecError, ViewSpec
 from riskmodel.bands import BANDS
@@ -113,18 +120,29 @@ def resolve(spec: MapSpec, data: Bundle) -> ResolvedMap:
         notices.append(f"{no_point} threat record(s) without a point location count towards "
                        "province scores but are not drawn (see Records).")
     areas = scored.table("province").copy()
+    # the popups' forecast (next month, admin-1): the same numbers as `iskp-atlas forecast`
+    forecast = area_forecast_columns(data, filters, areas["id"])
+    for column in forecast.columns:
+        areas[column] = forecast[column].to_numpy()
+    frames = LazyFrames({
+        "areas": areas,
+        "border": data.border.copy(deep=False),
+        "corridors": data.corridors.copy(deep=False),
+        "segments": scored.table("segment"),
+        "sites": _with_scores(data.sites, scored.table("site")),
+        "threats": threats,
+        "incidents": incidents,
+    }, data, filters)
+    legend = list(_legend(spec, incidents, mode))
+    for layer in layer_registry.LAYERS:  # the analysis layers' legends, when shown
+        if layer.legend is not None and layer.id in spec.visible_layers():
+            entries, more = layer_registry.function(layer.legend)(frames)
+            legend.extend(entries)
+            notices.extend(more)
     return ResolvedMap(
         spec=spec,
-        layers={
-            "areas": areas,
-            "border": data.border.copy(deep=False),
-            "corridors": data.corridors.copy(deep=False),
-            "segments": scored.table("segment"),
-            "sites": _with_scores(data.sites, scored.table("site")),
-            "threats": threats,
-            "incidents": incidents,
-        },
-        legend=_legend(spec, incidents, mode),
+        layers=frames,
+        legend=tuple(legend),
         sentence=describe(filters),
         as_of=settings.as_of,
         bounds=_bounds(spec.view, data),

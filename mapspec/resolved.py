@@ -1,6 +1,8 @@
 """The resolved map: one filtered GeoDataFrame per layer, the legend and the sentence.
 
-A :class:`ResolvedMap` is what every output is a pure function of — the interactive
+The frames it holds are named in :mod:`mapspec.layers` (each map layer's ``frames`` and
+each export layer's ``frame``); the analysis frames (forecasts, hot spots) are computed on
+first use. A :class:`ResolvedMap` is what every output is a pure function of — the interactive
 folium map, the GeoJSON/CSV/GeoPackage exports and the briefing PNG/PDF — so they can
 never disagree.
 """
@@ -14,14 +16,8 @@ from typing import Any
 
 import geopandas as gpd
 
+from mapspec.layers import layer_of_frame
 from mapspec.spec import MapSpec
-
-RESOLVED_LAYERS: tuple[str, ...] = (
-    "areas", "border", "corridors", "segments", "sites", "threats", "incidents",
-)
-"""Layers of a resolved map. ``areas`` holds the 41 Afghan provinces and Pakistani units
-with their scores; ``corridors`` the CPEC routes; ``segments`` the ~25 km scored pieces
-drawn for the corridors layer."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +56,6 @@ class ResolvedMap:
             ) from None
 
     def visible(self, name: str) -> bool:
-        """Whether the spec shows this layer (segments follow the corridors layer)."""
-        shown = self.spec.visible_layers()
-        return (name if name != "segments" else "corridors") in shown
+        """Whether the spec shows this map layer or the layer drawing this frame (the
+        frame ``segments`` follows the map layer ``corridors``: :mod:`mapspec.layers`)."""
+        return (layer_of_frame(name) or name) in self.spec.visible_layers()

@@ -13,21 +13,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from mapspec import layers as layer_registry
 from riskmodel.filters import FILTER_KEYS, Filters, QueryError, parse_query, to_params
 
 SPEC_VERSION = 1
 
-LAYER_ORDER: tuple[str, ...] = ("areas", "border", "corridors", "sites", "threats", "incidents")
-"""Layers bottom to top. ``areas`` = Afghan provinces and Pakistani units by risk band."""
+LAYER_ORDER: tuple[str, ...] = layer_registry.map_layer_ids()
+"""Layers bottom to top (a view of :data:`mapspec.layers.LAYERS`). ``areas`` = Afghan
+provinces and Pakistani units by risk band."""
 
-LAYER_LABELS: dict[str, str] = {
-    "areas": "Provinces / admin-1 risk",
-    "border": "Af-Pak border",
-    "corridors": "CPEC corridors (segment risk)",
-    "sites": "Sensitive sites",
-    "threats": "Threat records",
-    "incidents": "Incidents",
-}
+DEFAULT_LAYERS: tuple[str, ...] = layer_registry.default_visible_ids()
+"""The layers shown when a link does not say ``layers=`` (the analysis layers, forecast and
+hot spots, are off unless switched on)."""
+
+LAYER_LABELS: dict[str, str] = {layer.id: layer.label for layer in layer_registry.LAYERS}
 COLOUR_MODES: tuple[str, ...] = ("actor", "attribution")
 POINT_MODES: tuple[str, ...] = ("auto", "points", "aggregate", "heat")
 VIEW_KINDS: tuple[str, ...] = ("all", "admin1", "route", "bbox")
@@ -87,8 +86,8 @@ class LayerSpec:
 
 
 def default_layers() -> tuple[LayerSpec, ...]:
-    """Every layer, visible, in drawing order."""
-    return tuple(LayerSpec(name) for name in LAYER_ORDER)
+    """Every layer in drawing order, the :data:`DEFAULT_LAYERS` visible."""
+    return tuple(LayerSpec(name, name in DEFAULT_LAYERS) for name in LAYER_ORDER)
 
 
 @dataclass(frozen=True)
@@ -131,7 +130,10 @@ class MapSpec:
         return {
             "version": self.version,
             "filters": to_params(self.filters),
-            "layers": [{"name": la.name, "visible": la.visible} for la in self.layers],
+            # a hidden layer that is off by default is left out (links and files made
+            # before the analysis layers existed read the same)
+            "layers": [{"name": la.name, "visible": la.visible} for la in self.layers
+                       if la.visible or la.name in DEFAULT_LAYERS],
             "colour_by": self.colour_by,
             "point_mode": self.point_mode,
             "view": {"kind": self.view.kind, "value": self.view.value},
@@ -148,10 +150,17 @@ class MapSpec:
             filters = parse_query(dict(data.get("filters", {})))
         except QueryError as exc:
             raise SpecError(str(exc)) from None
-        layers = tuple(
+        listed = [
             LayerSpec(str(item["name"]), bool(item.get("visible", True)))
-            for item in data.get("layers", [{"name": n} for n in LAYER_ORDER])
-        )
+            for item in data.get("layers", [{"name": n} for n in DEFAULT_LAYERS])
+        ]
+        names = {layer.name for layer in listed}
+        if len(names) != len(listed):
+            raise SpecError("each layer may appear once")
+        # layers off by default that the dict does not list are there, hidden
+        listed += [LayerSpec(n, False) for n in LAYER_ORDER
+                   if n not in names and n not in DEFAULT_LAYERS]
+        layers = tuple(sorted(listed, key=lambda layer: LAYER_ORDER.index(layer.name)))
         view = data.get("view") or {}
         return cls(
             filters=filters,
@@ -166,7 +175,7 @@ class MapSpec:
     def to_params(self) -> dict[str, str]:
         """URL query parameters; defaults are left out so links stay short."""
         params = dict(to_params(self.filters))
-        if self.visible_layers() != LAYER_ORDER:
+        if self.visible_layers() != DEFAULT_LAYERS:
             params["layers"] = ",".join(self.visible_layers()) or "none"
         if self.colour_by != "actor":
             params["colour"] = self.colour_by

@@ -31,16 +31,25 @@ def top_areas(resolved_map: ResolvedMap, level: str, n: int = 10) -> pd.DataFram
 
 
 def segment_table(resolved_map: ResolvedMap, route_id: str) -> pd.DataFrame:
-    """Segments of one route with score and contributing records."""
+    """Segments of one route with score and contributing records, and the segment
+    forecast (``forecast_p_1m``, ``forecast_p_3m``: P of at least one relevant attack within
+    the score's cut-off distance in the next 1 / 3 months; :mod:`mapspec.analysis_layers`)."""
     seg = resolved_map.layer("segments")
     seg = seg[seg["route_id"] == route_id].sort_values("km_from")
+    forecast = resolved_map.layers.get("forecast_segments")
+    by_id = (pd.DataFrame(forecast.drop(columns="geometry")).set_index("id")
+             if forecast is not None and len(forecast)
+             else pd.DataFrame(columns=["p_any_1m", "p_any_3m"]))
     rows = []
     for rec in seg.itertuples(index=False):
         explained = resolved_map.risk.explain(rec.id, "segment")
+        known = rec.id in by_id.index
         rows.append({"segment": rec.id, "km": f"{rec.km_from:.0f}–{rec.km_to:.0f}",
                      "score": round(float(rec.score), 1), "band": rec.band,
                      "events": rec.n_events,
-                     "contributing records": ", ".join(explained["id"].head(8))})
+                     "contributing records": ", ".join(explained["id"].head(8)),
+                     "forecast_p_1m": float(by_id.at[rec.id, "p_any_1m"]) if known else None,
+                     "forecast_p_3m": float(by_id.at[rec.id, "p_any_3m"]) if known else None})
     return pd.DataFrame(rows)
 
 

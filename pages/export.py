@@ -18,16 +18,7 @@ FORMAT_LABELS = {
     "png": "Briefing image (PNG, 16:9)",
     "pdf": "Briefing page (PDF, A4)",
 }
-LAYER_LABELS = {
-    "provinces": "Afghan provinces (scores)",
-    "pak_admin1": "Pakistani admin-1 units (scores)",
-    "border": "Af-Pak border",
-    "corridors": "CPEC corridors (schematic)",
-    "segments": "CPEC segments (scores)",
-    "incidents": "Incidents",
-    "threats": "Threat records",
-    "sites": "Sensitive sites (scores)",
-}
+LAYER_LABELS = exports.LAYER_LABELS  # from the layer registry (mapspec.layers)
 
 spec = ui.current_spec()
 resolved = ui.resolved(spec)
@@ -38,12 +29,12 @@ fmt = st.radio("Format", list(FORMAT_LABELS), format_func=FORMAT_LABELS.get, key
 
 if fmt in ("geojson", "csv", "gpkg"):
     if fmt == "gpkg":
-        layers = st.multiselect("Layers", list(exports.EXPORT_LAYERS),
+        layers = st.multiselect("Layers", list(exports.ALL_EXPORT_LAYERS),
                                 default=list(exports.EXPORT_LAYERS),
                                 format_func=LAYER_LABELS.get, key="x_layers")
     else:
-        layers = [st.selectbox("Layer", list(exports.EXPORT_LAYERS),
-                               index=exports.EXPORT_LAYERS.index("incidents"),
+        layers = [st.selectbox("Layer", list(exports.ALL_EXPORT_LAYERS),
+                               index=exports.ALL_EXPORT_LAYERS.index("incidents"),
                                format_func=LAYER_LABELS.get, key="x_layer")]
     selected = {name: exports.layer_for_export(resolved, name) for name in layers}
     st.write(" · ".join(f"**{LAYER_LABELS[n]}**: {len(e.frame):,} feature(s)"
@@ -66,8 +57,9 @@ if fmt in ("geojson", "csv", "gpkg"):
         )
     st.caption("Every file carries the filter sentence, the spec, the time, the version and "
                "the sources with their licences (GeoJSON: the top-level `metadata` member; "
-               "GeoPackage: dataset metadata). CSV text cells that start with = + - @ are "
-               "prefixed with ' so spreadsheets show them as text.")
+               "GeoPackage: dataset metadata); the forecast and hot-spot layers also their "
+               "method (model, horizons, data span, back-test). CSV text cells that start "
+               "with = + - @ are prefixed with ' so spreadsheets show them as text.")
 else:
     banner = st.text_input("Handling banner", value=briefing.HANDLING_DEFAULT, key="x_banner")
     title = st.text_input("Title (empty: describe the view)", value="", key="x_title")

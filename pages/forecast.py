@@ -9,7 +9,7 @@ import streamlit as st
 import ui
 from riskmodel.backtest import MIN_EVENTS, REFIT_EVERY, backtest
 from riskmodel.filters import to_query
-from riskmodel.forecast import INTERVAL, MIN_RELEVANCE, build_panel, forecast
+from riskmodel.forecast import AREA_LEVELS, INTERVAL, MIN_RELEVANCE, build_panel, forecast
 from riskmodel.hotspots import hotspots
 from riskmodel.settings import settings_from_filters
 
@@ -24,8 +24,8 @@ def _forecasts(query: str, signature: tuple, level: str, horizon: int):
 
     filters = parse_query(query)
     panel = build_panel(ui.data(), filters, settings_from_filters(filters), level)
-    return panel, forecast(None, level=level, horizon=horizon, panel=panel), \
-        hotspots(panel=panel)
+    spots = hotspots(panel=panel) if level in AREA_LEVELS else None
+    return panel, forecast(None, level=level, horizon=horizon, panel=panel), spots
 
 
 @st.cache_resource(show_spinner="Back-testing (train up to each month, forecast, compare)…",
@@ -40,9 +40,10 @@ def _backtest(query: str, signature: tuple, level: str):
 
 st.title("Forecast")
 left, right = st.columns(2)
-level = left.radio("Units", ["admin1", "grid"], horizontal=True,
+level = left.radio("Units", ["admin1", "grid", "segment", "site"], horizontal=True,
                    format_func={"admin1": "Provinces and Pakistani units",
-                                "grid": "0.5° grid cells"}.get)
+                                "grid": "0.5° grid cells", "segment": "CPEC segments",
+                                "site": "Sensitive sites"}.get)
 horizon = right.radio("Months ahead", [1, 3], horizontal=True)
 query = to_query(spec.filters)
 signature = ui.data_signature()
@@ -55,14 +56,23 @@ meta = table.attrs
 st.caption(ui.md_escape(
     f"{meta['description']}. Data {meta['data_from']} to {meta['data_to']}: "
     f"{meta['n_events']:,} relevant attacks counted"
-    + (f" ({meta['n_unplaced']:,} more could not be placed in one unit)"
+    + ((f" ({meta['n_unplaced']:,} more could not be placed in one unit)"
+        if level in AREA_LEVELS else
+        f" ({meta['n_unplaced']:,} more are farther from every {level} or have no point)")
        if meta["n_unplaced"] else "")
     + f". Model: {meta['model']}; forecast for {meta['target_months']}."))
 
 st.subheader(f"Probability of at least one relevant attack, {meta['target_months']}")
+if level not in AREA_LEVELS:
+    cutoff = settings_from_filters(spec.filters).cutoff_km
+    st.caption(f"An attack counts for every {level} within {cutoff:g} km of its point (the "
+               "distance beyond which a record does not count for its score); sparse units "
+               "shrink to the prior of all of them (empirical Bayes).")
 fig, ax = plt.subplots(figsize=(8, 6))
 table.plot(column="p_any", ax=ax, cmap="OrRd", vmin=0, vmax=max(table["p_any"].max(), 0.05),
-           legend=True, edgecolor="0.6", linewidth=0.3,
+           legend=True, edgecolor="0.6" if level in AREA_LEVELS else None,
+           linewidth=0.3 if level in AREA_LEVELS else 2.5,
+           markersize=40 if level == "site" else None,
            legend_kwds={"label": "P(at least one relevant attack)", "shrink": 0.6})
 ui.data().admin1.boundary.plot(ax=ax, color="0.3", linewidth=0.5)
 ax.set_axis_off()
@@ -83,8 +93,13 @@ st.dataframe(pd.DataFrame(view), hide_index=True, width="stretch", column_config
     "last_12_months": "Last 12 months",
 })
 
+if spots is None:
+    st.caption("Hot spots and the back-test are computed for provinces / admin-1 units and "
+               "grid cells (units that tile the map); choose one of those for them.")
+    st.stop()
 st.subheader("Hot spots (Getis-Ord Gi*)")
-st.caption(ui.md_escape(spots.attrs["status"] + ". " + spots.attrs["method"] + "."))
+st.caption(ui.md_escape(spots.attrs["status"] + ". " + spots.attrs["method"] + ". On the Risk "
+                        "map: switch on the layer “Hot spots”."))
 if (spots["status"] == "ok").all():
     counts = spots["hotspot"].value_counts().rename_axis("class").reset_index(name="units")
     st.dataframe(counts, hide_index=True)

@@ -51,11 +51,16 @@ from riskmodel.settings import RiskSettings, settings_from_filters
 if TYPE_CHECKING:  # scipy is imported where it is used: the CLI starts without it
     from scipy import sparse
 
-FORECAST_LEVELS: tuple[str, ...] = ("admin1", "grid")
+FORECAST_LEVELS: tuple[str, ...] = ("admin1", "grid", "segment", "site")
+AREA_LEVELS: tuple[str, ...] = ("admin1", "grid")
+"""Levels whose units tile the map (neighbours, hot spots); segments and sites do not."""
 MODELS: tuple[str, ...] = ("glm", "hawkes", "eb")
-DEFAULT_MODELS: dict[str, str] = {"admin1": "hawkes", "grid": "eb"}
+DEFAULT_MODELS: dict[str, str] = {"admin1": "hawkes", "grid": "eb", "segment": "eb",
+                                  "site": "eb"}
 """The model each level's forecast uses unless told otherwise: the one with the best Brier
-score in the back-test on UCDP GED Pakistan 1989-2019 (docs/FORECAST.md)."""
+score in the back-test on UCDP GED Pakistan 1989-2019 (docs/FORECAST.md); for CPEC segments
+and sites, whose counts are sparse, the empirical-Bayes model (a unit with few events
+shrinks to the prior of all segments, or all sites)."""
 DEFAULT_MODEL = DEFAULT_MODELS["admin1"]
 HORIZONS: tuple[int, ...] = (1, 3)
 MIN_RELEVANCE = 0.5
@@ -84,24 +89,32 @@ class Panel:
 
     ``counts[u, m]`` is the count of unit ``units.iloc[u]`` in month ``months[m]``;
     ``neighbours`` is the row-standardised contiguity matrix (a unit without neighbours has
-    an empty row).
+    an empty row), computed on first use (only the GLM needs it, and libpysal is slow to
+    import): pass the matrix or a function returning it.
     """
 
     level: str
     units: gpd.GeoDataFrame  # id, name, area_km2, geometry
     months: pd.PeriodIndex
     counts: np.ndarray
-    neighbours: sparse.csr_matrix
+    _neighbours: Any
     n_events: int
     n_unplaced: int
     as_of: date
     description: str
 
+    @property
+    def neighbours(self) -> sparse.csr_matrix:
+        """The row-standardised contiguity matrix of the units."""
+        if callable(self._neighbours):
+            object.__setattr__(self, "_neighbours", self._neighbours())
+        return self._neighbours
+
     def upto(self, month: pd.Period | str) -> Panel:
         """The panel cut after ``month`` (inclusive): what a forecaster knew then."""
         end = self.months.get_loc(pd.Period(month, "M")) + 1
         return Panel(self.level, self.units, self.months[:end], self.counts[:, :end].copy(),
-                     self.neighbours, int(self.counts[:, :end].sum()), self.n_unplaced,
+                     self._neighbours, int(self.counts[:, :end].sum()), self.n_unplaced,
                      self.months[end - 1].end_time.date(), self.description)
 
 
@@ -185,7 +198,9 @@ def relevant_incidents(incidents: gpd.GeoDataFrame, filters: Filters,
 def build_panel(source: Any, filters: Filters | None = None,
                 settings: RiskSettings | None = None, level: str = "admin1",
                 start: pd.Period | str | None = None) -> Panel:
-    """Monthly counts per unit at ``level`` (admin1 or grid) for the current filters.
+    """Monthly counts per unit at ``level`` for the current filters: admin1, grid, or CPEC
+    ``segment`` / sensitive ``site`` (an attack counts for every segment or site within the
+    score's cut-off distance of its point, so one attack may count for several).
 
     ``source`` is a Bundle, a mapping of layers or :class:`riskmodel.score.Layers`. With a
     country filter only that country's units (cells) are forecast. The months run from
@@ -208,7 +223,11 @@ def build_panel(source: Any, filters: Filters | None = None,
         if not len(admin1):
             raise ValueError("no admin-1 unit lies in the filtered countries; forecasts "
                              "cover Afghanistan (AFG) and Pakistan (PAK)")
-    if level == "admin1":
+    if level in ("segment", "site"):
+        units, ev_rows, ev_unit = _near_units(layers, frame, level,
+                                              admin1 if filters.countries else None, settings)
+        n_unplaced = int(len(frame) - len(np.unique(ev_rows)))
+    elif level == "admin1":
         units = gpd.GeoDataFrame({"id": admin1["iso_3166_2"].to_numpy(dtype=object),
                                   "name": admin1["name"].to_numpy(dtype=object)},
                                  geometry=admin1.to_crs(WGS84).geometry.values, crs=WGS84)
@@ -251,10 +270,54 @@ def build_panel(source: Any, filters: Filters | None = None,
     inside = (m_index >= 0) & (m_index < len(months))
     counts = np.zeros((len(units), len(months)), dtype=np.int64)
     np.add.at(counts, (ev_unit[inside], m_index[inside]), 1)
-    return Panel(level, units, months, counts, contiguity(units), int(counts.sum()),
+    if level in AREA_LEVELS:
+        def neighbours() -> sparse.csr_matrix:
+            return contiguity(units)
+        counted = ""
+    else:
+        from scipy import sparse
+
+        neighbours = sparse.csr_matrix((len(units), len(units)))
+        counted = (f"; an attack counts for every {level} within {settings.cutoff_km:g} km "
+                   "of its point (the score's distance cut-off)")
+    n_events = int(counts.sum()) if level in AREA_LEVELS else len(np.unique(ev_rows))
+    return Panel(level, units, months, counts, neighbours, n_events,
                  n_unplaced, as_of,
                  f"{describe(filters)}; relevant = relevance ≥ {MIN_RELEVANCE:g} under "
-                 f"{settings.describe()}")
+                 f"{settings.describe()}{counted}")
+
+
+def _near_units(layers: Any, frame: pd.DataFrame, level: str,
+                admin1: gpd.GeoDataFrame | None, settings: RiskSettings
+                ) -> tuple[gpd.GeoDataFrame, np.ndarray, np.ndarray]:
+    """CPEC segments or sensitive sites as units, and the (event row, unit) pairs of the
+    attacks with a point within the score's cut-off distance (``settings.cutoff_km``, the
+    distance beyond which a record does not count for a segment's or site's score). With a
+    country filter (``admin1`` = the filtered countries' units) only the segments crossing
+    them, or the sites of those countries, are kept."""
+    targets = layers.segments if level == "segment" else layers.sites
+    targets = targets.to_crs(WGS84)
+    if admin1 is not None and "country" in targets.columns:
+        targets = targets[targets["country"].isin(set(admin1["country"])).to_numpy()]
+    elif admin1 is not None and len(targets):
+        union = shapely.union_all(admin1.to_crs(WGS84).geometry.values)
+        targets = targets[shapely.intersects(targets.geometry.values, union)]
+    names = targets["name"] if "name" in targets.columns else targets["id"]
+    units = gpd.GeoDataFrame({"id": targets["id"].to_numpy(dtype=object),
+                              "name": names.to_numpy(dtype=object)},
+                             geometry=targets.geometry.values, crs=WGS84).reset_index(drop=True)
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    has = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms)) if len(geoms) \
+        else np.zeros(0, bool)
+    if not has.any() or not len(units):
+        empty = np.zeros(0, np.int64)
+        return units, empty, empty
+    metric_pts = gpd.GeoSeries(geoms[has], crs=WGS84).to_crs(METRIC_CRS).values
+    metric_units = units.to_crs(METRIC_CRS).geometry.values
+    tree = shapely.STRtree(metric_units)
+    pts, unit = tree.query(metric_pts, predicate="dwithin",
+                           distance=settings.cutoff_km * 1000.0)
+    return units, np.flatnonzero(has)[pts], unit.astype(np.int64)
 
 
 # --- features ------------------------------------------------------------------------------
@@ -561,7 +624,8 @@ def forecast(source: Any, filters: Filters | None = None, settings: RiskSettings
     """
     panel = panel if panel is not None else build_panel(source, filters, settings, level)
     model = model or DEFAULT_MODELS[panel.level]
-    pred = predict(panel.counts, panel.neighbours, horizon, model)
+    neighbours = panel.neighbours if model == "glm" else None  # only the GLM reads them
+    pred = predict(panel.counts, neighbours, horizon, model)
     out = gpd.GeoDataFrame({
         "id": panel.units["id"].to_numpy(dtype=object),
         "name": panel.units["name"].to_numpy(dtype=object),

@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl
 
 from atlas_cli.data import add_data_options, current_data
-from mapspec.exports import EXPORT_LAYERS, FORMATS
+from mapspec.exports import ALL_EXPORT_LAYERS, EXPORT_LAYERS, FORMATS
 from mapspec.spec import MapSpec
 
 BRIEF_FORMATS = ("png", "pdf")
@@ -28,11 +28,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     e = sub.add_parser(
         "export", help="export filtered layers as GeoJSON, CSV or GeoPackage",
         description="Export one layer of the filtered map as RFC 7946 GeoJSON or CSV, or "
-        "several layers as one GeoPackage. Layers: " + ", ".join(EXPORT_LAYERS) + ".",
+        "several layers as one GeoPackage. Layers: " + ", ".join(EXPORT_LAYERS) + "; and "
+        "the forecast and hot-spot layers " + ", ".join(
+            n for n in ALL_EXPORT_LAYERS if n not in EXPORT_LAYERS)
+        + " (the method — model, horizons, data span, back-test — in the metadata).",
     )
     e.add_argument("--layer", action="append", metavar="NAME",
                    help="layer to export (repeat, or comma-separate, for gpkg; 'all' = "
-                   "every layer, gpkg only)")
+                   "every record and score layer, gpkg only)")
     e.add_argument("--format", dest="fmt", metavar="FORMAT",
                    help=f"one of {', '.join(FORMATS)} (default: from the -o suffix)")
     e.add_argument("--query", default="", metavar="QS", help=query_help)
@@ -86,9 +89,9 @@ def _layers(raw: list[str] | None) -> list[str]:
     names = [part.strip() for item in raw for part in item.split(",") if part.strip()]
     if names == ["all"]:
         return list(EXPORT_LAYERS)
-    bad = [name for name in names if name not in EXPORT_LAYERS]
+    bad = [name for name in names if name not in ALL_EXPORT_LAYERS]
     if bad:
-        raise ValueError(f"unknown layer {bad[0]!r}; use one of {', '.join(EXPORT_LAYERS)}")
+        raise ValueError(f"unknown layer {bad[0]!r}; use one of {', '.join(ALL_EXPORT_LAYERS)}")
     return names
 
 

@@ -6,21 +6,34 @@ import argparse
 
 from atlas_cli.data import add_view_options, current_data, view_filters
 from atlas_cli.output import render_table, to_json, write_text
-from riskmodel.forecast import FORECAST_COLUMNS, FORECAST_LEVELS, HORIZONS, MODELS
+from riskmodel.forecast import (
+    AREA_LEVELS,
+    FORECAST_COLUMNS,
+    FORECAST_LEVELS,
+    HORIZONS,
+    MODELS,
+)
+
+_LEVEL_HELP = {"admin1": "admin1 (provinces and Pakistani units)", "grid": "grid (0.5° cells)",
+               "segment": "segment (CPEC segments: attacks within the score's cut-off "
+                          "distance)",
+               "site": "site (sensitive sites: likewise)"}
 
 
-def _common(p: argparse.ArgumentParser, formats: tuple[str, ...]) -> None:
-    p.add_argument("--level", choices=FORECAST_LEVELS, default="admin1",
-                   help="admin1 (provinces and Pakistani units) or grid (0.5° cells)")
+def _common(p: argparse.ArgumentParser, formats: tuple[str, ...],
+            levels: tuple[str, ...] = FORECAST_LEVELS) -> None:
+    p.add_argument("--level", choices=levels, default="admin1",
+                   help=", ".join(_LEVEL_HELP[level] for level in levels))
     add_view_options(p, formats, "actor=ISKP&country=PAK")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     f = sub.add_parser(
         "forecast", help="P(at least one relevant attack) per unit, next 1 or 3 months",
-        description="For every admin-1 unit or 0.5° grid cell: the probability of at least "
-        "one relevant attack and the expected count in the next 1 or 3 months after the "
-        "data's last month, with an 80 %% interval. Method: docs/FORECAST.md.")
+        description="For every admin-1 unit, 0.5° grid cell, CPEC segment or sensitive site: "
+        "the probability of at least one relevant attack and the expected count in the "
+        "next 1 or 3 months after the data's last month, with an 80 %% interval. Method: "
+        "docs/FORECAST.md.")
     f.add_argument("--horizon", type=int, choices=HORIZONS, default=1,
                    help="months ahead (1 or 3)")
     f.add_argument("--model", choices=MODELS, default=None,
@@ -37,7 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--to", dest="end", metavar="YYYY-MM", help="last origin month")
     b.add_argument("--refit-every", type=int, default=None, metavar="N",
                    help="re-estimate the models every N origins (default 12)")
-    _common(b, ("table", "json"))
+    _common(b, ("table", "json"), AREA_LEVELS)
     b.set_defaults(handler=_backtest)
 
 
