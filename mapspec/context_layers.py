@@ -7,7 +7,8 @@
 - Names are thinned by zoom (``min_zoom``) and, after each zoom or pan, placed greedily by
   rank (capital > country > city > town > unit name): a label goes right, left, above or
   below its place, whichever is free of other names and of the map's controls (legend,
-  layer switch, zoom, scale); a label that fits nowhere is hidden. Everything
+  layer switch, zoom, scale) and of the symbols of small units (a place's own dot may
+  sit on a symbol, its name may not); a label that fits nowhere is hidden. Everything
   runs in the browser in a fixed script; the data reaches it only as JSON through
   ``tojson`` and the names become text nodes (``textContent``), never HTML.
 - :func:`highlight_route` mutes every CPEC route but one on the corridor page.
@@ -20,6 +21,7 @@ Offline: no tiles, no web fonts (the system's sans-serif).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from collections.abc import Callable, Iterable
 from functools import lru_cache
@@ -158,6 +160,16 @@ class _Labels(_KnownBounds, folium.map.Layer, _LiteralMacro):
                                     r.right - box0.left, r.bottom - box0.top]);
                     }
                 });
+                // the symbols of small units: no name's text over them (a place's own
+                // dot may sit on one: Islamabad's dot on the Islamabad unit's ring)
+                var rings = [];
+                map.getContainer().querySelectorAll('.atlas-small-unit').forEach(function (c) {
+                    var r = c.getBoundingClientRect();
+                    if (r.width && r.height) {
+                        rings.push([r.left - box0.left, r.top - box0.top,
+                                    r.right - box0.left, r.bottom - box0.top]);
+                    }
+                });
                 items.forEach(function (it) {  // read every size first: one reflow
                     if (!it.w) { it.w = it.span.offsetWidth; it.h = it.span.offsetHeight; }
                 });
@@ -166,16 +178,23 @@ class _Labels(_KnownBounds, folium.map.Layer, _LiteralMacro):
                     var inside = p.x > -50 && p.y > -20 && p.x < size.x + 50 &&
                                  p.y < size.y + 20;
                     if (z >= it.minZoom && inside && it.w) {
-                        var w = it.w, h = it.h, g = it.dot ? 5 : 0, spots = it.dot ?
-                            [[g, -h / 2], [-g - w, -h / 2], [-w / 2, -g - h], [-w / 2, g]] :
-                            [[-w / 2, -h / 2]];
+                        // beside the dot; then a little further out, clear of a small
+                        // unit's ring around the dot (Islamabad)
+                        var w = it.w, h = it.h, spots = [[-w / 2, -h / 2]];
+                        if (it.dot) {
+                            spots = [];
+                            [5, 11].forEach(function (g) {
+                                spots.push([g, -h / 2], [-g - w, -h / 2], [-w / 2, -g - h],
+                                           [-w / 2, g]);
+                            });
+                        }
                         for (var k = 0; k < spots.length && !on; k++) {
                             var box = [p.x + spots[k][0] - 1, p.y + spots[k][1] - 1,
                                        p.x + spots[k][0] + w + 1, p.y + spots[k][1] + h + 1];
                             var mark = it.dot ? [p.x - 4, p.y - 4, p.x + 4, p.y + 4] : null;
                             var within = box[0] >= 0 && box[1] >= 0 && box[2] <= size.x &&
                                          box[3] <= size.y;
-                            if (within && !overlaps(box, taken) &&
+                            if (within && !overlaps(box, taken) && !overlaps(box, rings) &&
                                     !(mark && overlaps(mark, taken))) {
                                 taken.push(box);
                                 if (mark) { taken.push(mark); }
@@ -337,8 +356,7 @@ def highlight_route(layer: LayerData, route_id: str) -> LayerData:
         geoms = [shapely.geometry.shape(f["geometry"]) for f in chosen]
         x0, y0, x1, y1 = shapely.total_bounds(np.asarray(geoms, dtype=object))
         bounds = [[float(y0), float(x0)], [float(y1), float(x1)]]
-    return LayerData(layer.key, layer.name, layer.css_class, data, bounds, layer.marker,
-                     layer.kind)
+    return dataclasses.replace(layer, data=data, bounds=bounds)
 
 
 # --- Briefing (matplotlib) ------------------------------------------------------------------

@@ -9,10 +9,9 @@ marker each, and the map says so.
 
 from __future__ import annotations
 
-import html
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import folium
 import folium.elements
@@ -26,8 +25,8 @@ from folium.template import Template
 from folium.utilities import JsCode
 
 from geodata.spatial import has_geometry
-from mapspec import palette, style
-from mapspec.resolved import LegendEntry, ResolvedMap
+from mapspec import palette, popups, style
+from mapspec.resolved import ResolvedMap
 
 DISPLAY_TOLERANCE_DEG = 0.01
 COORD_DECIMALS = 4
@@ -47,7 +46,15 @@ _BIND = JsCode(
     """function(feature, layer) {
         var p = feature.properties;
         if (p.cls) { layer.options.className = p.cls; }
-        if (p.popup) { layer.bindPopup(p.popup, {maxWidth: 380}); }
+        if (p.popup) {
+            // written once per map: the notes (what a score means, window.atlasNotes) and
+            // the contributors of the CPEC segments (window.atlasTop)
+            layer.bindPopup(function () {
+                var notes = window.atlasNotes || {}, text = p.popup;
+                if (p.top && window.atlasTop) { text += window.atlasTop(p.top); }
+                return p.note && notes[p.note] ? text + notes[p.note] : text;
+            }, {maxWidth: 380});
+        }
         if (p.tip) { layer.bindTooltip(p.tip, {sticky: true}); }
     }"""
 )
@@ -137,10 +144,13 @@ class _HtmlControl(_LiteralMacro):
             div.style.padding = '6px 8px';
             div.style.font = '11px/1.3 sans-serif';
             div.style.borderRadius = '4px';
-            div.style.maxWidth = '280px';
+            div.style.maxWidth = '236px';
             div.style.maxHeight = '60vh';
             div.style.overflowY = 'auto';
+            var size = map.getSize(), details = div.querySelector('details');
+            if (details && (size.x < 900 || size.y < 480)) { details.open = false; }
             L.DomEvent.disableClickPropagation(div);
+            L.DomEvent.disableScrollPropagation(div);
             return div;
         };
         {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
@@ -155,6 +165,156 @@ class _HtmlControl(_LiteralMacro):
         self.html = html_text
         self.position = position
         self.css_class = css_class
+
+
+SMALL_UNIT_PX = 28
+"""A unit gets a clickable symbol while its drawn size is below this: the side of a square
+of the unit's area, in screen pixels at the current zoom, under 28 px. At the default view
+(zoom about 5.5, ~2.9 km a pixel) that is every unit under about 6,500 km²: Islamabad
+(866 km², ~10 px), Kapisa, Panjshir, Laghman, Khost, Kabul (4,420 km², ~23 px), Logar,
+Kunar, Paktia and Parwan; zoomed in, the symbols go as the units grow."""
+
+
+class _MapBehaviour(_LiteralMacro):
+    """What the map does beyond Leaflet's defaults, in one fixed script (data only as JSON
+    through ``tojson``):
+
+    - the popup notes (what a score means), written once: ``window.atlasNotes``;
+    - a clickable symbol (a ring in the band colour, in a pane above every marker) at the
+      representative point of each unit drawn smaller than :data:`SMALL_UNIT_PX`; it opens
+      the unit's own popup (the polygon's popup, opened at the symbol);
+    - a record popup's "Open its popup" link opens the unit's popup;
+    - the "All records for …" link is made absolute against the app's page (the map runs
+      in an iframe: a relative link would resolve against the iframe's address). It opens
+      in a new tab: Streamlit's component iframe is sandboxed without
+      ``allow-top-navigation``, so ``target="_top"`` is blocked; a new tab is allowed
+      (``allow-popups``) and keeps the map as the analyst left it.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }};
+            var d = {{ this.data|tojson }};
+            window.atlasNotes = d.notes;
+            window.atlasTop = function (top) {  // [[record index, share %], ...]
+                return "<div class='ap-h'>" + d.topTitle + '</div><ol>' +
+                    top.map(function (t) {
+                        var r = d.records[t[0]];  // escaped HTML: [id, date, title]
+                        return "<li><span class='ap-sh'>" + (t[1] < 1 ? '&lt;1' : t[1]) +
+                               ' %</span> ' +
+                               r[1] + ' · ' + r[2] +
+                               " <span class='ap-id'>(" + r[0] + ')</span></li>';
+                    }).join('') + '</ol>';
+            };
+            if (!map.getPane('atlas-units')) {
+                var pane = map.createPane('atlas-units');
+                pane.style.zIndex = 450;  // above the overlay pane's markers (400)
+            }
+            function areasLayer() { return window[d.areas] || null; }
+            function unitLayer(id) {
+                var group = areasLayer(), hit = null;
+                if (group) {
+                    group.eachLayer(function (l) {
+                        if (l.feature && l.feature.properties.id === id) { hit = l; }
+                    });
+                }
+                return hit;
+            }
+            var points = {};
+            d.units.forEach(function (u) { points[u[2]] = L.latLng(u[0], u[1]); });
+            function openUnit(id, latlng) {
+                var layer = unitLayer(id);
+                if (!layer) { return false; }
+                map.closePopup();
+                layer.openPopup(latlng || points[id]);
+                return true;
+            }
+            window.atlasOpenUnit = openUnit;
+            var symbols = [];
+            d.units.forEach(function (u) {
+                var layer = unitLayer(u[2]);
+                if (!layer) { return; }
+                var p = layer.feature.properties;
+                // a dot in the unit's band colour in a white and a dark ring (a target, not
+                // an incident); smaller for units of the lowest band
+                var r = u[4] ? 6 : 4;
+                var group = L.featureGroup([
+                    L.circleMarker([u[0], u[1]], {
+                        pane: 'atlas-units', radius: r + 2.5, weight: 1.5, color: d.ring,
+                        fill: true, fillColor: '#ffffff', fillOpacity: 1,
+                        className: 'atlas-small-unit unit-' + u[2], bubblingMouseEvents: false
+                    }),
+                    L.circleMarker([u[0], u[1]], {
+                        pane: 'atlas-units', radius: r, weight: 0, interactive: false,
+                        fillColor: p.style && p.style.fillColor, fillOpacity: 1,
+                        className: 'atlas-small-unit-dot'
+                    })
+                ]);
+                if (p.tip) { group.bindTooltip(p.tip, {direction: 'top', offset: [0, -8]}); }
+                group.on('click', function (e) { openUnit(u[2], e.latlng); });
+                group.atlasUnit = u;
+                symbols.push(group);
+            });
+            function update() {
+                var group = areasLayer(), z = map.getZoom();
+                var shown = group && map.hasLayer(group);
+                symbols.forEach(function (m) {
+                    var u = m.atlasUnit;
+                    var metres = 40075016.686 * Math.cos(u[0] * Math.PI / 180) /
+                                 (256 * Math.pow(2, z));
+                    var small = Math.sqrt(u[3] * 1e6) / metres < d.smallPx;
+                    if (shown && small && !map.hasLayer(m)) { m.addTo(map); }
+                    if (!(shown && small) && map.hasLayer(m)) { map.removeLayer(m); }
+                });
+            }
+            map.on('zoomend overlayadd overlayremove', update);
+            map.whenReady(update);
+            map.getContainer().addEventListener('click', function (e) {
+                var a = e.target.closest && e.target.closest('a.atlas-open-area');
+                if (!a) { return; }
+                e.preventDefault();
+                e.stopPropagation();
+                openUnit(a.getAttribute('data-area'));
+            });
+            map.on('popupopen', function (e) {
+                var el = e.popup.getElement();
+                if (!el) { return; }
+                el.querySelectorAll('a.atlas-records').forEach(function (a) {
+                    try {
+                        a.href = new URL(a.getAttribute('data-records'),
+                                         window.top.location.href).href;
+                    } catch (err) { /* another origin: keep the relative link */ }
+                });
+            });
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, data: dict):
+        super().__init__()
+        self._name = "MapBehaviour"
+        self.data = data
+
+
+def small_unit_data(areas: gpd.GeoDataFrame) -> list[list]:
+    """Every unit as ``[lat, lon, id, area km², above the lowest band (0/1)]``: its
+    representative point (inside the polygon) and its equal-area size, from which the
+    browser decides at each zoom whether the unit is drawn too small to click
+    (:data:`SMALL_UNIT_PX`)."""
+    if areas.empty:
+        return []
+    geoms = areas.geometry
+    km2 = geoms.to_crs("EPSG:6933").area.to_numpy() / 1e6
+    points = geoms.representative_point()
+    lowest = palette.BANDS[0].name
+    banded = (areas["band"].astype(str) != lowest).to_numpy() if "band" in areas \
+        else np.zeros(len(areas), bool)
+    return [[round(float(pt.y), 4), round(float(pt.x), 4), str(i), round(float(a), 1), int(b)]
+            for pt, i, a, b in zip(points, areas["id"], km2, banded, strict=True)
+            if pt is not None and not pt.is_empty]
 
 
 def _round_coords(geoms: np.ndarray, decimals: int = COORD_DECIMALS) -> np.ndarray:
@@ -212,6 +372,9 @@ class LayerData:
     bounds: list | None  # [[south, west], [north, east]]
     marker: dict | None = None  # points: circle markers, with this style for all of them
     kind: str = "geojson"  # or "grid", "heat"
+    records: list | None = None
+    """Contributors' lines listed once for the layer (``[id, date, title]``, escaped HTML):
+    a feature's ``top`` property lists ``[index, share %]`` into it (CPEC segments)."""
 
 
 def _styled(key: str, name: str, css_class: str, collection: tuple[dict, list | None],
@@ -233,14 +396,27 @@ def _styled(key: str, name: str, css_class: str, collection: tuple[dict, list | 
     return LayerData(key, name, css_class, data, bounds, marker=marker)
 
 
+def _unit_kind(area_id: object) -> str:
+    return "Afghan province" if str(area_id).startswith("AF") else "Pakistani admin-1 unit"
+
+
+def _contributions(resolved: ResolvedMap, level: str) -> dict:
+    if resolved.risk is None:
+        return {}
+    return popups.top_contributions(
+        resolved.risk, level, title_frames=(resolved.layer("incidents"), resolved.layer("threats")))
+
+
 def _areas_layer(resolved: ResolvedMap) -> LayerData:
     areas = resolved.layer("areas")
     recs = _records(areas)
+    top = _contributions(resolved, "province")
     props = [
-        {"id": r["id"], "fill": style.band_colour(r.get("band")),
-         "popup": style.area_popup(r, "Province" if str(r["id"]).startswith("AF")
-                                   else "Pakistani admin-1 unit"),
-         "tip": f"{style.esc(r.get('name'))}: {style.esc(r.get('band'))}"}
+        {"id": r["id"], "fill": style.band_colour(r.get("band")), "note": "area",
+         "popup": popups.area_popup(r, _unit_kind(r["id"]), top.get(str(r["id"]), []),
+                                    popups.records_href(resolved.spec, str(r["id"]))),
+         "tip": f"{style.esc(r.get('name'))}: "
+                f"{popups.score_words(r.get('score'), r.get('band'))}"}
         for r in recs
     ]
     return _styled(
@@ -254,17 +430,24 @@ def _areas_layer(resolved: ResolvedMap) -> LayerData:
 def _segments_layer(resolved: ResolvedMap) -> LayerData:
     seg = resolved.layer("segments")
     recs = _records(seg)
+    top = _contributions(resolved, "segment")
+    records, index = popups.contributor_table(top)
     props = [
-        {"id": r["id"], "stroke": style.band_colour(r.get("band")),
-         "popup": style.segment_popup(r),
+        {"id": r["id"], "stroke": style.band_colour(r.get("band")), "note": "near",
+         "popup": popups.segment_popup(r, []),
+         "top": [[index[c.id], round(100 * c.share)] for c in top.get(str(r["id"]), [])],
          "tip": f"{style.esc(r.get('id'))}: {style.esc(r.get('band'))}"}
         for r in recs
     ]
-    return _styled(
+    layer = _styled(
         "corridors", "CPEC corridors (schematic), risk by segment", "segment",
         _features(_round_coords(seg.geometry.to_numpy()), props),
         lambda f: {"color": f["properties"]["stroke"], "weight": 5, "opacity": 0.95},
     )
+    for feature in layer.data["features"]:
+        if not feature["properties"]["top"]:
+            del feature["properties"]["top"]
+    return replace(layer, records=records)
 
 
 def _border_layer(resolved: ResolvedMap) -> LayerData:
@@ -282,9 +465,11 @@ def _border_layer(resolved: ResolvedMap) -> LayerData:
 
 def _sites_layer(resolved: ResolvedMap) -> LayerData:
     sites = resolved.layer("sites")
+    top = _contributions(resolved, "site")
     props = [
-        {"id": r["id"], "fill": style.band_colour(r.get("band")),
-         "popup": style.area_popup(r, f"Sensitive site ({r.get('asset_type', '')})"),
+        {"id": r["id"], "fill": style.band_colour(r.get("band")), "note": "near",
+         "popup": popups.area_popup(r, f"Sensitive site ({r.get('asset_type', '')})",
+                                    top.get(str(r["id"]), [])),
          "tip": f"{style.esc(r.get('name'))}: {style.esc(r.get('band'))}"}
         for r in _records(sites)
     ]
@@ -297,10 +482,35 @@ def _sites_layer(resolved: ResolvedMap) -> LayerData:
     )
 
 
+def _area_lines(resolved: ResolvedMap) -> dict[str, str]:
+    """Unit id → the last line of a record's popup: the unit it lies in, its score in words
+    and a link that opens the unit's own popup.
+
+    Incidents and threat records are drawn above the units and take the clicks on them (a
+    unit under a cluster of circles, like Kabul, could not be clicked). Rather than let
+    clicks fall through the markers (then a marker's own popup could not be opened where it
+    overlaps a unit) or shrink the markers' click area (the severity sizes would lie), each
+    record's popup offers its unit's popup: both are one click away. Small units also get
+    a symbol above the markers (:class:`_SmallUnits`)."""
+    if not resolved.visible("areas"):
+        return {}
+    areas = resolved.layer("areas")
+    lines = {}
+    for r in _records(areas):
+        words = popups.score_words(r.get("score"), r.get("band"))
+        lines[str(r["id"])] = (
+            f"<div class='ap-area'>In {style.esc(r.get('name'))}: {words}. <a href='#' "
+            f"class='atlas-open-area' data-area='{style.esc(r['id'])}'>Open its popup</a>"
+            "</div>")
+    return lines
+
+
 def _threats_layer(resolved: ResolvedMap) -> LayerData:
     threats = resolved.layer("threats")
     pts = threats[has_geometry(threats)]
-    props = [{"id": r["id"], "popup": style.threat_popup(r),
+    area_lines = _area_lines(resolved)
+    props = [{"id": r["id"],
+              "popup": style.threat_popup(r) + area_lines.get(r.get("admin1"), ""),
               "tip": f"Threat {style.esc(r.get('id'))}: {style.esc(r.get('threat_type'))}"}
              for r in _records(pts)]
     return _styled(
@@ -313,11 +523,12 @@ def _threats_layer(resolved: ResolvedMap) -> LayerData:
 
 
 def _incident_points(resolved: ResolvedMap, incidents: gpd.GeoDataFrame) -> LayerData:
+    area_lines = _area_lines(resolved)
     colours = style.point_colours(incidents, resolved.spec.colour_by)
     radius = style.point_radius(style.severity(incidents))
     props = [
         {"id": r["id"], "fill": c, "r": round(float(rad), 1),
-         "popup": style.incident_popup(r),
+         "popup": style.incident_popup(r) + area_lines.get(r.get("admin1"), ""),
          "tip": (f"{style.esc(r.get('date'))} · {style.esc(r.get('actor_canonical'))} · "
                  f"{style.esc(r.get('place') or r.get('province'))}")}
         for r, c, rad in zip(_records(incidents), colours, radius, strict=True)
@@ -390,18 +601,25 @@ def _incident_heat(incidents: gpd.GeoDataFrame) -> LayerData:
                      kind="heat")
 
 
-def map_layers(resolved: ResolvedMap) -> tuple[LayerData, ...]:
-    """Every layer of the map in drawing order (areas at the bottom, incidents on top),
-    incidents as points, grid cells or heat according to the resolved point mode."""
+def _incidents_layer(resolved: ResolvedMap) -> LayerData:
+    """Incidents as points, grid cells or heat according to the resolved point mode."""
     incidents = resolved.layer("incidents")
     if resolved.point_mode == "heat":
-        points = _incident_heat(incidents)
-    elif resolved.point_mode == "aggregate":
-        points = _incident_aggregate(incidents)
-    else:
-        points = _incident_points(resolved, incidents)
-    return (_areas_layer(resolved), _border_layer(resolved), _segments_layer(resolved),
-            _sites_layer(resolved), _threats_layer(resolved), points)
+        return _incident_heat(incidents)
+    if resolved.point_mode == "aggregate":
+        return _incident_aggregate(incidents)
+    return _incident_points(resolved, incidents)
+
+
+def map_layers(resolved: ResolvedMap) -> tuple[LayerData, ...]:
+    """Every layer of the map in drawing order (areas at the bottom, incidents on top), each
+    built by its :mod:`mapspec.layers` entry's ``folium_builder``; a layer that costs a
+    computation (forecast, hot spots) only when it is shown."""
+    from mapspec import layers as registry
+
+    return tuple(registry.function(layer.folium_builder)(resolved)
+                 for layer in registry.LAYERS
+                 if layer.build_when_hidden or resolved.visible(layer.id))
 
 
 class _KnownBounds:
@@ -475,35 +693,6 @@ def _folium_layer(layer: LayerData, show: bool):
     )
 
 
-def legend_html(legend: tuple[LegendEntry, ...], sentence: str, notices: tuple[str, ...]
-                ) -> str:
-    """Legend HTML (escaped) grouped by layer, with the filter sentence and notices."""
-    parts = [f"<style>{style.POPUP_CSS}</style>",
-             "<details open><summary style='cursor:pointer;font-weight:600'>"
-             f"{html.escape(sentence)}</summary>"]
-    current = None
-    for entry in legend:
-        if entry.layer != current:
-            parts.append(f"<div style='margin-top:4px;font-weight:600'>"
-                         f"{html.escape(entry.layer)}</div>")
-            current = entry.layer
-        radius = "50%" if entry.shape == "circle" else "2px"
-        height = "4px" if entry.shape == "line" else "11px"
-        width, turn = "14px", ""
-        if entry.shape == "diamond":  # the threat records' symbol (mapspec.palette)
-            width, height, turn = "9px", "9px", "transform:rotate(45deg);margin-left:2px;"
-        parts.append(
-            f"<div><span style='display:inline-block;width:{width};height:{height};{turn}"
-            f"background:{html.escape(entry.colour)};border-radius:{radius};"
-            f"border:1px solid #777;margin-right:5px;vertical-align:middle'></span>"
-            f"{html.escape(entry.label)}</div>"
-        )
-    for notice in notices:
-        parts.append(f"<div style='margin-top:5px;color:#8c2d04'>{html.escape(notice)}</div>")
-    parts.append("</details>")
-    return "".join(parts)
-
-
 def build_map(resolved: ResolvedMap, height_px: int = 640,
               layers: tuple[LayerData, ...] | None = None) -> folium.Map:
     """The folium map of a resolved view. ``layers`` is ``map_layers(resolved)``, passed
@@ -526,11 +715,28 @@ def build_map(resolved: ResolvedMap, height_px: int = 640,
     from mapspec.context_layers import add_context, add_shape_markers  # imports this module
 
     add_shape_markers(fmap)  # square sites and diamond threats (mapspec.palette.SYMBOLS)
-    for layer in (layers if layers is not None else map_layers(resolved)):
-        _folium_layer(layer, resolved.visible(layer.key)).add_to(fmap)
+    layers = layers if layers is not None else map_layers(resolved)
+    drawn = {}
+    for layer in layers:
+        drawn[layer.key] = _folium_layer(layer, resolved.visible(layer.key)).add_to(fmap)
+    areas = resolved.layer("areas")
+    _MapBehaviour({
+        "notes": popups.popup_notes(resolved.settings),
+        "areas": drawn["areas"].get_name() if "areas" in drawn else "",
+        "units": small_unit_data(areas), "smallPx": SMALL_UNIT_PX,
+        "ring": palette.SMALL_UNIT_RING,
+        "records": next((layer.records for layer in layers if layer.records), []),
+        "topTitle": popups.CONTRIBUTORS_TITLE,
+    }).add_to(fmap)
     # neighbouring countries in a pane below the layers, names in a pane above them
-    add_context(fmap, resolved.layer("areas"))
-    _HtmlControl(legend_html(resolved.legend, resolved.sentence, resolved.notices),
+    add_context(fmap, areas)
+    # bottom right, compact: over India south of Punjab at the default view (bottom left
+    # would cover the Makran coast and Gwadar); closed at first where the view is framed
+    # on one unit or route, or the map is small
+    from mapspec.legend import drawn_legend, legend_html
+
+    _HtmlControl(legend_html(drawn_legend(resolved, layers), resolved.sentence,
+                             open_=resolved.spec.view.kind == "all"),
                  "bottomright", "atlas-legend").add_to(fmap)
     _LayerControl(collapsed=True).add_to(fmap)
     fmap.add_child(_FitBounds([[y0, x0], [y1, x1]]))

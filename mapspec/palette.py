@@ -18,12 +18,16 @@ __all__ = [
     "BANDS",
     "BAND_COLOURS",
     "BAND_NAMES",
+    "FORECAST_CLASSES",
+    "HOTSPOT_COLOURS",
     "SYMBOLS",
     "Symbol",
     "actor_colour",
     "actor_scale",
     "attribution_colour",
     "band_colour",
+    "forecast_colour",
+    "hotspot_colour",
     "web_marker_style",
 ]
 
@@ -69,6 +73,47 @@ MUTED_ROUTE_COLOUR = "#bdbdbd"
 """Corridors other than the selected one on the corridor page."""
 ROUTE_CASING_COLOUR = "#1f1f1f"
 """The dark edge drawn under the selected corridor."""
+SMALL_UNIT_RING = "#1f1f1f"
+"""Edge of the symbol drawn on units too small to click at the current zoom."""
+
+FORECAST_CLASSES: tuple[tuple[float, float, str], ...] = (
+    (0.0, 0.02, "#f1eef6"),
+    (0.02, 0.05, "#d0d1e6"),
+    (0.05, 0.1, "#a6bddb"),
+    (0.1, 0.25, "#74a9cf"),
+    (0.25, 0.5, "#2b8cbe"),
+    (0.5, 1.0, "#045a8d"),
+)
+"""Forecast probability classes ``[lower, upper)`` (the top one includes 1) → colour
+(ColorBrewer PuBu, 6 classes: blue, so a forecast is never read as a risk band; fine at the
+low end, where most monthly probabilities of a cell lie)."""
+
+HOTSPOT_COLOURS: dict[str, str] = {
+    "hot 99 %": "#8e0152",
+    "hot 95 %": "#de77ae",
+    "hot 90 %": "#f1b6da",
+    "not significant": "#f7f7f7",
+    "cold 90 %": "#b8e186",
+    "cold 95 %": "#7fbc41",
+    "cold 99 %": "#276419",
+}
+"""Gi* class → colour (ColorBrewer PiYG: hot magenta, cold green — not the red/blue of
+most hot-spot maps, which the risk bands' reds and oranges underneath would swallow)."""
+
+
+def forecast_colour(p: float | None) -> str:
+    """Colour of a forecast probability (the no-data grey when missing)."""
+    if p is None or p != p:  # NaN
+        return NO_DATA_COLOUR
+    for lower, upper, colour in FORECAST_CLASSES:
+        if lower <= p < upper:
+            return colour
+    return FORECAST_CLASSES[-1][2]
+
+
+def hotspot_colour(label: str | None) -> str:
+    """Colour of a Gi* class (the no-data grey for "too few events" / missing)."""
+    return HOTSPOT_COLOURS.get(str(label), NO_DATA_COLOUR)
 
 
 @dataclass(frozen=True)
@@ -81,20 +126,31 @@ class Symbol:
     mpl_marker: str | None = None
     css_radius: str = "0"
     rotate_deg: int = 0  # the web map's square turned into a diamond
+    outline: str = "#777777"
+    """Edge colour (points) or line colour (lines; None: the risk band's colour)."""
+    fill: str | None = None
+    """Fixed fill colour; None when it varies (risk band, actor or attribution)."""
+    dashed: bool = False
+    """Dashed edge (threat records) or dashed line (the border)."""
 
 
 SYMBOLS: dict[str, Symbol] = {
-    "areas": Symbol("fill"),
-    "neighbours": Symbol("fill"),
-    "border": Symbol("line"),
+    "areas": Symbol("fill", outline="#555555"),
+    "neighbours": Symbol("fill", outline=NEIGHBOUR_OUTLINE, fill=NEIGHBOUR_FILL),
+    "border": Symbol("line", outline=BORDER_COLOUR, dashed=True),
     "segments": Symbol("line"),
-    "incidents": Symbol("circle", "o", "50%"),
-    "cells": Symbol("circle", "o", "50%"),
-    "threats": Symbol("diamond", "D", "0", 45),
-    "sites": Symbol("square", "s", "0"),
+    "muted_routes": Symbol("line", outline=MUTED_ROUTE_COLOUR),
+    "incidents": Symbol("circle", "o", "50%", outline=INCIDENT_OUTLINE),
+    "cells": Symbol("circle", "o", "50%", outline=INCIDENT_OUTLINE),
+    "threats": Symbol("diamond", "D", "0", 45, outline=THREAT_OUTLINE, fill=THREAT_COLOUR,
+                      dashed=True),
+    "sites": Symbol("square", "s", "0", outline=SITE_OUTLINE),
+    "small_units": Symbol("ring", "o", "50%", outline=SMALL_UNIT_RING),
 }
-"""Layer → symbol: incidents and grid cells are circles, threat records diamonds, sensitive
-sites squares, areas fills, the border and CPEC segments lines — on every output."""
+"""Layer → symbol: incidents and grid cells are circles (white edge, actor colour), threat
+records diamonds (white, dashed grey edge), sensitive sites squares (band colour, black
+edge), units too small to click a ring (band colour, dark edge), areas fills, the border a
+dashed dark line, CPEC segments lines in their band colour — on every output."""
 
 
 def band_colour(band: str | None) -> str:

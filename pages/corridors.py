@@ -36,6 +36,8 @@ ui.render_map(resolved, key="corridor_map", height=520,
               transform=lambda layer: (highlight_route(layer, route_id)
                                        if layer.key == "corridors" else layer))
 ui.sentence_caption(resolved)
+for notice in resolved.notices:
+    st.caption(notice)
 
 st.subheader("Segments and their contributing records")
 table = ui.segment_table(resolved, route_id)

@@ -87,7 +87,7 @@ def test_banner_and_title_can_be_changed():
 def test_legend_has_every_entry_of_the_resolved_legend():
     resolved = small_resolved()
     fig, manifest = briefing.briefing_figure(resolved, OPTIONS)
-    drawn = _texts(fig)["legend_label"]
+    drawn = [_one_line(t) for t in _texts(fig)["legend_label"]]  # long labels wrap
     wanted = [entry.label for entry in resolved.legend]
     assert drawn[: len(wanted)] == wanted
     assert drawn == list(manifest.legend)
