@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -23,9 +25,18 @@ from geodata.catalog import DataSource, load_source
 from geodata.contract import ATTRIBUTIONS, CONFIDENCE_LEVELS, TARGET_CATEGORIES, is_http_url
 from mapspec import offline, tables
 from mapspec.folium_map import LayerData, asset_urls, build_map, map_layers
+from mapspec.playback import aoi_from_drawing, frame_spec, playback_months
 from mapspec.resolve import resolve
 from mapspec.resolved import ResolvedMap
-from mapspec.spec import LAYER_LABELS, LAYER_ORDER, POINT_MODES, MapSpec, SpecError
+from mapspec.spec import (
+    DEFAULT_LAYERS,
+    LAYER_LABELS,
+    LAYER_ORDER,
+    POINT_MODES,
+    MapSpec,
+    SpecError,
+)
+from riskmodel.aoi import AoiError, parse_aoi
 from riskmodel.settings import PRESETS
 from riskmodel.vocab import ATTACK_TYPES, COUNTRY_NAMES, TARGET_LABELS
 
@@ -97,7 +108,7 @@ def prepare_offline_assets() -> int:
 def _data(signature: tuple[str, str | None], home: str | None, extra: str | None) -> Bundle:
     """Bundled + imported (+ optional extra file) records for one store state, through the
     one loader the CLI uses too (:func:`geodata.catalog.load_current`)."""
-    return load_source(DataSource(Path(home) if home else None, Path(extra) if extra else None))
+    return load_source(DataSource.from_env(home, extra))
 
 
 def data_signature() -> tuple[str, str | None]:
@@ -111,7 +122,7 @@ def data() -> Bundle:
     error on the page and the bundled data instead of a crash."""
     source = DataSource.from_env()
     try:
-        return _data(source.signature(), str(source.home) if source.home else None,
+        return _data(source.signature(), str(source.store) if source.store else None,
                      str(source.extra) if source.extra else None)
     except (ValueError, OSError) as exc:  # the product's own messages (row, column, fix)
         st.error(f"Imported or extra records could not be loaded ({md_escape(exc)}); showing "
@@ -191,8 +202,18 @@ def _spec_from_url() -> MapSpec:
 _MAIN_KEYS = ("from", "to", "actor", "target", "perspective")
 
 
+# The area of interest and the playback month belong to the map (drawn, typed, played):
+# kept in their own session keys, never hidden behind "More filters".
+_MAP_KEYS = ("aoi", "frame")
+
+
 def _secondary(params: dict[str, str]) -> dict[str, str]:
-    return {k: v for k, v in params.items() if k not in _MAIN_KEYS}
+    return {k: v for k, v in params.items() if k not in _MAIN_KEYS and k not in _MAP_KEYS}
+
+
+def _map_params() -> dict[str, str]:
+    ss = st.session_state
+    return {k: ss[f"w_{k}"] for k in _MAP_KEYS if ss.get(f"w_{k}")}
 
 
 def _seed_widgets(spec: MapSpec, bundle: Bundle, main: bool = True,
@@ -247,7 +268,7 @@ def _secondary_params() -> dict[str, str]:
         params["min_fatalities"] = str(int(ss["w_min_fatalities"]))
     if ss["w_half_life"]:
         params["half_life"] = f"{float(ss['w_half_life']):g}"
-    if list(ss["w_layers"]) != list(LAYER_ORDER):
+    if list(ss["w_layers"]) != list(DEFAULT_LAYERS):
         params["layers"] = ",".join(n for n in LAYER_ORDER if n in ss["w_layers"]) or "none"
     if ss["w_colour"] != "actor":
         params["colour"] = ss["w_colour"]
@@ -277,6 +298,9 @@ def spec_from_state() -> MapSpec:
         spec = _spec_from_url()
         _seed_widgets(spec, bundle)
         ss["w_hidden"] = _secondary(spec.to_params())
+        for key in _MAP_KEYS:
+            ss[f"w_{key}"] = spec.to_params().get(key, "")
+        ss["w_aoi_text"] = ss["w_aoi"]
         ss["w_more"] = bool(ss["w_hidden"])  # a link with such filters shows them
         ss["w_more_shown"] = ss["w_more"]
         ss["w_seeded"] = True
@@ -295,7 +319,7 @@ def spec_from_state() -> MapSpec:
         ss["w_hidden"] = _secondary_params()
     ss["w_more_shown"] = bool(ss.get("w_more"))
     try:
-        spec = MapSpec.from_params({**_main_params(), **ss["w_hidden"]})
+        spec = MapSpec.from_params({**_main_params(), **ss["w_hidden"], **_map_params()})
     except (SpecError, ValueError) as exc:
         st.warning(f"Those filters cannot be applied ({md_escape(exc)}); showing the "
                    "default view.")
@@ -322,6 +346,7 @@ def sidebar() -> None:
                        placeholder="any")
     sb.selectbox("Risk perspective", list(PRESETS), key="w_perspective",
                  format_func=lambda p: PRESETS[p].label)
+    aoi_controls(sb)
     hidden = ss.get("w_hidden", {})
     sb.toggle("More filters and map options", key="w_more",
               help="Attack type, attribution, confidence, place, fatalities, half-life, "
@@ -354,6 +379,73 @@ def sidebar() -> None:
                  format_func=lambda v: "All of Afghanistan and Pakistan" if v == "all" else v)
 
 
+# --- Area of interest -------------------------------------------------------------------
+
+
+def set_aoi(param: str) -> bool:
+    """Make ``param`` (the text after ``aoi=``, "" for none) the area of interest of the
+    session; True when it changed. The next run writes it to the URL."""
+    ss = st.session_state
+    changed = ss.get("w_aoi", "") != param
+    ss["w_aoi"] = param
+    ss["w_aoi_text"] = param
+    return changed
+
+
+def _typed_aoi() -> None:
+    ss = st.session_state
+    text = str(ss.get("w_aoi_text") or "").strip()
+    if not text:
+        set_aoi("")
+        return
+    try:
+        set_aoi(parse_aoi(text).to_param())
+    except AoiError as exc:
+        ss["aoi_warning"] = str(exc)
+        ss["w_aoi_text"] = ss.get("w_aoi", "")
+
+
+def _clear_aoi() -> None:
+    set_aoi("")
+
+
+def aoi_controls(container) -> None:
+    """The typed bounding box and the "Clear area" button (drawing is on the Risk map)."""
+    ss = st.session_state
+    ss.setdefault("w_aoi_text", ss.get("w_aoi", ""))
+    container.text_input(
+        "Area of interest (W,S,E,N)", key="w_aoi_text", on_change=_typed_aoi,
+        placeholder="e.g. 68,33,72,36 — or draw on the Risk map",
+        help="A bounding box in degrees (west, south, east, north), or poly: and an "
+             "encoded polygon. Records, scores, tables, the forecast and every export are "
+             "limited to it.")
+    warning = ss.pop("aoi_warning", None)
+    if warning:
+        container.warning(md_escape(warning))
+    if ss.get("w_aoi"):
+        container.button("Clear area", key="w_aoi_clear", on_click=_clear_aoi)
+
+
+def apply_drawing(drawing: object) -> bool:
+    """React to st_folium's ``last_active_drawing`` once per new shape (its value stays the
+    same over reruns and map redraws, so only a change is a new drawing): a rectangle sets
+    ``aoi=W,S,E,N``, a polygon ``aoi=poly:…``. True when the area changed (rerun then)."""
+    import json
+
+    ss = st.session_state
+    signature = json.dumps(drawing, sort_keys=True, default=str) if drawing else ""
+    if signature == ss.get("_aoi_drawing_seen", ""):
+        return False
+    ss["_aoi_drawing_seen"] = signature
+    try:
+        aoi = aoi_from_drawing(drawing)  # type: ignore[arg-type]
+    except (ValueError, TypeError) as exc:
+        ss["aoi_warning"] = str(exc)
+        st.warning(f"That shape cannot be used as an area: {md_escape(exc)}")
+        return False
+    return aoi is not None and set_aoi(aoi.to_param())
+
+
 @st.cache_resource(show_spinner=False, max_entries=32)
 def _map_layers(params_key: tuple[tuple[str, str], ...], signature: tuple[str, str | None],
                 _resolved: ResolvedMap) -> tuple[LayerData, ...]:
@@ -362,22 +454,118 @@ def _map_layers(params_key: tuple[tuple[str, str], ...], signature: tuple[str, s
     return map_layers(_resolved)
 
 
+def _add_drawing(fmap, resolved_map: ResolvedMap) -> None:
+    """Leaflet.draw's toolbar (rectangle and polygon only; served offline like every
+    asset) and the current area of interest as a dashed outline that takes no clicks."""
+    import folium
+    from folium.plugins import Draw
+
+    shape = {"shapeOptions": {"color": "#1f4e9c", "weight": 2, "fillOpacity": 0.05}}
+    Draw(draw_options={"polyline": False, "circle": False, "marker": False,
+                       "circlemarker": False, "rectangle": shape,
+                       "polygon": {**shape, "allowIntersection": False}},
+         edit_options={"edit": False, "remove": False}).add_to(fmap)
+    aoi = resolved_map.spec.filters.aoi
+    if aoi is not None:
+        outline = folium.FeatureGroup(name="Area of interest", control=False)
+        folium.GeoJson(aoi.geojson(), interactive=False, style_function=lambda _: {
+            "color": "#1f4e9c", "weight": 2.5, "dashArray": "6 4", "fill": False}
+        ).add_to(outline)
+        outline.add_to(fmap)
+
+
 def render_map(resolved_map: ResolvedMap, key: str = "risk_map", height: int = 620,
-               transform: Callable[[LayerData], LayerData] | None = None) -> None:
-    """Draw the folium map without reruns on pan/zoom (no returned objects). ``transform``
-    may restyle a layer (it gets the cached, shared layers: it must return new ones, e.g.
-    :func:`mapspec.context_layers.highlight_route`)."""
+               transform: Callable[[LayerData], LayerData] | None = None,
+               draw: bool = False) -> dict | None:
+    """Draw the folium map without reruns on pan/zoom. ``transform`` may restyle a layer
+    (it gets the cached, shared layers: it must return new ones, e.g.
+    :func:`mapspec.context_layers.highlight_route`). With ``draw`` the map has the drawing
+    toolbar and the area outline, and returns st_folium's value (only a drawing reruns
+    the app: ``returned_objects`` is the last drawing alone)."""
     from streamlit_folium import st_folium
 
     layers = _map_layers(*_view_key(resolved_map), resolved_map)
     if transform is not None:
         layers = tuple(transform(layer) for layer in layers)
     fmap = build_map(resolved_map, height_px=height, layers=layers)
+    if draw:
+        _add_drawing(fmap, resolved_map)
     offline.assert_no_remote_urls(asset_urls(fmap), "the risk map")  # fail loudly
     # render=False: st_folium renders the map itself once more anyway; letting it also
     # render the whole figure first only doubles the work (same HTML either way).
-    st_folium(fmap, key=key, height=height, use_container_width=True, returned_objects=[],
-              render=False)
+    return st_folium(fmap, key=key, height=height, use_container_width=True,
+                     returned_objects=["last_active_drawing"] if draw else [], render=False)
+
+
+# --- Time playback ------------------------------------------------------------------------
+
+PLAY_INTERVAL_S = 1.5
+"""Seconds between two frames while playing (each step takes well under this)."""
+
+
+def frame_months(spec: MapSpec) -> list[str]:
+    """The months the playback steps through for ``spec`` (its dates, else the data's)."""
+    dates = data().incidents["date"]
+    return playback_months(spec, dates.min().date(), dates.max().date())
+
+
+# Frames ahead of the one shown are resolved and styled on one background thread (into
+# the same caches the page reads), so a playback step only builds and sends the map. The
+# thread has no script context: it only fills st.cache_resource entries.
+_PREFETCH = ThreadPoolExecutor(max_workers=1, thread_name_prefix="atlas-playback")
+_PENDING: dict[tuple, Future] = {}
+_PENDING_LOCK = threading.Lock()
+
+
+class _QuietPrefetch(logging.Filter):
+    """Drop Streamlit's "missing ScriptRunContext" warning for the prefetch thread (it
+    runs without one on purpose)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.threadName.startswith("atlas-playback")
+
+
+logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
+    _QuietPrefetch())
+
+
+def _compute_view(params_key: tuple[tuple[str, str], ...],
+                  signature: tuple[str, str | None]) -> None:
+    try:
+        _map_layers(params_key, signature, _resolve_cached(params_key, signature))
+    except Exception:  # the page computes it again itself and shows any error there
+        LOG.exception("prefetching a playback frame failed")
+
+
+def prefetch_views(specs: list[MapSpec]) -> None:
+    """Start resolving and styling these views in the background (once each)."""
+    signature = data_signature()
+    with _PENDING_LOCK:
+        for done in [k for k, f in _PENDING.items() if f.done()]:
+            del _PENDING[done]
+        for spec in specs:
+            key = (_params_key(spec), signature)
+            if key not in _PENDING:
+                _PENDING[key] = _PREFETCH.submit(_compute_view, *key)
+
+
+def view_ready(spec: MapSpec) -> bool:
+    """False while a background prefetch of this view is still running."""
+    with _PENDING_LOCK:
+        future = _PENDING.get((_params_key(spec), data_signature()))
+    return future is None or future.done()
+
+
+def set_frame(frame: str | None, months: list[str]) -> MapSpec:
+    """Show ``frame`` (the last month = no frame): the session state, the current spec and
+    the URL's ``frame=`` follow, without a full rerun (the playback runs in a fragment)."""
+    ss = st.session_state
+    spec = frame_spec(current_spec(), frame, months)
+    ss["w_frame"] = spec.filters.frame or ""
+    ss["spec"] = spec
+    if st.query_params.to_dict() != spec.to_params():
+        st.query_params.from_dict(spec.to_params())
+    return spec
 
 
 def sentence_caption(resolved_map: ResolvedMap) -> None:

@@ -18,6 +18,13 @@ and no attribution, attack type or casualties):
 - ``attribution``, ``attack_type``, ``min_fatalities``: these describe an attack that
   happened, which a threat record does not; when any of them is set, threat records are
   left out (the sentence then speaks of "attacks" instead of "attacks and threats");
+- ``aoi`` (area of interest, ``aoi=W,S,E,N`` or ``aoi=poly:<encoded polygon>``, see
+  :mod:`riskmodel.aoi`): a record with a point is in when the point is inside the area (or
+  on its edge); a record without a point (located to a province or unit only, as most
+  threats are) is in when one of the units it is scored in intersects the area;
+- ``frame`` (``frame=YYYY-MM``, the map's time playback): records up to the end of that
+  month, and the scores as of then (:attr:`Filters.end_date`); with ``to`` the earlier
+  of the two ends;
 - ``perspective`` and ``half_life`` select no rows: they are risk settings carried in the
   same query (see :func:`riskmodel.settings.settings_from_filters`).
 """
@@ -37,6 +44,7 @@ import pandas as pd
 from geodata.actors import ACTORS, canonical_actors
 from geodata.contract import ATTRIBUTIONS, CONFIDENCE_LEVELS, TARGET_CATEGORIES
 from geodata.places import admin1_code, crosswalk
+from riskmodel.aoi import Aoi, AoiError, aoi_geojson, aoi_mask, parse_aoi
 from riskmodel.settings import PRESETS
 from riskmodel.vocab import ATTACK_TYPES, COUNTRY_NAMES, TARGET_LABELS, attack_type_classes
 
@@ -67,6 +75,8 @@ class Filters:
     min_fatalities: int | None = None
     countries: tuple[str, ...] | None = None
     admin1: tuple[str, ...] | None = None
+    aoi: Aoi | None = None
+    frame: str | None = None
     perspective: str | None = None
     half_life: float | None = None
 
@@ -94,6 +104,13 @@ class Filters:
             raise QueryError(
                 f"'from' ({self.date_from}) is after 'to' ({self.date_to}); swap them"
             )
+
+    @property
+    def end_date(self) -> date | None:
+        """The last day included: ``to``, or the last day of the ``frame`` month, whichever
+        is earlier (None when neither is set)."""
+        ends = [d for d in (self.date_to, frame_end(self.frame) if self.frame else None) if d]
+        return min(ends) if ends else None
 
     @property
     def incidents_only(self) -> bool:
@@ -189,6 +206,30 @@ def _parse_half_life(text: str) -> float:
     if not 1 <= value <= 3650:
         raise _error("half_life", text, "a number of days from 1 to 3650, e.g. 180")
     return value
+
+
+def _parse_aoi(text: str) -> Aoi:
+    try:
+        return parse_aoi(text)
+    except AoiError as exc:
+        raise QueryError(str(exc)) from None
+
+
+def _parse_frame(text: str) -> str:
+    match = re.fullmatch(r"(\d{4})-(\d{2})", text)
+    if not match or not 1900 <= int(match[1]) <= 2100 or not 1 <= int(match[2]) <= 12:
+        raise _error("frame", text, "a month written YYYY-MM, e.g. 2025-06")
+    return text
+
+
+def frame_end(frame: str) -> date:
+    """The last day of a ``frame`` month (``2025-06`` → 2025-06-30)."""
+    return (pd.Period(frame, "M").end_time).date()
+
+
+def aoi_geometry(f: Filters) -> dict | None:
+    """The area of interest of ``f`` as a GeoJSON geometry dict (a Polygon), or None."""
+    return aoi_geojson(f.aoi)
 
 
 # --- row predicates (return a boolean array, or None when the filter keeps every row) ---
@@ -328,6 +369,14 @@ def _pred_admin1(gdf, value: tuple[str, ...], kind: str) -> np.ndarray:
     return keep
 
 
+def _pred_aoi(gdf, value: Aoi, kind: str) -> np.ndarray:
+    return aoi_mask(gdf, value)
+
+
+def _pred_frame(gdf, value: str, kind: str) -> np.ndarray:
+    return _dates(gdf, "frame") < np.datetime64(frame_end(value), "ns") + np.timedelta64(1, "D")
+
+
 def _no_rows(gdf, value, kind: str) -> None:
     return None
 
@@ -408,6 +457,12 @@ REGISTRY: tuple[FilterSpec, ...] = (
                "ISO 3166-1 alpha-3, e.g. " + _choices(COUNTRY_NAMES)),
     FilterSpec("admin1", "admin1", True, _parse_admin1, str, _pred_admin1, str,
                "ISO 3166-2 code or name of a province/unit, e.g. AF-KAB, PK-BA"),
+    FilterSpec("aoi", "aoi", False, _parse_aoi, lambda v: v.to_param(), _pred_aoi,
+               lambda v: v.phrase(),
+               "area of interest: W,S,E,N in degrees (e.g. 60.5,29,75,37) or poly: and an "
+               "encoded polygon"),
+    FilterSpec("frame", "frame", False, _parse_frame, str, _pred_frame,
+               lambda v: f"shown up to the end of {v}", "playback month, YYYY-MM"),
     FilterSpec("perspective", "perspective", False,
                _parse_choice("perspective", PRESETS), str, _no_rows,
                lambda v: f"weighted for {PRESETS[v].label}", _choices(PRESETS)),
@@ -507,6 +562,8 @@ def describe(f: Filters) -> str:
     place = _place_phrase(f)
     if place:
         words.append(place)
+    if f.aoi:
+        words.append(_BY_KEY["aoi"].phrase(f.aoi))
     sentence = " ".join(words)
     if f.date_from and f.date_to:
         sentence += f", {f.date_from} to {f.date_to}"
@@ -516,6 +573,8 @@ def describe(f: Filters) -> str:
         sentence += f", up to {f.date_to}"
     else:
         sentence += ", all dates"
+    if f.frame:
+        sentence += ", " + _BY_KEY["frame"].phrase(f.frame)
     for key, field_name in (("min_fatalities", "min_fatalities"),
                             ("confidence", "confidences")):
         value = getattr(f, field_name)

@@ -502,14 +502,15 @@ def newest_record_date(layers: Layers, include_threats: bool = True) -> date:
 
 
 def resolve_as_of(layers: Layers, filters: Filters, settings: RiskSettings) -> date:
-    """The as-of date: the setting if given, else the filter's 'to' date capped at the
-    newest record, else the newest record date in the data (so the bundled view never
-    decays to zero)."""
+    """The as-of date: the setting if given, else the filter's 'to' date (or the end of
+    its playback 'frame' month) capped at the newest record, else the newest record date
+    in the data (so the bundled view never decays to zero)."""
     if settings.as_of is not None:
         return settings.as_of
     newest = newest_record_date(layers, settings.include_threats)
-    if filters.date_to is not None:
-        return min(filters.date_to, newest)
+    end = filters.end_date  # 'to', or the end of the playback 'frame' month if earlier
+    if end is not None:
+        return min(end, newest)
     return newest
 
 

@@ -19,6 +19,7 @@ from riskmodel import (
     to_params,
     to_query,
 )
+from riskmodel.aoi import parse_aoi
 
 EXAMPLE = ("from=2024-01-01&to=2025-12-31&actor=ISKP&target=chinese_nationals"
            "&attribution=claimed,attributed&country=PAK")
@@ -35,6 +36,8 @@ EVERY_KEY = {
     "min_fatalities": ("5", "min_fatalities", 5),
     "country": ("afg", "countries", ("AFG",)),
     "admin1": ("Kabul,PK-BA", "admin1", ("AF-KAB", "PK-BA")),
+    "aoi": ("60.5,29,75,37.0", "aoi", parse_aoi("60.5,29.0,75,37")),
+    "frame": ("2025-06", "frame", "2025-06"),
     "perspective": ("china_cpec", "perspective", "china_cpec"),
     "half_life": ("90", "half_life", 90.0),
 }
@@ -89,7 +92,8 @@ def test_mapping_forms_like_streamlit_query_params():
 
 @pytest.mark.parametrize("query, message", [
     ("foo=1", "unknown filter key 'foo'; valid keys: from, to, actor, target, attack_type, "
-              "attribution, confidence, min_fatalities, country, admin1, perspective, half_life"),
+              "attribution, confidence, min_fatalities, country, admin1, aoi, frame, "
+              "perspective, half_life"),
     ("actor=Hamas", "bad value 'Hamas' for 'actor'; valid: ISKP, ISPP, TTP"),
     ("target=tourists", "bad value 'tourists' for 'target'; valid: chinese_nationals"),
     ("attack_type=arson", "bad value 'arson' for 'attack_type'; valid: complex_attack, vbied"),

@@ -141,3 +141,32 @@ def test_extra_file_through_the_environment_and_the_flag_agree(home, capsys, tmp
     by_env = dict(line.split("\t") for line in _cli(capsys, "info").splitlines())
     assert by_flag == by_env
     assert int(by_env["incidents"]) == len(load_bundle().incidents) + 8
+
+
+AOI_QUERY = "from=2021-01-01&aoi=68,33,72,36"  # Kabul and Peshawar inside, Quetta not
+
+
+def test_an_area_of_interest_gives_the_cli_the_apps_numbers(home, capsys, monkeypatch):
+    import ui
+    from mapspec.spec import MapSpec
+
+    monkeypatch.setenv("ISKP_ATLAS_HOME", str(home))
+    monkeypatch.delenv("ISKP_ATLAS_EXTRA_INCIDENTS", raising=False)
+    spec = MapSpec.from_params(dict(p.split("=") for p in AOI_QUERY.split("&")))
+    view = ui._resolve_cached(ui._params_key(spec), ui.data_signature())
+    shown = set(view.layer("incidents")["id"])
+    assert {"PAR-001", "PAR-004"} <= shown  # Kabul and Peshawar points are inside
+    everything = ui._resolve_cached(ui._params_key(MapSpec.from_params({"from": "2021-01-01"})),
+                                    ui.data_signature())
+    assert len(shown) < len(everything.layer("incidents"))
+    rows = json.loads(_cli(capsys, "scores", "--format", "json", "--query", AOI_QUERY,
+                           "--home", str(home)))
+    cli = {r["id"]: (r["load"], r["score"], r["n_events"]) for r in rows}
+    app = {r.id: (r.load, r.score, r.n_events) for r in view.risk.table("province").itertuples()}
+    assert cli == app
+    assert cli["AF-KAB"][2] >= 3
+    # a province far outside the area has no events left
+    assert cli["PK-BA"][2] == 0
+    out = json.loads(_cli(capsys, "scores", "--format", "json", "--query",
+                          "from=2021-01-01", "--home", str(home)))
+    assert max(r["n_events"] for r in out if r["id"] == "PK-BA") > 0

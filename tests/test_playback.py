@@ -1,0 +1,102 @@
+"""Time playback (frame=YYYY-MM) and shapes drawn on the map, without a browser."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from geodata import load_bundle
+from mapspec.playback import aoi_from_drawing, frame_spec, next_frame, playback_months
+from mapspec.resolve import resolve
+from mapspec.spec import MapSpec
+from riskmodel.filters import QueryError, apply_filters, describe, parse_query, to_query
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path, monkeypatch):
+    monkeypatch.setenv("ISKP_ATLAS_HOME", str(tmp_path / "home"))
+
+
+def test_a_frame_shows_records_up_to_the_end_of_its_month():
+    bundle = load_bundle()
+    f = parse_query("frame=2022-08")
+    kept = apply_filters(bundle.incidents, f)
+    assert (kept["date"] < "2022-09-01").all()
+    assert (kept["date"] >= "2022-08-01").any()  # the month itself is in, to its last day
+    assert len(kept) == int((bundle.incidents["date"] < "2022-09-01").sum())
+    assert f.end_date == date(2022, 8, 31)
+    assert parse_query("frame=2024-02").end_date == date(2024, 2, 29)
+
+
+def test_scores_are_as_of_the_end_of_the_frame():
+    bundle = load_bundle()
+    june = resolve(MapSpec(filters=parse_query("frame=2023-06")), bundle)
+    whole = resolve(MapSpec(), bundle)
+    assert june.as_of == date(2023, 6, 30) < whole.as_of
+    assert june.risk.table("province")["load"].sum() != whole.risk.table("province")[
+        "load"].sum()
+    # with an earlier 'to', the earlier end wins
+    both = parse_query("to=2023-03-15&frame=2023-06")
+    assert both.end_date == date(2023, 3, 15)
+    assert resolve(MapSpec(filters=both), bundle).as_of == date(2023, 3, 15)
+
+
+def test_the_frame_is_in_the_sentence_and_the_link():
+    f = parse_query("actor=ISKP&frame=2025-06")
+    assert describe(f) == "ISKP attacks and threats, all dates, shown up to the end of 2025-06"
+    assert to_query(f) == "actor=ISKP&frame=2025-06"
+    assert MapSpec.from_params({"frame": "2025-06"}).filters.frame == "2025-06"
+
+
+@pytest.mark.parametrize("bad", ["2025-13", "2025-6", "25-06", "2025-06-01", "1800-01", "x"])
+def test_a_bad_frame_names_the_key_and_the_form(bad):
+    with pytest.raises(QueryError, match=r"for 'frame'; valid: a month written YYYY-MM"):
+        parse_query({"frame": bad})
+
+
+def test_playback_months_follow_the_dates_and_the_filter():
+    months = playback_months(MapSpec(), date(2021, 3, 9), date(2026, 2, 21))
+    assert months[0] == "2021-03" and months[-1] == "2026-02" and len(months) == 60
+    narrowed = MapSpec(filters=parse_query("from=2024-11-20&to=2025-02-02"))
+    assert playback_months(narrowed, date(2021, 3, 9), date(2026, 2, 21)) == [
+        "2024-11", "2024-12", "2025-01", "2025-02"]
+
+
+def test_the_last_month_is_the_view_without_a_frame_and_playback_loops():
+    months = ["2025-01", "2025-02", "2025-03"]
+    assert frame_spec(MapSpec(), "2025-02", months).filters.frame == "2025-02"
+    assert frame_spec(MapSpec(), "2025-03", months).filters.frame is None
+    assert frame_spec(MapSpec(), "2019-01", months).filters.frame is None  # not a month shown
+    assert [next_frame(m, months) for m in (None, *months)] == [
+        "2025-01", "2025-02", "2025-03", "2025-01"]
+    assert next_frame("2025-01", []) is None
+
+
+def _feature(ring):
+    return {"type": "Feature", "properties": {},
+            "geometry": {"type": "Polygon", "coordinates": [ring]}}
+
+
+def test_a_drawn_rectangle_becomes_a_bounding_box():
+    ring = [[68.00182, 32.987753], [68.00182, 36.008984], [72.010371, 36.008984],
+            [72.010371, 32.987753], [68.00182, 32.987753]]
+    aoi = aoi_from_drawing(_feature(ring))
+    assert aoi.kind == "bbox"
+    assert aoi.to_param() == "68.0018,32.9878,72.0104,36.009"
+
+
+def test_a_drawn_polygon_becomes_an_encoded_polygon():
+    ring = [[68.0, 33.0], [72.0, 33.0], [70.0, 36.0], [68.0, 33.0]]
+    aoi = aoi_from_drawing(_feature(ring))
+    assert aoi.kind == "poly" and aoi.n_vertices == 3
+    assert parse_query({"aoi": aoi.to_param()}).aoi == aoi
+
+
+def test_other_shapes_are_not_areas_and_a_crossing_one_is_refused():
+    assert aoi_from_drawing(None) is None
+    assert aoi_from_drawing({"type": "Feature", "geometry": {
+        "type": "Point", "coordinates": [69, 34]}}) is None
+    bowtie = [[68, 33], [72, 36], [72, 33], [68, 36], [68, 33]]
+    with pytest.raises(ValueError, match="crosses itself"):
+        aoi_from_drawing(_feature(bowtie))
