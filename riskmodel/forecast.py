@@ -521,11 +521,31 @@ def apply_eb(counts: np.ndarray, h: int) -> Prediction:
 
 def _excitation(counts: np.ndarray, beta: float) -> np.ndarray:
     """E[:, s] = Σ_k (1−e^{−β}) e^{−β(k−1)} y[:, s−k+1] — the kernel-weighted past up to and
-    including month s (what drives month s+1)."""
-    from scipy.signal import lfilter
+    including month s (what drives month s+1).
 
+    Small panels (the app's admin-1 forecast: tens of units) take the causal convolution
+    with the kernel by FFT (numpy), since importing scipy.signal costs about 2.5 s, which
+    the app's first map paid (the popups carry the forecast); large panels (the grid, the
+    back-test) take ``scipy.signal.lfilter`` of the recursion
+    ``E[:, s] = (1−d)·y[:, s] + d·E[:, s−1]``, faster there. Both agree to rounding
+    (tested)."""
     d = np.exp(-beta)
-    return lfilter([1.0 - d], [1.0, -d], counts.astype(float), axis=1)
+    y = counts.astype(float)
+    months = y.shape[1]
+    if months == 0:
+        return np.zeros(y.shape)
+    if y.size > FFT_EXCITATION_MAX_CELLS:
+        from scipy.signal import lfilter
+
+        return lfilter([1.0 - d], [1.0, -d], y, axis=1)
+    n = 1 << (2 * months - 1).bit_length()  # no wrap-around: n ≥ 2·months − 1
+    kernel = (1.0 - d) * d ** np.arange(months, dtype=float)
+    spectrum = np.fft.rfft(y, n, axis=1) * np.fft.rfft(kernel, n)
+    return np.fft.irfft(spectrum, n, axis=1)[:, :months]
+
+
+FFT_EXCITATION_MAX_CELLS = 50_000
+"""Above this many unit-months :func:`_excitation` uses scipy's lfilter (see there)."""
 
 
 def _background(counts: np.ndarray) -> np.ndarray:

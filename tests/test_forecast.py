@@ -204,3 +204,24 @@ def test_forecast_page_shows_map_table_backtest_and_limits(tmp_path, monkeypatch
     at.radio[1].set_value(3).run()  # three months ahead
     assert not failures(at)
     assert any(" to " in h for h in [s.value for s in at.subheader])
+
+
+def test_the_excitation_is_the_same_on_the_fft_and_the_lfilter_paths(monkeypatch):
+    """The app's small admin-1 panels take numpy's FFT, large ones scipy's lfilter: the
+    Hawkes model's drive (and so every forecast) must not depend on which."""
+    from riskmodel import forecast as fc
+
+    rng = np.random.default_rng(3)
+    counts = rng.poisson(0.8, size=(41, 150))
+    counts[:, :20] = 0
+    for beta in (0.02, 0.7, 12.0):
+        small = fc._excitation(counts, beta)
+        monkeypatch.setattr(fc, "FFT_EXCITATION_MAX_CELLS", 0)
+        large = fc._excitation(counts, beta)
+        monkeypatch.undo()
+        d = np.exp(-beta)
+        by_hand = np.zeros(counts.shape)
+        for s in range(counts.shape[1]):
+            by_hand[:, s] = (1 - d) * counts[:, s] + d * (by_hand[:, s - 1] if s else 0)
+        np.testing.assert_allclose(small, by_hand, atol=1e-12)
+        np.testing.assert_allclose(large, by_hand, atol=1e-12)
