@@ -111,20 +111,21 @@ def _deg(v: float) -> str:
     return f"{v:.1f}" if round(v, 1) == v else f"{v:g}"
 
 
-def _lon_range(w: float, e: float) -> str:
-    if w >= 0 or e <= 0:
-        hemi = "E" if w >= 0 else "W"
-        lo, hi = (w, e) if w >= 0 else (e, w)
+def _range(low: float, high: float, pos: str, neg: str) -> str:
+    """A coordinate span in words, e.g. ``60.5–75°E`` or ``10°W–5°E``."""
+    if low >= 0 or high <= 0:
+        hemi = pos if low >= 0 else neg
+        lo, hi = (low, high) if low >= 0 else (high, low)
         return f"{_deg(lo)}–{_deg(hi)}°{hemi}"
-    return f"{_deg(w)}°W–{_deg(e)}°E"
+    return f"{_deg(low)}°{neg}–{_deg(high)}°{pos}"
+
+
+def _lon_range(w: float, e: float) -> str:
+    return _range(w, e, "E", "W")
 
 
 def _lat_range(s: float, n: float) -> str:
-    if s >= 0 or n <= 0:
-        hemi = "N" if s >= 0 else "S"
-        lo, hi = (s, n) if s >= 0 else (n, s)
-        return f"{_deg(lo)}–{_deg(hi)}°{hemi}"
-    return f"{_deg(s)}°S–{_deg(n)}°N"
+    return _range(s, n, "N", "S")
 
 
 @lru_cache(maxsize=64)
