@@ -43,29 +43,6 @@ from riskmodel.vocab import ATTACK_TYPES, COUNTRY_NAMES, TARGET_LABELS
 APP_DIR = Path(__file__).resolve().parent
 
 
-FRAME_KEY = "_atlas_frame_running"
-
-
-def page_frame() -> None:
-    """First line of every page. A no-op when app.py runs the page. When Streamlit runs a
-    page file on its own — the first session after the server starts runs as an
-    old-style multipage app over ``pages/`` until ``st.navigation`` is first called, so a
-    deep link such as /corridors would run pages/corridors.py without the frame (no
-    offline assets, no sidebar) — run app.py around it instead and end this outer run."""
-    if st.session_state.get(FRAME_KEY):
-        return
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    ctx = get_script_run_ctx()
-    main = Path(ctx.main_script_path).resolve() if ctx else None
-    if main != APP_DIR / "app.py":  # the page is the app (a test, or run on its own)
-        return
-    import runpy
-
-    runpy.run_path(str(APP_DIR / "app.py"), run_name="__main__")
-    st.stop()
-
-
 LOG = logging.getLogger("iskp_atlas.app")
 
 PAGE_ERROR_MESSAGE = (

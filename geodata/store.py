@@ -83,7 +83,7 @@ from geodata.store_pg import (
 
 HOME_ENV = "ISKP_ATLAS_HOME"
 STORE_FILE = "store.sqlite"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Version of the store's tables (``PRAGMA user_version``); see :data:`_MIGRATIONS`."""
 PAUSE_ENV = "ISKP_ATLAS_TEST_PAUSE_AT_ROW"
 """Test hook: pause inside the import transaction after this many rows (see tests)."""
@@ -137,11 +137,28 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         "kept_id TEXT NOT NULL, unmerged_at TEXT NOT NULL, "
         "PRIMARY KEY (kind, merged_id, kept_id))",
     ),
+    3: (
+        "CREATE TABLE watch_zones (name TEXT PRIMARY KEY, zone_kind TEXT NOT NULL, "
+        "ref TEXT, distance_km REAL, aoi TEXT, geometry TEXT NOT NULL, owner TEXT NOT NULL, "
+        "created_at TEXT NOT NULL, reviewed_at TEXT NOT NULL, "
+        "reviewed_batch INTEGER NOT NULL DEFAULT 0, reviewed_score REAL)",
+        "CREATE TABLE overrides (override_id INTEGER PRIMARY KEY AUTOINCREMENT, "
+        "target_kind TEXT NOT NULL, target_id TEXT NOT NULL, field TEXT NOT NULL, "
+        "value TEXT NOT NULL, reason TEXT NOT NULL, author TEXT NOT NULL, "
+        "created_at TEXT NOT NULL, expires_on TEXT, withdrawn_at TEXT, withdrawn_by TEXT)",
+        "CREATE INDEX overrides_target ON overrides(target_kind, target_id)",
+        "CREATE TABLE audit_log (entry_id INTEGER PRIMARY KEY AUTOINCREMENT, "
+        "at TEXT NOT NULL, author TEXT NOT NULL, action TEXT NOT NULL, "
+        "subject TEXT NOT NULL, detail TEXT NOT NULL)",
+    ),
 }
 """Steps from the previous version to each version (run in one transaction, in order).
 Version 2: ``batches.rows_updated``, ``merges.reason``, ``record_versions`` (the previous
 version of each record a batch updated, keyed by that batch) and ``unmerged`` (merges a
-user undid)."""
+user undid). Version 3: ``watch_zones`` (named zones: kind, reference, distance, the zone's
+geometry as WKT in EPSG:4326, owner, creation and last review), ``overrides`` (an analyst's
+value for a record's or an area's field, with reason, author, expiry and withdrawal) and
+``audit_log`` (every change to those, append-only)."""
 
 
 class StoreVersionError(ValueError):

@@ -15,8 +15,8 @@ from mapspec.resolve import resolve_query
 from ui import md_escape
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
-PAGES = ["pages/risk_map.py", "pages/corridors.py", "pages/records.py",
-         "pages/forecast.py", "pages/export.py", "pages/data.py", "pages/methodology.py"]
+PAGES = ["app_pages/risk_map.py", "app_pages/corridors.py", "app_pages/records.py",
+         "app_pages/forecast.py", "app_pages/export.py", "app_pages/data.py", "app_pages/methodology.py"]
 
 
 @pytest.fixture(autouse=True)

@@ -10,10 +10,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 LAYERS = ["geodata", "riskmodel", "mapspec"]
 UPWARD = {
-    "geodata": {"riskmodel", "mapspec", "app", "pages", "atlas_cli", "streamlit"},
-    "riskmodel": {"mapspec", "app", "pages", "atlas_cli", "streamlit", "folium",
+    "geodata": {"riskmodel", "mapspec", "app", "pages", "app_pages", "atlas_cli", "streamlit"},
+    "riskmodel": {"mapspec", "app", "pages", "app_pages", "atlas_cli", "streamlit", "folium",
                   "streamlit_folium"},
-    "mapspec": {"app", "pages", "atlas_cli", "streamlit", "streamlit_folium"},
+    "mapspec": {"app", "pages", "app_pages", "atlas_cli", "streamlit", "streamlit_folium"},
 }
 
 

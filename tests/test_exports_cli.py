@@ -85,7 +85,7 @@ def test_cli_error_has_no_traceback_in_a_real_process(tmp_path):
 def test_export_page_shows_counts_sentence_downloads_and_preview():
     from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_file(str(ROOT / "pages" / "export.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "app_pages" / "export.py"), default_timeout=120)
     at.run()
     assert not at.exception
     from geodata import load_bundle

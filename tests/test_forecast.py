@@ -192,7 +192,7 @@ def test_forecast_page_shows_map_table_backtest_and_limits(tmp_path, monkeypatch
     monkeypatch.setenv("ISKP_ATLAS_HOME", str(tmp_path / "home"))
     app = Path(__file__).resolve().parents[1] / "app.py"
     at = AppTest.from_file(str(app), default_timeout=180).run()
-    at.switch_page("pages/forecast.py").run()
+    at.switch_page("app_pages/forecast.py").run()
     assert not failures(at), failures(at)
     headers = [h.value for h in at.subheader]
     assert any(h.startswith("Probability of at least one relevant attack") for h in headers)

@@ -29,8 +29,8 @@ from mapspec.resolve import resolve, resolve_query
 from mapspec.spec import MapSpec
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
-PAGES = ["pages/risk_map.py", "pages/corridors.py", "pages/records.py",
-         "pages/export.py", "pages/data.py", "pages/methodology.py"]
+PAGES = ["app_pages/risk_map.py", "app_pages/corridors.py", "app_pages/records.py",
+         "app_pages/export.py", "app_pages/data.py", "app_pages/methodology.py"]
 HX = hostile.record_id("incidents")
 KABUL_2025 = "from=2024-06-01&country=AFG"
 
@@ -271,9 +271,9 @@ def test_every_page_with_the_hostile_store(page, hostile_home, pwned, monkeypatc
     assert not pwned.exists()
     shown = " ".join(str(getattr(e, "value", "")) for e in at.main)
     assert hostile.EVALUATED not in shown
-    if page in ("pages/risk_map.py", "pages/corridors.py"):
+    if page in ("app_pages/risk_map.py", "app_pages/corridors.py"):
         args = json.loads(at.get("component_instance")[0].proto.json_args)
         assert hostile.EVALUATED not in args["script"]
-        if page == "pages/risk_map.py":
+        if page == "app_pages/risk_map.py":
             assert "{{ 7*7 }}" in args["script"]  # the records are drawn, as text
             assert "<img src=x onerror" not in args["script"]

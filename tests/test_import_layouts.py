@@ -464,7 +464,7 @@ def test_the_data_page_offers_the_region_with_the_default_countries(tmp_path, mo
     from geodata.store import HOME_ENV
 
     monkeypatch.setenv(HOME_ENV, str(tmp_path / "home"))
-    app = AppTest.from_file(str(ROOT / "pages" / "data.py"), default_timeout=60).run()
+    app = AppTest.from_file(str(ROOT / "app_pages" / "data.py"), default_timeout=60).run()
     assert not app.exception
     picker = next(m for m in app.multiselect if m.label.startswith("Region"))
     assert list(picker.value) == list(DEFAULT_REGION)

@@ -15,7 +15,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "import"
 def test_data_page_lists_and_removes_batches(tmp_path, monkeypatch):
     monkeypatch.setenv(HOME_ENV, str(tmp_path))
     import_bytes((FIXTURES / "acled_sample.csv").read_bytes(), "acled.csv")
-    app = AppTest.from_file(str(ROOT / "pages" / "data.py"), default_timeout=60).run()
+    app = AppTest.from_file(str(ROOT / "app_pages" / "data.py"), default_timeout=60).run()
     assert not app.exception
     assert app.title[0].value == "Data"
     listed = app.dataframe[0].value
@@ -29,7 +29,7 @@ def test_data_page_lists_and_removes_batches(tmp_path, monkeypatch):
 
 def test_data_page_without_a_store_says_so(tmp_path, monkeypatch):
     monkeypatch.setenv(HOME_ENV, str(tmp_path / "empty"))
-    app = AppTest.from_file(str(ROOT / "pages" / "data.py"), default_timeout=60).run()
+    app = AppTest.from_file(str(ROOT / "app_pages" / "data.py"), default_timeout=60).run()
     assert not app.exception
     assert any("No imported batches yet" in i.value for i in app.info)
     assert not (tmp_path / "empty").exists()

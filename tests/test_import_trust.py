@@ -366,7 +366,7 @@ def test_data_page_lists_merges_with_their_reason_and_imports_one_as_new(tmp_pat
     monkeypatch.setenv("ISKP_ATLAS_HOME", str(home))
     import_bytes(_fixture("acled_sample.csv"), "acled.csv")
     import_bytes(_fixture("ucdp_hdx_sample.csv"), "ucdp.csv")
-    app = AppTest.from_file(str(ROOT / "pages" / "data.py"), default_timeout=90).run()
+    app = AppTest.from_file(str(ROOT / "app_pages" / "data.py"), default_timeout=90).run()
     assert not app.exception
     shown = next(d.value for d in app.dataframe if "reason" in d.value.columns)
     assert shown[["kept_id", "merged_id"]].values.tolist() == [["ACLED-AFG90004",

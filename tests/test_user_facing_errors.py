@@ -50,7 +50,7 @@ def test_a_failing_page_shows_a_friendly_error_and_logs_the_traceback(caplog):
 def test_data_page_states_the_limit_in_the_words_of_the_cli(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("ISKP_ATLAS_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("ISKP_ATLAS_MAX_IMPORT_MB", raising=False)
-    at = AppTest.from_file(str(ROOT / "pages" / "data.py"), default_timeout=120).run()
+    at = AppTest.from_file(str(ROOT / "app_pages" / "data.py"), default_timeout=120).run()
     assert not failures(at)
     words = size_limit_text(max_import_bytes())
     assert "200 MB import limit" in words

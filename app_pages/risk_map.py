@@ -7,7 +7,6 @@ import ui
 from mapspec import tables
 from mapspec.playback import frame_spec, next_frame
 
-ui.page_frame()  # the app's frame, also for a deep link on a fresh server
 
 st.title("Risk map")
 _PLAYING = "_playback_playing"

@@ -7,7 +7,6 @@ import ui
 from mapspec import charts
 from mapspec.context_layers import highlight_route
 
-ui.page_frame()  # the app's frame, also for a deep link on a fresh server
 
 spec = ui.current_spec()
 bundle = ui.data()

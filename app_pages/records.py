@@ -6,7 +6,6 @@ import streamlit as st
 import ui
 from mapspec import charts, records_view
 
-ui.page_frame()  # the app's frame, also for a deep link on a fresh server
 
 resolved = ui.resolved(ui.current_spec())
 incidents = resolved.layer("incidents")

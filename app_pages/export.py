@@ -9,7 +9,6 @@ import streamlit as st
 import ui
 from mapspec import briefing, exports
 
-ui.page_frame()  # the app's frame, also for a deep link on a fresh server
 
 FORMAT_LABELS = {
     "geojson": "GeoJSON (RFC 7946, for QGIS, ArcGIS, kepler.gl)",

@@ -13,7 +13,6 @@ from riskmodel.forecast import AREA_LEVELS, INTERVAL, MIN_RELEVANCE, build_panel
 from riskmodel.hotspots import hotspots
 from riskmodel.settings import settings_from_filters
 
-ui.page_frame()  # the app's frame, also for a deep link on a fresh server
 
 spec = ui.current_spec()
 

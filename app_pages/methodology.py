@@ -6,7 +6,6 @@ import streamlit as st
 
 import ui
 
-ui.page_frame()  # the app's frame, also for a deep link on a fresh server
 
 st.title("Methodology and sources")
 guide = ui.APP_DIR / "docs" / "ANALYST_GUIDE.md"

@@ -27,7 +27,6 @@ from geodata.store import (
     unmerge,
 )
 
-ui.page_frame()  # the app's frame, also for a deep link on a fresh server
 
 PREVIEW_COLUMNS = ["id", "date", "country", "admin1_code", "actor", "actor_canonical",
                    "target_category", "fatalities", "geo_precision", "date_precision",
