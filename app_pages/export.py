@@ -1,22 +1,16 @@
 """Export: the filtered layers as GeoJSON, CSV or GeoPackage, and the briefing PNG/PDF.
 
-Thin page: spec -> resolved map -> mapspec.exports / mapspec.briefing -> download. The
+Thin page: spec -> resolved map -> mapspec.export / mapspec.briefing -> download. The
 files are built only when the button is pressed (``data`` is a callable).
 """
 
 import streamlit as st
 
 import ui
-from mapspec import briefing, exports
+from mapspec import briefing
+from mapspec import export as exports
 
-
-FORMAT_LABELS = {
-    "geojson": "GeoJSON (RFC 7946, for QGIS, ArcGIS, kepler.gl)",
-    "csv": "CSV (attributes; lon/lat for points)",
-    "gpkg": "GeoPackage (several layers in one file)",
-    "png": "Briefing image (PNG, 16:9)",
-    "pdf": "Briefing page (PDF, A4)",
-}
+FORMATS = exports.REGISTRY  # the export-format registry (mapspec.export.formats)
 LAYER_LABELS = exports.LAYER_LABELS  # from the layer registry (mapspec.layers)
 
 spec = ui.current_spec()
@@ -24,10 +18,11 @@ resolved = ui.resolved(spec)
 st.title("Export")
 ui.sentence_caption(resolved)
 
-fmt = st.radio("Format", list(FORMAT_LABELS), format_func=FORMAT_LABELS.get, key="x_format")
+fmt = st.radio("Format", list(FORMATS), format_func=lambda name: FORMATS[name].label,
+               key="x_format")
 
-if fmt in ("geojson", "csv", "gpkg"):
-    if fmt == "gpkg":
+if FORMATS[fmt].kind == "layers":
+    if FORMATS[fmt].multi_layer:
         layers = st.multiselect("Layers", list(exports.ALL_EXPORT_LAYERS),
                                 default=list(exports.EXPORT_LAYERS),
                                 format_func=LAYER_LABELS.get, key="x_layers")
@@ -44,12 +39,11 @@ if fmt in ("geojson", "csv", "gpkg"):
                    "scores include them): "
                    + ", ".join(f"{v:,} {LAYER_LABELS[k].lower()}" for k, v in withheld.items()))
     if layers:
-        stem = layers[0] if len(layers) == 1 else "layers"
         st.download_button(
             f"Download {fmt.upper()}",
             data=lambda: exports.export_file(resolved, layers, fmt).data,
-            file_name=f"iskp-atlas_{stem}_{resolved.as_of.isoformat()}.{fmt}",
-            mime=exports.MIME_TYPES[fmt],
+            file_name=exports.file_name(resolved, exports.layer_stem(layers), fmt),
+            mime=FORMATS[fmt].mime,
             on_click="ignore",
             type="primary",
             key="x_download",
@@ -72,9 +66,9 @@ else:
         st.image(png, caption="Preview of the briefing image", width="stretch")
         st.download_button(
             f"Download {fmt.upper()}",
-            data=png if fmt == "png" else (lambda: briefing.briefing_pdf(resolved, options)),
-            file_name=f"iskp-atlas_briefing_{resolved.as_of.isoformat()}.{fmt}",
-            mime="image/png" if fmt == "png" else "application/pdf",
+            data=png if fmt == "png" else (lambda: FORMATS[fmt].write()(resolved, options)),
+            file_name=exports.file_name(resolved, "briefing", fmt),
+            mime=FORMATS[fmt].mime,
             on_click="ignore",
             type="primary",
             key="x_download_brief",

@@ -36,7 +36,7 @@ def run() -> dict[str, object]:
     import geodata
     from geodata.synth import synthesize
     from mapspec.briefing import briefing_png
-    from mapspec.exports import geojson_bytes, to_csv
+    from mapspec.export import geojson_bytes, to_csv
     from mapspec.resolve import resolve
     from mapspec.spec import MapSpec
 

@@ -351,8 +351,7 @@ def build_bundle() -> Bundle:
 # change gives a new key and the bundle is validated again. ISKP_ATLAS_NO_CACHE=1 turns
 # the cache off; ISKP_ATLAS_CACHE_DIR moves it.
 
-CACHE_DIR_ENV = "ISKP_ATLAS_CACHE_DIR"
-NO_CACHE_ENV = "ISKP_ATLAS_NO_CACHE"
+
 _KEY_MODULES = ("bundle", "contract", "spatial", "actors", "places")
 
 
@@ -378,9 +377,9 @@ def cache_key() -> str:
 
 def cache_dir() -> Path:
     """The folder of the on-disk caches (``ISKP_ATLAS_CACHE_DIR`` or the user cache)."""
-    import os
+    from geodata import settings
 
-    base = os.environ.get(CACHE_DIR_ENV)
+    base = settings.current().cache_dir
     if not base:
         from platformdirs import user_cache_dir
 
@@ -390,9 +389,9 @@ def cache_dir() -> Path:
 
 def cache_disabled() -> bool:
     """True when ``ISKP_ATLAS_NO_CACHE`` is set."""
-    import os
+    from geodata import settings
 
-    return bool(os.environ.get(NO_CACHE_ENV))
+    return bool(settings.current().no_cache)
 
 
 def cache_path() -> Path:

@@ -1,5 +1,5 @@
 """The CSV formula-injection rule, in one place: the exports apply it
-(:func:`neutralise_cell`, used by :mod:`mapspec.exports`) and the importers undo it
+(:func:`neutralise_cell`, used by :mod:`mapspec.export`) and the importers undo it
 (:func:`restore_cell`), so the product's own CSV export imports back exactly.
 
 OWASP CSV-injection guard: a text cell starting with ``= + - @``, tab or CR is written with

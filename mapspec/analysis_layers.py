@@ -351,7 +351,7 @@ def hotspot_layer(resolved: Any) -> Any:
 
 def draw_forecast(ax: Any, resolved: Any, tolerance: float, drawn: dict[str, Any]) -> None:
     """The forecast grid on the briefing image (under the border and the points)."""
-    from mapspec.briefing import _shape_layer
+    from mapspec.briefing.drawing import _shape_layer
 
     frame = resolved.layer("forecast_grid")
     drawn["forecast"] = _shape_layer(
@@ -362,7 +362,7 @@ def draw_forecast(ax: Any, resolved: Any, tolerance: float, drawn: dict[str, Any
 
 def draw_hotspots(ax: Any, resolved: Any, tolerance: float, drawn: dict[str, Any]) -> None:
     """The significant Gi* cells on the briefing image."""
-    from mapspec.briefing import _shape_layer
+    from mapspec.briefing.drawing import _shape_layer
 
     frame = resolved.layer("hotspots_grid")
     shown = frame[frame["hotspot"].notna() & (frame["hotspot"] != "not significant")] \

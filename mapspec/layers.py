@@ -33,7 +33,7 @@ from typing import Any
 class ExportLayer:
     """One layer a user can export: a frame of the resolved map, maybe one country's rows.
 
-    ``default`` layers make up :data:`mapspec.exports.EXPORT_LAYERS` (``--layer all`` and
+    ``default`` layers make up :data:`mapspec.export.EXPORT_LAYERS` (``--layer all`` and
     the GeoPackage's default); the others are exported when asked for by name.
     """
 
@@ -57,7 +57,7 @@ class MapLayer:
     """``module:function`` taking a ResolvedMap, returning a ``folium_map.LayerData``."""
     briefing_drawer: str | None
     """``module:function(ax, resolved, tolerance, drawn)`` drawing the layer on the briefing
-    image; None for the six built-in layers, drawn by ``mapspec.briefing._draw_layers``."""
+    image; None for the six built-in layers, drawn by ``mapspec.briefing.drawing._draw_layers``."""
     exports: tuple[ExportLayer, ...] = ()
     default_visible: bool = True
     legend: str | None = None

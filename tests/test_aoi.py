@@ -15,7 +15,7 @@ from shapely.geometry import Point
 
 from atlas_cli.main import main
 from geodata import load_bundle
-from mapspec import exports
+from mapspec import export as exports
 from mapspec.resolve import resolve
 from mapspec.spec import MapSpec
 from riskmodel.aoi import MAX_VERTICES, Aoi, bbox_aoi, parse_aoi, polygon_aoi

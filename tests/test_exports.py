@@ -23,7 +23,8 @@ import pytest
 import shapely
 from fixtures.exports.small_map import HYPERLINK, SCRIPT, small_resolved
 
-from mapspec import exports
+from geodata.csvcells import neutralise_cell
+from mapspec import export as exports
 
 GOLDEN = Path(__file__).parent / "fixtures" / "exports"
 GENERATED = datetime(2025, 7, 1, 12, 30, tzinfo=UTC)
@@ -287,7 +288,7 @@ def test_other_crs_is_reprojected_to_lonlat():
     ("", ""),
 ])
 def test_neutralise_cell(text, expected):
-    assert exports.neutralise_cell(text) == expected
+    assert neutralise_cell(text) == expected
 
 
 def test_csv_neutralises_text_cells_and_keeps_the_text():

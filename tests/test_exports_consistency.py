@@ -10,7 +10,8 @@ import json
 import folium
 import pytest
 
-from mapspec import briefing, exports
+from mapspec import briefing
+from mapspec import export as exports
 from mapspec.folium_map import build_map
 from mapspec.resolve import resolve
 from mapspec.spec import MapSpec

@@ -158,8 +158,9 @@ def test_metric_distances_match_geodesic_within_one_percent():
 
 def test_disk_cache_gives_the_same_bundle_and_ignores_a_broken_file(tmp_path, monkeypatch):
     from geodata import bundle as bundle_mod
+    from geodata import settings as settings_mod
 
-    monkeypatch.setenv(bundle_mod.CACHE_DIR_ENV, str(tmp_path))
+    monkeypatch.setenv(settings_mod.CACHE_DIR_ENV, str(tmp_path))
     fresh = bundle_mod.build_bundle()
     path = bundle_mod.cache_path()
     assert path.parent == tmp_path

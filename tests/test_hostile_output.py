@@ -23,7 +23,8 @@ from fixtures import hostile
 from fixtures.apptest import failures
 
 from geodata.csvcells import FORMULA_START
-from mapspec import briefing, exports, tables
+from mapspec import briefing, tables
+from mapspec import export as exports
 from mapspec.folium_map import build_map, map_layers
 from mapspec.resolve import resolve, resolve_query
 from mapspec.spec import MapSpec

@@ -10,8 +10,9 @@ from pathlib import Path
 import pyogrio
 import pytest
 
-from mapspec import exports, palette
+from mapspec import export as exports
 from mapspec import layers as registry
+from mapspec import palette
 from mapspec.folium_map import build_map, map_layers
 from mapspec.resolve import resolve_query
 from mapspec.spec import DEFAULT_LAYERS, LAYER_LABELS, LAYER_ORDER, MapSpec

@@ -3,7 +3,7 @@
 Both resolve one spec (the ``--query`` in the filter language, plus the map keys
 ``layers``, ``colour``, ``points`` and ``view``) against the current data (bundled +
 imported + extra, :func:`geodata.catalog.load_current`), exactly as the app does, and
-write what :mod:`mapspec.exports` / :mod:`mapspec.briefing` return.
+write what :mod:`mapspec.export` / :mod:`mapspec.briefing` return.
 """
 
 from __future__ import annotations
@@ -14,10 +14,8 @@ from pathlib import Path
 from urllib.parse import parse_qsl
 
 from atlas_cli.data import add_data_options, current_data
-from mapspec.exports import ALL_EXPORT_LAYERS, EXPORT_LAYERS, FORMATS
+from mapspec.export import ALL_EXPORT_LAYERS, BRIEFING_FORMATS, EXPORT_LAYERS, FORMATS, REGISTRY
 from mapspec.spec import MapSpec
-
-BRIEF_FORMATS = ("png", "pdf")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,9 +24,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                   "'actor=ISKP&country=PAK&from=2024-01-01&view=admin1:PK-BA' "
                   "(default: the whole atlas, unfiltered)")
     e = sub.add_parser(
-        "export", help="export filtered layers as GeoJSON, CSV or GeoPackage",
-        description="Export one layer of the filtered map as RFC 7946 GeoJSON or CSV, or "
-        "several layers as one GeoPackage. Layers: " + ", ".join(EXPORT_LAYERS) + "; and "
+        "export", help="export filtered layers as " + ", ".join(FORMATS),
+        description="Export layers of the filtered map: " + "; ".join(
+            f"{REGISTRY[f].label} — " + ("several layers" if REGISTRY[f].multi_layer
+                                         else "one layer") for f in FORMATS)
+        + ". Layers: " + ", ".join(EXPORT_LAYERS) + "; and "
         "the forecast and hot-spot layers " + ", ".join(
             n for n in ALL_EXPORT_LAYERS if n not in EXPORT_LAYERS)
         + " (the method — model, horizons, data span, back-test — in the metadata).",
@@ -51,7 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "areas, segments and sites.",
     )
     b.add_argument("--format", dest="fmt", metavar="FORMAT",
-                   help="png or pdf (default: from the -o suffix)")
+                   help=f"{' or '.join(BRIEFING_FORMATS)} (default: from the -o suffix)")
     b.add_argument("--query", default="", metavar="QS", help=query_help)
     b.add_argument("--banner", default=None, metavar="TEXT",
                    help="handling banner (default: PUBLIC SOURCES)")
@@ -111,14 +111,13 @@ def _write(data: bytes, output: str) -> None:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from mapspec.exports import export_file
+    from mapspec.export import check_layers, export_file
 
     fmt = _format(args.fmt, args.output if args.output != "-" else "", FORMATS)
-    names = _layers(args.layer)
-    if fmt != "gpkg" and len(names) != 1:
-        raise ValueError(f"{fmt} holds one layer; give one --layer, or use --format gpkg")
-    if fmt == "gpkg" and args.output == "-":
-        raise ValueError("a GeoPackage cannot go to stdout; give -o FILE.gpkg")
+    names = check_layers(_layers(args.layer), fmt)
+    if args.output == "-" and not REGISTRY[fmt].stdout:
+        raise ValueError(f"{REGISTRY[fmt].label} cannot go to stdout; give -o "
+                         f"FILE.{REGISTRY[fmt].extension}")
     resolved = _resolve(args)
     result = export_file(resolved, names, fmt)
     _write(result.data, args.output)
@@ -131,14 +130,14 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _brief(args: argparse.Namespace) -> int:
-    from mapspec.briefing import BriefingOptions, briefing_pdf, briefing_png
+    from mapspec.briefing import BriefingOptions
 
-    fmt = _format(args.fmt, args.output, BRIEF_FORMATS)
+    fmt = _format(args.fmt, args.output, BRIEFING_FORMATS)
     options = BriefingOptions(
         **{k: v for k, v in (("banner", args.banner), ("title", args.title),
                              ("width_px", args.width)) if v is not None})
     resolved = _resolve(args)
-    data = briefing_png(resolved, options) if fmt == "png" else briefing_pdf(resolved, options)
+    data = REGISTRY[fmt].write()(resolved, options)
     _write(data, args.output)
     print(f"{args.output}: briefing {fmt.upper()} — {resolved.sentence}", file=sys.stderr)
     return 0

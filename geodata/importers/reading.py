@@ -24,7 +24,6 @@ import csv
 import hashlib
 import io
 import json
-import os
 import re
 import warnings
 import zipfile
@@ -34,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from geodata import settings
 from geodata.contract import (
     NUL_HINT,
     DataContractError,
@@ -42,10 +42,10 @@ from geodata.contract import (
     required_columns,
 )
 from geodata.importers.formats import FORMAT_LABELS, FORMATS, REQUIRED, SIGNATURES
+from geodata.settings import MAX_MB_ENV
 
 DEFAULT_MAX_MB = 200.0
 """Largest file accepted by default (megabytes); see :func:`max_import_bytes`."""
-MAX_MB_ENV = "ISKP_ATLAS_MAX_IMPORT_MB"
 
 _UTF8_HINT = ("the file is not UTF-8 text: save it as UTF-8 (Excel: 'CSV UTF-8'), or pass "
               "--encoding cp1252 if it was saved with Windows encoding")
@@ -79,7 +79,7 @@ def max_import_bytes(max_mb: float | None = None) -> int:
     """The size limit in bytes: ``max_mb``, else $ISKP_ATLAS_MAX_IMPORT_MB, else 200 MB
     (1 MB = 1,000,000 bytes)."""
     if max_mb is None:
-        env = os.environ.get(MAX_MB_ENV, "").strip()
+        env = settings.current().max_import_mb
         try:
             max_mb = float(env) if env else DEFAULT_MAX_MB
         except ValueError:

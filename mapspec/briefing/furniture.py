@@ -1,0 +1,316 @@
+"""Map furniture: the north arrow, the names placed without collisions, the legend,
+titles and the banner."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import shapely
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
+from matplotlib.transforms import Bbox
+
+from geodata import context
+from mapspec import palette, style
+from mapspec.briefing.options import (
+    _NEUTRAL_BAND,
+    _TO_LONLAT,
+    _TO_METRIC,
+    BANNER_COLOUR,
+    TOP_LABELS,
+)
+from mapspec.briefing.textfit import _TextMeasure, wrap_text
+from mapspec.folium_map import AGGREGATE_CELL_DEG
+from mapspec.resolved import LegendEntry, ResolvedMap
+
+# --- Furniture ------------------------------------------------------------------------------
+
+
+def _text(target: Any, x: float, y: float, s: str, **kwargs: Any) -> Any:
+    """Literal text (no mathtext: '$' in data stays '$')."""
+    return target.text(x, y, s, parse_math=False, **kwargs)
+
+
+def _north_arrow(ax: Any, centre_lonlat: tuple[float, float]) -> tuple[Any, Any]:
+    lon, lat = centre_lonlat
+    (x0, x1), (y0, y1) = _TO_METRIC.transform([lon, lon], [lat, lat + 0.5])
+    dx, dy = x1 - x0, y1 - y0
+    norm = float(np.hypot(dx, dy)) or 1.0
+    ux, uy = 0.07 * dx / norm, 0.07 * dy / norm
+    tip = (0.95, 0.95)
+    arrow = ax.annotate("", xy=tip, xytext=(tip[0] - ux, tip[1] - uy),
+                        xycoords="axes fraction",
+                        arrowprops={"arrowstyle": "-|>,head_width=0.5,head_length=0.9",
+                                    "color": "black", "lw": 2.5}, zorder=20, gid="north_arrow")
+    label = _text(ax, tip[0] - ux * 1.0, tip[1] - uy * 1.0 - 0.035, "N",
+                  transform=ax.transAxes, ha="center", va="center", fontsize=14,
+                  fontweight="bold", zorder=20, gid="north_arrow_label")
+    return arrow, label
+
+
+def _equivalent_zoom(ax: Any, extent_lonlat: Sequence[float]) -> float:
+    """The web map's zoom at which the view's width in degrees takes the map's width
+    (at 96 px per inch): which place names the web map would show at this scale."""
+    lon0, _, lon1, _ = extent_lonlat
+    width_px = ax.get_window_extent().width / ax.figure.dpi * 96
+    return float(np.log2(max(width_px, 1.0) * 360.0 / (256.0 * max(lon1 - lon0, 1e-6))))
+
+
+def _label_candidates(resolved: ResolvedMap, extent: Sequence[float], zoom: float
+                      ) -> list[dict[str, Any]]:
+    """Every name the slide may show, in the web map's order (capital, country, city; then
+    the highest-scoring provinces, then towns — a province's score is what a briefing is
+    about, a town only locates it), each group by importance."""
+    lon0, lat0, lon1, lat1 = extent
+    out: list[dict[str, Any]] = []
+    gazetteer = context.places()
+    gazetteer = gazetteer[gazetteer["min_zoom"] <= zoom + 0.5].sort_values(
+        "population", ascending=False, kind="stable")
+    by_rank = {r: gazetteer[gazetteer["rank"] == r] for r in ("capital", "city", "town")}
+    for rank in ("capital", "country", "city", "unit", "town"):
+        if rank == "country":
+            for rec in context.neighbour_countries().itertuples(index=False):
+                out.append({"lon": rec.label_lon, "lat": rec.label_lat, "dot": False,
+                            "text": rec.name.upper(), "gid": "country_label",
+                            "kw": {"fontsize": 9.0, "color": palette.COUNTRY_LABEL_COLOUR}})
+        elif rank == "unit":
+            areas = resolved.layer("areas")
+            if "score" not in areas.columns or not resolved.visible("areas"):
+                continue
+            top = areas[areas["score"] > 0].sort_values(
+                ["score", "id"], ascending=[False, True], kind="stable").head(TOP_LABELS)
+            if not len(top):
+                continue
+            points = context.unit_label_points(top)
+            for rec, score, shape in zip(points.itertuples(index=False), top["score"],
+                                         top.geometry, strict=True):
+                out.append({"lon": rec.geometry.x, "lat": rec.geometry.y, "dot": False,
+                            "anchors": _inner_points(shape, rec.geometry),
+                            "text": f"{rec.name} ({float(score):.0f})", "gid": "unit_label",
+                            "kw": {"fontsize": 9.0, "color": "#1f1f1f", "style": "italic",
+                                   "fontweight": "bold"}})
+        else:
+            for rec in by_rank[rank].itertuples(index=False):
+                out.append({"lon": rec.geometry.x, "lat": rec.geometry.y, "dot": True,
+                            "text": rec.label, "gid": "place_label",
+                            "kw": {"fontsize": 9.5 if rank != "town" else 8.5,
+                                   "color": palette.LABEL_COLOUR,
+                                   "fontweight": "bold" if rank == "capital" else "normal"}})
+    return [c for c in out if lon0 <= c["lon"] <= lon1 and lat0 <= c["lat"] <= lat1]
+
+
+def _inner_points(shape: Any, first: Any, n: int = 6) -> list[tuple[float, float]]:
+    """Up to ``n`` points inside a province for its name, ``first`` (its label point)
+    first, then points of a grid over it nearest to that point."""
+    out = [(float(first.x), float(first.y))]
+    if shape is None or shapely.is_empty(shape):
+        return out
+    x0, y0, x1, y1 = shapely.bounds(shape)
+    gx, gy = np.meshgrid(np.linspace(x0, x1, 9)[1:-1], np.linspace(y0, y1, 9)[1:-1])
+    grid = shapely.points(gx.ravel(), gy.ravel())
+    inside = grid[shapely.contains(shape, grid)]
+    inside = sorted(inside, key=lambda p: p.distance(first))
+    out += [(float(p.x), float(p.y)) for p in inside[: n - 1]]
+    return out
+
+
+_UNIT_SPOTS = ((0, 0), (0, 10), (0, -10), (28, 0), (-28, 0), (0, 20), (0, -20), (28, 14),
+               (-28, -14), (28, -14), (-28, 14))
+"""Offsets (points) tried in turn for a province's name around its label point."""
+
+
+def _place_labels(ax: Any, resolved: ResolvedMap, obstacles: Sequence[Any]) -> list[Any]:
+    """Names on the map (see :func:`_label_candidates`) with a white halo. A place's name
+    goes right, left, above or below its dot, a province's at its label point or just
+    above or below it — the first spot whose text box stays inside the map and overlaps
+    no name already placed and no ``obstacles`` (display-space boxes: scale bar, north
+    arrow, legend); a name with no free spot is left out. Returns the text artists."""
+    import matplotlib.patheffects as pe
+
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    lons, lats = _TO_LONLAT.transform([x0, x1, x0, x1], [y0, y0, y1, y1])
+    extent = (min(lons), min(lats), max(lons), max(lats))
+    zoom = _equivalent_zoom(ax, extent)
+    halo = [pe.withStroke(linewidth=2.4, foreground=palette.LABEL_HALO)]
+    taken = [b.expanded(1.0, 1.0) for b in obstacles]
+    placed: list[Any] = []
+    for cand in _label_candidates(resolved, extent, zoom):
+        x, y = _TO_METRIC.transform(cand["lon"], cand["lat"])
+        if not (x0 <= x <= x1 and y0 <= y <= y1):
+            continue
+        spots = ([((5, 0), "left", "center"), ((-5, 0), "right", "center"),
+                  ((0, 5), "center", "bottom"), ((0, -5), "center", "top")] if cand["dot"]
+                 else [((dx, dy), "center", "center") for dx, dy in _UNIT_SPOTS])
+        dot_box = None
+        if cand["dot"]:
+            px, py = ax.transData.transform((x, y))
+            r = 3.0 * fig.dpi / 72
+            dot_box = Bbox.from_extents(px - r, py - r, px + r, py + r)
+            if any(dot_box.overlaps(b) for b in taken):
+                continue
+        if not cand["dot"]:  # a province: other points inside it, nearest first
+            ax_, ay_ = _TO_METRIC.transform(*np.asarray(cand.get("anchors", [(
+                cand["lon"], cand["lat"])]), float).reshape(-1, 2).T)
+            spots = [(offset, ha, va, (float(px), float(py))) for px, py in zip(
+                ax_, ay_, strict=True) for offset, ha, va in spots[:3]] + [
+                (offset, ha, va, (x, y)) for offset, ha, va in spots[3:]]
+        else:
+            spots = [(offset, ha, va, (x, y)) for offset, ha, va in spots]
+        def label(offset: tuple[float, float], ha: str, va: str, xy: tuple[float, float],
+                  cand: dict[str, Any] = cand) -> Any:
+            return ax.annotate(cand["text"], xy, xytext=offset, parse_math=False,
+                               textcoords="offset points", ha=ha, va=va, zorder=9,
+                               path_effects=halo, gid=cand["gid"], annotation_clip=False,
+                               **cand["kw"])
+
+        # the text's size once (one probe artist); each spot's box is that size moved
+        probe = label((0, 0), "left", "bottom", (x, y))
+        size = probe.get_window_extent(renderer)
+        probe.remove()
+        w, h = size.width, size.height
+        for offset, ha, va, xy in spots:
+            px, py = ax.transData.transform(xy)
+            px += offset[0] * fig.dpi / 72
+            py += offset[1] * fig.dpi / 72
+            bx = px - {"left": 0.0, "center": w / 2, "right": w}[ha]
+            by = py - {"bottom": 0.0, "center": h / 2, "top": h}[va]
+            box = Bbox.from_extents(bx, by, bx + w, by + h).padded(1.5 * fig.dpi / 72)
+            inside = (frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0
+                      and box.y1 <= frame.y1)
+            if inside and not any(box.overlaps(b) for b in taken):
+                taken.append(box)
+                if dot_box is not None:
+                    taken.append(dot_box)
+                    ax.plot(x, y, "o", ms=3.0, color=palette.LABEL_COLOUR,
+                            mec=palette.LABEL_HALO, mew=0.7, zorder=9, gid="place_dot")
+                placed.append(label(offset, ha, va, xy))
+                break
+    return placed
+
+
+def _extra_legend(resolved: ResolvedMap, drawn: Mapping[str, Any]) -> list[LegendEntry]:
+    """Briefing-only legend lines: how sites, segments and grid cells are drawn."""
+    extra = []
+    if "segments" in drawn:
+        extra.append(LegendEntry("Other markers", "CPEC segment (colour = band; schematic)",
+                                 _NEUTRAL_BAND, "line"))
+    if "sites" in drawn:
+        extra.append(LegendEntry("Other markers", "Sensitive site (fill = band)",
+                                 _NEUTRAL_BAND, "square"))
+    if "incident_cells" in drawn:
+        extra.append(LegendEntry(
+            "Other markers",
+            f"Incidents per {AGGREGATE_CELL_DEG}° cell (size = count, colour = top actor)",
+            style.FALLBACK_COLOUR, "circle"))
+    return extra
+
+
+def _legend_entries(resolved: ResolvedMap, drawn: Mapping[str, Any]) -> list[LegendEntry]:
+    return list(resolved.legend) + _extra_legend(resolved, drawn)
+
+
+def _draw_legend(ax: Any, entries: Sequence[LegendEntry], top: float, fontsize: float
+                 ) -> tuple[float, list[str]]:
+    """Legend lines grouped by ``entry.layer`` in a panel axes (0–1 coordinates); long
+    groups of short labels run in two columns, a label too long for the panel wraps
+    (measured). Returns the y below the legend and the labels drawn."""
+    fig_h_pt = ax.bbox.height / ax.figure.dpi * 72
+    inch = ax.figure.dpi / ax.bbox.width  # one inch in axes-width units
+    panel_pt = ax.bbox.width / ax.figure.dpi * 72
+    step = fontsize * 1.55 / fig_h_pt
+    label_size = fontsize * 0.92
+    extra_line = label_size * 1.2 / fig_h_pt
+    swatch_pt = 0.45 * 72
+    measure = _TextMeasure(ax.figure, label_size)
+    heading_measure = _TextMeasure(ax.figure, fontsize, bold=True)
+    y = top
+    labels: list[str] = []
+    groups: dict[str, list[LegendEntry]] = {}
+    for entry in entries:
+        groups.setdefault(entry.layer, []).append(entry)
+    for heading, items in groups.items():
+        heading_text = wrap_text(heading, panel_pt, heading_measure)
+        _text(ax, 0.0, y, heading_text, fontsize=fontsize, fontweight="bold", va="top",
+              gid="legend_heading", linespacing=1.2)
+        y -= step + heading_text.count("\n") * fontsize * 1.2 / fig_h_pt
+        column_w = min(0.5, 2.4 * inch)
+        column_pt = column_w / inch * 72 - swatch_pt - 4
+        two = len(items) > 5 and all(measure(e.label) <= column_pt for e in items)
+        rows = -(-len(items) // 2) if two else len(items)
+        row_y = y
+        for i, entry in enumerate(items):
+            col, row = divmod(i, rows) if two else (0, i)
+            x = column_w * col
+            if two and row == 0:
+                row_y = y
+            text = entry.label if two else wrap_text(entry.label, panel_pt - swatch_pt - 2,
+                                                     measure)
+            _legend_swatch(ax, x, row_y - step * 0.35, entry, step, inch)
+            _text(ax, x + 0.45 * inch, row_y, text, fontsize=label_size, va="top",
+                  gid="legend_label", linespacing=1.2)
+            labels.append(entry.label)
+            row_y -= step + text.count("\n") * extra_line
+        y = (y - rows * step if two else row_y) - step * 0.35
+    return y, labels
+
+
+_SWATCH_MARKERS = {"circle": "o", "square": "s", "diamond": "D"}
+"""Legend marker of each point symbol (the shapes of mapspec.palette.SYMBOLS)."""
+
+
+def _legend_swatch(ax: Any, x: float, y: float, entry: LegendEntry, step: float,
+                   inch: float) -> None:
+    colour = entry.colour
+    if entry.shape == "line":
+        ax.add_line(Line2D([x + 0.02 * inch, x + 0.34 * inch], [y, y], color=colour, lw=3,
+                           linestyle="--" if "border" in entry.label.lower() else "-",
+                           transform=ax.transAxes, gid="legend_swatch"))
+    elif entry.shape in _SWATCH_MARKERS:
+        ax.add_line(Line2D([x + 0.18 * inch], [y], marker=_SWATCH_MARKERS[entry.shape],
+                           markersize=8 if entry.shape == "diamond" else 9,
+                           markerfacecolor=colour,
+                           markeredgecolor="#444444", linestyle="none",
+                           transform=ax.transAxes, gid="legend_swatch"))
+    else:
+        ax.add_patch(Rectangle((x + 0.02 * inch, y - step * 0.3), 0.32 * inch, step * 0.6,
+                               facecolor=colour, edgecolor="#777777", lw=0.6,
+                               transform=ax.transAxes, gid="legend_swatch"))
+
+
+def default_title(resolved: ResolvedMap) -> str:
+    """``ISKP Risk Atlas — <what the view frames>``."""
+    view = resolved.spec.view
+    framed = {
+        "all": "Afghanistan and Pakistan",
+        "admin1": _area_name(resolved, view.value),
+        "route": _route_name(resolved, view.value),
+        "bbox": f"area {view.value}",
+    }[view.kind]
+    return f"ISKP Risk Atlas — risk to Chinese and Pakistani interests: {framed}"
+
+
+def _area_name(resolved: ResolvedMap, code: str | None) -> str:
+    areas = resolved.layer("areas")
+    hit = areas.loc[areas["id"] == code, "name"] if "id" in areas.columns else []
+    return f"{hit.iloc[0]} ({code})" if len(hit) else str(code)
+
+
+def _route_name(resolved: ResolvedMap, route: str | None) -> str:
+    corridors = resolved.layer("corridors")
+    hit = corridors.loc[corridors["route_id"] == route, "name"] \
+        if "route_id" in corridors.columns else []
+    return str(hit.iloc[0]) if len(hit) else str(route)
+
+
+def _banner(fig: Figure, text: str, y: float, height: float, fontsize: float = 13) -> None:
+    fig.add_artist(Rectangle((0, y), 1, height, transform=fig.transFigure,
+                             facecolor=BANNER_COLOUR, edgecolor="none", gid="banner_bar"))
+    _text(fig, 0.5, y + height / 2, text.upper(), ha="center", va="center", color="white",
+          fontsize=fontsize, fontweight="bold", gid="banner")
