@@ -12,7 +12,7 @@
   runs in the browser in a fixed script; the data reaches it only as JSON through
   ``tojson`` and the names become text nodes (``textContent``), never HTML.
 - :func:`highlight_route` mutes every CPEC route but one on the corridor page.
-- :func:`draw_neighbours` and :func:`draw_place_labels` draw the same context on a
+- :func:`draw_neighbours` draws the same neighbouring countries on a
   matplotlib axis (the briefing image).
 
 Offline: no tiles, no web fonts (the system's sans-serif).
@@ -23,7 +23,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -376,69 +376,3 @@ def draw_neighbours(ax: Any, project_geoms: Callable[[np.ndarray], np.ndarray],
     ax.add_collection(PathCollection(
         paths, facecolors=palette.NEIGHBOUR_FILL, edgecolors=palette.NEIGHBOUR_OUTLINE,
         linewidths=0.5, zorder=zorder, gid="neighbours"), autolim=False)
-
-
-def draw_place_labels(ax: Any, project: Projector, extent: tuple[float, float, float, float],
-                      ranks: Iterable[str] = ("capital", "city"), fontsize: float = 8.0,
-                      unit_points: gpd.GeoDataFrame | None = None, zorder: float = 9,
-                      reserved: Iterable[tuple[tuple[float, float], tuple[float, float]]] = (
-                          ((0.0, 0.0), (0.2, 0.12)), ((0.9, 0.78), (1.0, 1.0)))) -> int:
-    """Country names, places of the given ranks and optionally unit names (e.g. the
-    highest-scoring provinces) inside ``extent`` (lon0, lat0, lon1, lat1) on a
-    matplotlib axis, with a white halo; a label that would leave the axis, or overlap a
-    label already drawn or a ``reserved`` corner (axes fractions: the scale bar and the
-    north arrow), is left out. Returns how many were drawn."""
-    import matplotlib.patheffects as pe
-    from matplotlib.transforms import Bbox
-
-    lon0, lat0, lon1, lat1 = extent
-    halo = [pe.withStroke(linewidth=2.2, foreground=palette.LABEL_HALO)]
-    fig = ax.figure
-    renderer = fig.canvas.get_renderer()
-    frame = ax.get_window_extent(renderer)
-    # the scale bar (lower left) and the north arrow (upper right) keep their room
-    boxes: list = [Bbox.from_extents(*ax.transAxes.transform(corner).ravel())
-                   for corner in reserved]
-    drawn = 0
-
-    def place(lon: float, lat: float, text: str, *, dot: bool, **kw: Any) -> None:
-        nonlocal drawn
-        if not (lon0 <= lon <= lon1 and lat0 <= lat <= lat1):
-            return
-        x, y = project(np.array([lon]), np.array([lat]))
-        xy = (float(x[0]), float(y[0]))
-        # a place's name goes right, left or above its dot, whichever is free
-        spots = ([((4, 0), "left", "center"), ((-4, 0), "right", "center"),
-                  ((0, 5), "center", "bottom")] if dot else [((0, 0), "center", "center")])
-        for offset, ha, va in spots:
-            artist = ax.annotate(text, xy, xytext=offset, textcoords="offset points", ha=ha,
-                                 va=va, zorder=zorder, path_effects=halo, **kw)
-            box = artist.get_window_extent(renderer).expanded(1.05, 1.1)
-            inside = (frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0
-                      and box.y1 <= frame.y1)
-            if inside and not any(box.overlaps(b) for b in boxes):
-                break
-            artist.remove()
-        else:
-            return
-        boxes.append(box)
-        if dot:
-            ax.plot(*xy, "o", ms=2.8, color=palette.LABEL_COLOUR, mec=palette.LABEL_HALO,
-                    mew=0.6, zorder=zorder, gid="place_dot")
-        drawn += 1
-
-    wanted = set(ranks)
-    for rec in places().itertuples(index=False):
-        if rec.rank in wanted:
-            place(rec.geometry.x, rec.geometry.y, rec.label, dot=True, fontsize=fontsize,
-                  color=palette.LABEL_COLOUR,
-                  fontweight="bold" if rec.rank == "capital" else "normal", gid="place_label")
-    for rec in neighbour_countries().itertuples(index=False):
-        place(rec.label_lon, rec.label_lat, rec.name.upper(), dot=False,
-              fontsize=fontsize + 0.5, color=palette.COUNTRY_LABEL_COLOUR,
-              gid="country_label")
-    if unit_points is not None:
-        for rec in unit_points.itertuples(index=False):
-            place(rec.geometry.x, rec.geometry.y, rec.name, dot=False, fontsize=fontsize - 0.5,
-                  color="#3a3a3a", style="italic", gid="unit_label")
-    return drawn
