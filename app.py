@@ -16,16 +16,14 @@ st.set_page_config(page_title="ISKP Risk Atlas", layout="wide")
 ui.prepare_offline_assets()
 
 pages = [
-    st.Page("app_pages/risk_map.py", title="Risk map", default=True,
-            url_path="risk-map"),
-    st.Page("app_pages/corridors.py", title="CPEC corridors",
-            url_path="corridors"),
+    st.Page("app_pages/risk_map.py", title="Risk map", default=True, url_path="risk-map"),
+    st.Page("app_pages/corridors.py", title="CPEC corridors", url_path="corridors"),
     st.Page("app_pages/records.py", title="Records", url_path="records"),
     st.Page("app_pages/forecast.py", title="Forecast", url_path="forecast"),
     st.Page("app_pages/export.py", title="Export", url_path="export"),
     st.Page("app_pages/data.py", title="Data", url_path="data"),
-    st.Page("app_pages/methodology.py", title="Methodology",
-            url_path="methodology"),
+    st.Page("app_pages/watch.py", title="Watch", url_path="watch"),
+    st.Page("app_pages/methodology.py", title="Methodology", url_path="methodology"),
 ]
 navigation = st.navigation(pages)
 with ui.friendly_errors("filters"):

@@ -18,26 +18,43 @@ resolved = ui.resolved(spec)
 st.title("Export")
 ui.sentence_caption(resolved)
 
-fmt = st.radio("Format", list(FORMATS), format_func=lambda name: FORMATS[name].label,
-               key="x_format")
+fmt = st.radio(
+    "Format", list(FORMATS), format_func=lambda name: FORMATS[name].label, key="x_format"
+)
 
 if FORMATS[fmt].kind == "layers":
     if FORMATS[fmt].multi_layer:
-        layers = st.multiselect("Layers", list(exports.ALL_EXPORT_LAYERS),
-                                default=list(exports.EXPORT_LAYERS),
-                                format_func=LAYER_LABELS.get, key="x_layers")
+        layers = st.multiselect(
+            "Layers",
+            list(exports.ALL_EXPORT_LAYERS),
+            default=list(exports.EXPORT_LAYERS),
+            format_func=LAYER_LABELS.get,
+            key="x_layers",
+        )
     else:
-        layers = [st.selectbox("Layer", list(exports.ALL_EXPORT_LAYERS),
-                               index=exports.ALL_EXPORT_LAYERS.index("incidents"),
-                               format_func=LAYER_LABELS.get, key="x_layer")]
+        layers = [
+            st.selectbox(
+                "Layer",
+                list(exports.ALL_EXPORT_LAYERS),
+                index=exports.ALL_EXPORT_LAYERS.index("incidents"),
+                format_func=LAYER_LABELS.get,
+                key="x_layer",
+            )
+        ]
     selected = {name: exports.layer_for_export(resolved, name) for name in layers}
-    st.write(" · ".join(f"**{LAYER_LABELS[n]}**: {len(e.frame):,} feature(s)"
-                        for n, e in selected.items()) or "Choose at least one layer.")
+    st.write(
+        " · ".join(
+            f"**{LAYER_LABELS[n]}**: {len(e.frame):,} feature(s)" for n, e in selected.items()
+        )
+        or "Choose at least one layer."
+    )
     withheld = {n: e.withheld for n, e in selected.items() if e.withheld}
     if withheld:
-        st.warning("Left out under their licence terms (raw rows may not be passed on; the "
-                   "scores include them): "
-                   + ", ".join(f"{v:,} {LAYER_LABELS[k].lower()}" for k, v in withheld.items()))
+        st.warning(
+            "Left out under their licence terms (raw rows may not be passed on; the "
+            "scores include them): "
+            + ", ".join(f"{v:,} {LAYER_LABELS[k].lower()}" for k, v in withheld.items())
+        )
     if layers:
         st.download_button(
             f"Download {fmt.upper()}",
@@ -48,11 +65,13 @@ if FORMATS[fmt].kind == "layers":
             type="primary",
             key="x_download",
         )
-    st.caption("Every file carries the filter sentence, the spec, the time, the version and "
-               "the sources with their licences (GeoJSON: the top-level `metadata` member; "
-               "GeoPackage: dataset metadata); the forecast and hot-spot layers also their "
-               "method (model, horizons, data span, back-test). CSV text cells that start "
-               "with = + - @ are prefixed with ' so spreadsheets show them as text.")
+    st.caption(
+        "Every file carries the filter sentence, the spec, the time, the version and "
+        "the sources with their licences (GeoJSON: the top-level `metadata` member; "
+        "GeoPackage: dataset metadata); the forecast and hot-spot layers also their "
+        "method (model, horizons, data span, back-test). CSV text cells that start "
+        "with = + - @ are prefixed with ' so spreadsheets show them as text."
+    )
 else:
     banner = st.text_input("Handling banner", value=briefing.HANDLING_DEFAULT, key="x_banner")
     title = st.text_input("Title (empty: describe the view)", value="", key="x_title")

@@ -6,7 +6,6 @@ import streamlit as st
 
 import ui
 
-
 st.title("Methodology and sources")
 guide = ui.APP_DIR / "docs" / "ANALYST_GUIDE.md"
 if guide.exists():

@@ -6,7 +6,6 @@ import streamlit as st
 import ui
 from mapspec import charts, records_view
 
-
 resolved = ui.resolved(ui.current_spec())
 incidents = resolved.layer("incidents")
 threats = resolved.layer("threats")
@@ -24,8 +23,12 @@ _CONFIG = {
 st.title("Records")
 ui.sentence_caption(resolved)
 st.subheader(f"Incidents ({len(incidents):,})")
-st.dataframe(records_view.analyst_table(incidents, "incidents", unit_names), hide_index=True,
-             width="stretch", column_config=_CONFIG)
+st.dataframe(
+    records_view.analyst_table(incidents, "incidents", unit_names),
+    hide_index=True,
+    width="stretch",
+    column_config=_CONFIG,
+)
 st.subheader("Incidents per month by actor")
 st.caption("Colours are the actors' colours on the map.")
 if incidents.empty:
@@ -33,7 +36,13 @@ if incidents.empty:
 else:
     st.altair_chart(charts.monthly_actor_chart(incidents), width="stretch")
 st.subheader(f"Threat records ({len(threats):,})")
-st.caption("Reported threats, warnings and propaganda naming a target; they raise the score "
-           "of the provinces or units they concern.")
-st.dataframe(records_view.analyst_table(threats, "threats", unit_names), hide_index=True,
-             width="stretch", column_config=_CONFIG)
+st.caption(
+    "Reported threats, warnings and propaganda naming a target; they raise the score "
+    "of the provinces or units they concern."
+)
+st.dataframe(
+    records_view.analyst_table(threats, "threats", unit_names),
+    hide_index=True,
+    width="stretch",
+    column_config=_CONFIG,
+)

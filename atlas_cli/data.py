@@ -14,12 +14,20 @@ def add_store_options(p: argparse.ArgumentParser, home_help: str | None = None) 
     """``--home DIR`` (the SQLite store's folder) or ``--database-url URL`` (the team store
     on PostgreSQL/PostGIS), the same choices the app reads from the environment."""
     where = p.add_mutually_exclusive_group()
-    where.add_argument("--home", default=None, metavar="DIR",
-                       help=home_help or f"store folder with imported records (default "
-                       f"${HOME_ENV} or the user data folder)")
-    where.add_argument("--database-url", default=None, metavar="URL",
-                       help=f"team store on PostgreSQL/PostGIS, postgresql://… (default "
-                       f"${URL_ENV}; overrides the store folder)")
+    where.add_argument(
+        "--home",
+        default=None,
+        metavar="DIR",
+        help=home_help
+        or f"store folder with imported records (default ${HOME_ENV} or the user data folder)",
+    )
+    where.add_argument(
+        "--database-url",
+        default=None,
+        metavar="URL",
+        help=f"team store on PostgreSQL/PostGIS, postgresql://… (default "
+        f"${URL_ENV}; overrides the store folder)",
+    )
 
 
 def store_location(args: argparse.Namespace) -> str | None:
@@ -32,30 +40,45 @@ def add_data_options(p: argparse.ArgumentParser) -> None:
     """``--home``/``--database-url`` and ``--extra``, the same choices the app reads from
     the environment."""
     add_store_options(p)
-    p.add_argument("--extra", default=None, metavar="CSV",
-                   help=f"extra incidents in the product's CSV format (default "
-                   f"${EXTRA_INCIDENTS_ENV})")
+    p.add_argument(
+        "--extra",
+        default=None,
+        metavar="CSV",
+        help=f"extra incidents in the product's CSV format (default ${EXTRA_INCIDENTS_ENV})",
+    )
 
 
-def current_data(args: argparse.Namespace):
-    """Bundled + imported (+ extra) records, as the app loads them."""
+def current_data(args: argparse.Namespace, filters=None):
+    """Bundled + imported (+ extra) records, as the app loads them; with the command's
+    ``filters`` a team store is asked for that filter's records only (the same result once
+    the filter is applied, see :func:`geodata.catalog.load_source`)."""
     from geodata.catalog import load_current
 
-    return load_current(getattr(args, "home", None), getattr(args, "extra", None),
-                        database_url=getattr(args, "database_url", None))
+    return load_current(
+        getattr(args, "home", None),
+        getattr(args, "extra", None),
+        database_url=getattr(args, "database_url", None),
+        filters=filters,
+    )
 
 
-def add_view_options(p: argparse.ArgumentParser, formats: tuple[str, ...],
-                     example: str) -> None:
+def add_view_options(p: argparse.ArgumentParser, formats: tuple[str, ...], example: str) -> None:
     """``--query``, ``--perspective``, ``--format``, ``-o`` and the data options: what every
     command that scores or forecasts a filtered view takes."""
     from riskmodel import PRESETS
     from riskmodel.filters import FILTER_KEYS
 
-    p.add_argument("--query", default="", metavar="QS",
-                   help=f"filter query, e.g. '{example}' (keys: " + ", ".join(FILTER_KEYS) + ")")
-    p.add_argument("--perspective", choices=tuple(PRESETS),
-                   help="relevance preset (overrides perspective= in the query)")
+    p.add_argument(
+        "--query",
+        default="",
+        metavar="QS",
+        help=f"filter query, e.g. '{example}' (keys: " + ", ".join(FILTER_KEYS) + ")",
+    )
+    p.add_argument(
+        "--perspective",
+        choices=tuple(PRESETS),
+        help="relevance preset (overrides perspective= in the query)",
+    )
     p.add_argument("--format", choices=formats, default="table")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     add_data_options(p)

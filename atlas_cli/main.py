@@ -38,8 +38,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         status = args.handler(args)
-    except (UserError, ValueError, FileNotFoundError, IsADirectoryError, PermissionError,
-            UnicodeDecodeError, KeyError) as exc:
+    except (
+        UserError,
+        ValueError,
+        FileNotFoundError,
+        IsADirectoryError,
+        PermissionError,
+        UnicodeDecodeError,
+        KeyError,
+    ) as exc:
         message = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
         print(f"iskp-atlas {args.command}: error: {message}", file=sys.stderr)
         return 2

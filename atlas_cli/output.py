@@ -44,15 +44,26 @@ def render_table(frame: pd.DataFrame, fmt: str) -> str:
     """The frame as text in ``fmt`` (csv, json: a list of objects, or table)."""
     frame = frame.drop(columns=["geometry"], errors="ignore")
     if fmt == "csv":
+        from geodata.csvcells import neutralise_cell
+
+        # text cells never start a spreadsheet formula (record text, analysts' reasons)
         flat = frame.apply(
             lambda s: s.map(lambda v: ";".join(map(str, v)) if isinstance(v, tuple | list) else v)
-        )
+        ).apply(lambda s: s.map(lambda v: neutralise_cell(v) if isinstance(v, str) else v))
         return flat.to_csv(index=False, date_format="%Y-%m-%d")
     if fmt == "json":
         return to_json(frame.to_dict(orient="records")) + "\n"
     if fmt == "table":
-        with pd.option_context("display.max_rows", None, "display.max_columns", None,
-                               "display.width", 200, "display.max_colwidth", 60):
+        with pd.option_context(
+            "display.max_rows",
+            None,
+            "display.max_columns",
+            None,
+            "display.width",
+            200,
+            "display.max_colwidth",
+            60,
+        ):
             return frame.to_string(index=False) + "\n"
     raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
 

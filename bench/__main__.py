@@ -33,8 +33,7 @@ def _run_one(name: str) -> dict[str, object]:
         f"m = importlib.import_module('bench.bench_{name}');"
         "print('@@RESULT@@' + json.dumps(m.run()))"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=False)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     for line in proc.stdout.splitlines():
         if line.startswith("@@RESULT@@"):
             return json.loads(line.removeprefix("@@RESULT@@"))

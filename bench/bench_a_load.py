@@ -19,16 +19,18 @@ _PROBE = (
 
 def _fresh_process(extra_env: dict[str, str]) -> list[float]:
     env = {**os.environ, **extra_env}
-    out = subprocess.run([sys.executable, "-c", _PROBE], capture_output=True, text=True,
-                         check=True, env=env)
+    out = subprocess.run(
+        [sys.executable, "-c", _PROBE], capture_output=True, text=True, check=True, env=env
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def run() -> dict[str, object]:
     _fresh_process({})  # make sure the cache exists for the current data and code
     cached = min((_fresh_process({}) for _ in range(3)), key=lambda r: r[0])
-    uncached = min((_fresh_process({"ISKP_ATLAS_NO_CACHE": "1"}) for _ in range(3)),
-                   key=lambda r: r[0])
+    uncached = min(
+        (_fresh_process({"ISKP_ATLAS_NO_CACHE": "1"}) for _ in range(3)), key=lambda r: r[0]
+    )
     return {
         "load_bundle_cold_s": round(cached[0], 3),
         "load_bundle_import_s": round(cached[1], 3),

@@ -33,10 +33,8 @@ def enriched_events(n: int):
     geo = load_geography()
     raw = synthesize(n, SEED, geo)
     start = time.perf_counter()
-    parts = [enrich_records(raw.iloc[i:i + CHUNK], "incidents", geo)
-             for i in range(0, n, CHUNK)]
-    events = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry",
-                              crs=WGS84)
+    parts = [enrich_records(raw.iloc[i : i + CHUNK], "incidents", geo) for i in range(0, n, CHUNK)]
+    events = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=WGS84)
     return events, time.perf_counter() - start
 
 
@@ -45,8 +43,13 @@ def _timed_score(events) -> float:
     from riskmodel import Filters, score
 
     bundle = load_bundle()
-    layers = {"incidents": events, "threats": bundle.threats, "admin1": bundle.admin1,
-              "corridors": bundle.corridors, "sites": bundle.sites}
+    layers = {
+        "incidents": events,
+        "threats": bundle.threats,
+        "admin1": bundle.admin1,
+        "corridors": bundle.corridors,
+        "sites": bundle.sites,
+    }
     score(layers, Filters(countries=("AFG",)), levels=("site",))  # warm imports and caches
     start = time.perf_counter()
     result = score(layers, Filters())

@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-NAIVE_APP = '''
+NAIVE_APP = """
 import folium
 import streamlit as st
 from streamlit_folium import st_folium
@@ -34,7 +34,7 @@ folium.GeoJson(load_geography().admin1[["iso_3166_2", "geometry"]].assign(
 for y, x in zip(frame.geometry.y, frame.geometry.x):
     folium.CircleMarker([y, x], radius=3).add_to(m)
 st_folium(m, returned_objects=[], height=600)
-'''
+"""
 
 
 def _payload_and_server_time(resolved) -> tuple[float, float, float]:
@@ -53,8 +53,9 @@ def _payload_and_server_time(resolved) -> tuple[float, float, float]:
         layers = map_layers(resolved)
         layers_s = time.perf_counter() - start
         start = time.perf_counter()
-        streamlit_folium.st_folium(build_map(resolved, layers=layers), returned_objects=[],
-                                   height=620, render=False)
+        streamlit_folium.st_folium(
+            build_map(resolved, layers=layers), returned_objects=[], height=620, render=False
+        )
         render_s = time.perf_counter() - start
     finally:
         streamlit_folium._component_func = original
@@ -87,8 +88,7 @@ def run() -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         csv_path = Path(tmp) / "synth_100k.csv"
         csv_path.write_text(to_csv_text(synthesize(100_000, seed=7)), encoding="utf-8")
-        big = bundle.with_records(incidents=load_records(csv_path, "incidents",
-                                                         load_geography()))
+        big = bundle.with_records(incidents=load_records(csv_path, "incidents", load_geography()))
         start = time.perf_counter()
         resolved_big = resolve(MapSpec(), big)
         resolve_big_s = time.perf_counter() - start
@@ -101,14 +101,14 @@ def run() -> dict[str, object]:
         naive_script = ROOT / f".bench_naive_{int(time.time())}.py"
         naive_script.write_text(
             "from pathlib import Path\n" + f"CSV = {str(csv_path)!r}\n" + NAIVE_APP,
-            encoding="utf-8")
+            encoding="utf-8",
+        )
         with sync_playwright() as pw:
             browser = launch_chromium(pw)
             try:
                 for key, env, script, timeout in (
                     ("bundled", {}, "app.py", 120_000),
-                    ("100k", {"ISKP_ATLAS_EXTRA_INCIDENTS": str(csv_path)}, "app.py",
-                     300_000),
+                    ("100k", {"ISKP_ATLAS_EXTRA_INCIDENTS": str(csv_path)}, "app.py", 300_000),
                     ("naive_100k", {}, naive_script.name, 900_000),
                 ):
                     server = start_app(Path(tmp) / f"home_{key}", env, script=script)
@@ -120,16 +120,17 @@ def run() -> dict[str, object]:
                         visits = 1 if key == "naive_100k" else 5
                         warm = statistics.median(
                             time_to_map(browser, server.url, timeout_ms=timeout)
-                            for _ in range(visits))
+                            for _ in range(visits)
+                        )
                     finally:
                         server.stop()
-                    name = "naive_visible_100k_s" if key == "naive_100k" \
-                        else f"map_visible_{key}_s"
+                    name = "naive_visible_100k_s" if key == "naive_100k" else f"map_visible_{key}_s"
                     out[name] = round(warm, 2)
                     out[name.replace("_s", "_first_visit_s")] = round(cold, 2)
             finally:
                 browser.close()
                 naive_script.unlink(missing_ok=True)
     out["naive_over_adaptive_100k"] = round(
-        out["naive_visible_100k_s"] / out["map_visible_100k_s"], 1)
+        out["naive_visible_100k_s"] / out["map_visible_100k_s"], 1
+    )
     return out

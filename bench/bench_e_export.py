@@ -51,8 +51,7 @@ def run() -> dict[str, object]:
     big = resolve(MapSpec(), big_bundle)
     resolve_s = time.perf_counter() - start
     n = len(big.layer("incidents"))
-    geojson_s, text = _best(lambda: geojson_bytes(big, "incidents"), repeats=2,
-                            name="geojson")
+    geojson_s, text = _best(lambda: geojson_bytes(big, "incidents"), repeats=2, name="geojson")
     csv_s, _ = _best(lambda: to_csv(big, "incidents"), repeats=1)
     brief_big_s, _ = _best(lambda: briefing_png(big))
     points = resolve(MapSpec(point_mode="points"), big_bundle)

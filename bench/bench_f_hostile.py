@@ -33,8 +33,13 @@ BASE_FILE = REPO / "tests" / "fixtures" / "import" / "points_sample.geojson"
 def _run(args: list[str], env: dict[str, str]) -> tuple[float, float, int]:
     """(wall seconds, peak RSS MB, exit status) of one CLI process."""
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "atlas_cli", *args], cwd=REPO, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "atlas_cli", *args],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -68,8 +73,11 @@ def run() -> dict[str, object]:
     entries = json.loads(manifest.read_text(encoding="utf-8"))["files"]
     with tempfile.TemporaryDirectory(prefix="bench-hostile-") as tmp:
         root = Path(tmp)
-        env = {**os.environ, "ISKP_ATLAS_HOME": str(root / "home"),
-               "ISKP_ATLAS_CACHE_DIR": str(root / "cache")}
+        env = {
+            **os.environ,
+            "ISKP_ATLAS_HOME": str(root / "home"),
+            "ISKP_ATLAS_CACHE_DIR": str(root / "cache"),
+        }
         base = root / "base"
         _run(["import", str(BASE_FILE), "--home", str(base)], env)
         times: dict[str, float] = {}
@@ -79,8 +87,9 @@ def run() -> dict[str, object]:
             home = root / "store"
             shutil.rmtree(home, ignore_errors=True)
             shutil.copytree(base, home)
-            wall, peak, status = _run(["import", str(HOSTILE / "files" / entry["file"]),
-                                       "--home", str(home)], env)
+            wall, peak, status = _run(
+                ["import", str(HOSTILE / "files" / entry["file"]), "--home", str(home)], env
+            )
             times[entry["file"]], peaks[entry["file"]] = wall, peak
             if status != entry["exit"]:
                 wrong_exit.append(entry["file"])

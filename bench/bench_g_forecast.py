@@ -20,8 +20,13 @@ def _layers(events):
     from geodata import load_bundle
 
     bundle = load_bundle()
-    return {"incidents": events, "threats": None, "admin1": bundle.admin1,
-            "corridors": bundle.corridors, "sites": bundle.sites}
+    return {
+        "incidents": events,
+        "threats": None,
+        "admin1": bundle.admin1,
+        "corridors": bundle.corridors,
+        "sites": bundle.sites,
+    }
 
 
 def run() -> dict[str, object]:
@@ -35,8 +40,7 @@ def run() -> dict[str, object]:
     events, _ = enriched_events(N)
     layers = _layers(events)
     for level in ("admin1", "grid"):  # warm: imports, grid cells and contiguity (cached)
-        forecast(layers, level=level, panel=build_panel(_layers(events.iloc[:1000]),
-                                                        level=level))
+        forecast(layers, level=level, panel=build_panel(_layers(events.iloc[:1000]), level=level))
     start = time.perf_counter()
     for level in ("admin1", "grid"):
         forecast(layers, level=level, horizon=1)
@@ -51,6 +55,9 @@ def run() -> dict[str, object]:
     start = time.perf_counter()
     result = backtest(panel, start=str(first))
     backtest_s = time.perf_counter() - start
-    return {"forecast_all_units_s": round(forecast_s, 3),
-            "backtest_120_origins_s": round(backtest_s, 2),
-            "backtest_origins": len(result.origins), "forecast_events": len(events)}
+    return {
+        "forecast_all_units_s": round(forecast_s, 3),
+        "backtest_120_origins_s": round(backtest_s, 2),
+        "backtest_origins": len(result.origins),
+        "forecast_events": len(events),
+    }

@@ -1,16 +1,24 @@
 """The analyst's daily loop: one time-playback step and the area-of-interest filter.
 
-A playback step (the Risk map's fragment) shows a month whose view was resolved and
-styled ahead on a background thread (``ui.prefetch_views``), so what the user waits for is
-building the folium map (with the drawing toolbar) from the styled layers and rendering
-what st_folium sends: ``playback_step_bundled_s`` / ``playback_step_100k_s``. The work done
-ahead per month — resolve the view of that frame (filter + score as of the end of the
-month) and style its layers, nothing cached — is ``playback_frame_compute_bundled_s`` /
+``playback_step_bundled_s`` / ``playback_step_100k_s`` are what the analyst waits for: in
+Chromium (``bench.browser.playback_steps``), from the key press that moves the Risk map's
+month slider one month on to the animation frame that paints that month's layers on the
+map (the map stays; only its layers are swapped), on the app with the bundled records and
+with 100,000 synthetic events more (``geodata.synth``, through
+``ISKP_ATLAS_EXTRA_INCIDENTS``). Median of six steps through the months before the last;
+between steps the analyst looks at a month for a while (3 s bundled, 20 s with 100k) in
+which the app prepares the next one (``ui.prefetch_views``).
+
+``playback_step_server_bundled_s`` / ``playback_step_server_100k_s``: the server's part of
+a step, without a browser: the map's parts built from the styled layers and what
+st_folium sends rendered (``ui.render_map`` with the drawing toolbar). The work done ahead
+per month — resolve the view of that frame (filter + score as of the end of the month)
+and style its layers, nothing cached — is ``playback_frame_compute_bundled_s`` /
 ``playback_frame_compute_100k_s``: it bounds how fast playback can run (a step waits for
-its frame). Medians of six successive months; the bundled records and 100,000 synthetic
-events (``geodata.synth``, as bench_b_risk makes them). ``aoi_filter_100k_s``: the filter
-mask of a drawn polygon (12 vertices over eastern Afghanistan and Khyber Pakhtunkhwa) on
-the 100,000 events, median of five runs after one warm-up.
+its frame). Medians of six successive months on the bundled records and 100,000 synthetic
+events (as bench_b_risk makes them). ``aoi_filter_100k_s``: the filter mask of a drawn
+polygon (12 vertices over eastern Afghanistan and Khyber Pakhtunkhwa) on the 100,000
+events, median of five runs after one warm-up.
 """
 
 from __future__ import annotations
@@ -34,24 +42,70 @@ def _frame(bundle, frame: str):
 
 
 def _show(resolved, layers) -> float:
-    """Seconds to build the map from styled layers and render what st_folium sends."""
+    """Seconds to build the map's parts from styled layers and render what st_folium sends
+    (as ``ui.render_map`` does, with the drawing toolbar)."""
     import streamlit_folium
     from folium.plugins import Draw
 
-    from mapspec.folium_map import build_map
+    from mapspec.folium_map import map_parts
 
     original = streamlit_folium._component_func
     streamlit_folium._component_func = lambda **kwargs: None
     try:
         start = time.perf_counter()
-        fmap = build_map(resolved, layers=layers)
-        Draw(draw_options={"polyline": False, "circle": False, "marker": False,
-                           "circlemarker": False}).add_to(fmap)
-        streamlit_folium.st_folium(fmap, returned_objects=["last_active_drawing"],
-                                   height=620, render=False)
+        fmap, groups, control = map_parts(resolved, 620, layers)
+        Draw(
+            draw_options={
+                "polyline": False,
+                "circle": False,
+                "marker": False,
+                "circlemarker": False,
+            }
+        ).add_to(fmap)
+        streamlit_folium.st_folium(
+            fmap,
+            returned_objects=["last_active_drawing"],
+            height=620,
+            render=False,
+            feature_group_to_add=groups,
+            layer_control=control,
+        )
         return time.perf_counter() - start
     finally:
         streamlit_folium._component_func = original
+
+
+def _browser_steps(extra_csv=None) -> float:
+    """The median step in Chromium on the app (bundled records, plus ``extra_csv``)."""
+    import tempfile
+    from pathlib import Path
+
+    from playwright.sync_api import sync_playwright
+
+    from bench.browser import launch_chromium, playback_steps, start_app
+    from geodata import load_bundle
+    from mapspec.playback import playback_months
+    from mapspec.spec import MapSpec
+
+    dates = load_bundle().incidents["date"]
+    first, last = dates.min(), dates.max()
+    env = {}
+    if extra_csv is not None:
+        import pandas as pd
+
+        extra = pd.read_csv(extra_csv, usecols=["date"], parse_dates=["date"])["date"]
+        first, last = min(first, extra.min()), max(last, extra.max())
+        env["ISKP_ATLAS_EXTRA_INCIDENTS"] = str(extra_csv)
+    months = playback_months(MapSpec(), first.date(), last.date())[-8:-1]
+    with tempfile.TemporaryDirectory() as home, sync_playwright() as pw:
+        server = start_app(Path(home), env, timeout_s=300)
+        browser = launch_chromium(pw)
+        try:
+            steps = playback_steps(browser, server.url, months, dwell_s=20 if extra_csv else 3)
+        finally:
+            browser.close()
+            server.stop()
+    return statistics.median(steps)
 
 
 def _medians(bundle, months: list[str]) -> tuple[float, float]:
@@ -82,19 +136,34 @@ def run() -> dict[str, object]:
     dates = bundle.incidents["date"]
     months = playback_months(MapSpec(), dates.min().date(), dates.max().date())
     step, compute = _medians(bundle, months[-13:])
-    out: dict[str, object] = {"playback_step_bundled_s": round(step, 3),
-                              "playback_frame_compute_bundled_s": round(compute, 3)}
+    out: dict[str, object] = {
+        "playback_step_server_bundled_s": round(step, 3),
+        "playback_frame_compute_bundled_s": round(compute, 3),
+    }
 
     events, _ = enriched_events(N)
     big = bundle.with_records(incidents=events)
     dates = events["date"]
     big_months = playback_months(MapSpec(), dates.min().date(), dates.max().date())
     step, compute = _medians(big, big_months[-13:])
-    out["playback_step_100k_s"] = round(step, 3)
+    out["playback_step_server_100k_s"] = round(step, 3)
     out["playback_frame_compute_100k_s"] = round(compute, 3)
 
-    ring = [(70.0 + 2.2 * math.cos(t), 34.0 + 1.6 * math.sin(t))
-            for t in (2 * math.pi * k / 12 for k in range(12))]
+    import tempfile
+    from pathlib import Path
+
+    from geodata.synth import synthesize, to_csv_text
+
+    out["playback_step_bundled_s"] = round(_browser_steps(), 3)
+    with tempfile.TemporaryDirectory() as tmp:
+        csv_path = Path(tmp) / "synth_100k.csv"
+        csv_path.write_text(to_csv_text(synthesize(N, seed=7)), encoding="utf-8")
+        out["playback_step_100k_s"] = round(_browser_steps(csv_path), 3)
+
+    ring = [
+        (70.0 + 2.2 * math.cos(t), 34.0 + 1.6 * math.sin(t))
+        for t in (2 * math.pi * k / 12 for k in range(12))
+    ]
     f = Filters(aoi=polygon_aoi(ring))
     filter_mask(events, f)
     runs = []

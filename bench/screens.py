@@ -76,8 +76,9 @@ _DRAWN = """
 
 def _wait_drawn(page) -> None:
     page.evaluate("() => { window.__atlasDrawnFrames = 0; }")
-    page.wait_for_function(_DRAWN, arg=[MAP_FRAME, STABLE_FRAMES], timeout=TIMEOUT_MS,
-                           polling="raf")
+    page.wait_for_function(
+        _DRAWN, arg=[MAP_FRAME, STABLE_FRAMES], timeout=TIMEOUT_MS, polling="raf"
+    )
 
 
 def _shoot(page, url: str, path: Path) -> None:
@@ -103,8 +104,7 @@ def take_pages(base_url: str, query: str, out: Path) -> list[Path]:
                 files.append(target)
                 if path == "export":
                     page.get_by_text("Briefing image (PNG, 16:9)").click()
-                    page.get_by_text("Preview of the briefing image").wait_for(
-                        timeout=TIMEOUT_MS)
+                    page.get_by_text("Preview of the briefing image").wait_for(timeout=TIMEOUT_MS)
                     _wait_drawn(page)
                     target = out / f"{n:02d}_{path}_briefing.png"
                     page.screenshot(path=str(target), full_page=True)
@@ -145,39 +145,56 @@ def render_pdf(pdf: Path, out: Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.screens",
-                                     description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=None,
-                        help="folder for the files (default: a new temporary folder)")
-    parser.add_argument("--query", default="",
-                        help="the view's query string for every page and the briefings, "
-                             "e.g. 'actors=ISKP' (default: the full bundled view)")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.screens", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="folder for the files (default: a new temporary folder)",
+    )
+    parser.add_argument(
+        "--query",
+        default="",
+        help="the view's query string for every page and the briefings, "
+        "e.g. 'actors=ISKP' (default: the full bundled view)",
+    )
     args = parser.parse_args(argv)
     if not CHROMIUM.exists():
-        print("python -m bench.screens: error: needs Debian's chromium at /usr/bin/chromium "
-              "(apt-get install -y chromium)", file=sys.stderr)
+        print(
+            "python -m bench.screens: error: needs Debian's chromium at /usr/bin/chromium "
+            "(apt-get install -y chromium)",
+            file=sys.stderr,
+        )
         return 2
     try:
         import pypdfium2  # noqa: F401
         from playwright.sync_api import sync_playwright  # noqa: F401
     except ImportError as exc:
-        print(f"python -m bench.screens: error: {exc.name} is missing: "
-              "pip install -e '.[test]'", file=sys.stderr)
+        print(
+            f"python -m bench.screens: error: {exc.name} is missing: pip install -e '.[test]'",
+            file=sys.stderr,
+        )
         return 2
     out = args.out or Path(tempfile.mkdtemp(prefix="iskp-atlas-screens-"))
     out.mkdir(parents=True, exist_ok=True)
     query = urlencode(dict(p.split("=", 1) for p in args.query.lstrip("?").split("&") if p))
     with tempfile.TemporaryDirectory(prefix="iskp-atlas-screens-home-") as tmp:
         home = Path(tmp) / "home"
-        env = {"ISKP_ATLAS_CACHE_DIR": os.environ.get("ISKP_ATLAS_CACHE_DIR")
-               or str(Path(tmp) / "cache")}
+        env = {
+            "ISKP_ATLAS_CACHE_DIR": os.environ.get("ISKP_ATLAS_CACHE_DIR")
+            or str(Path(tmp) / "cache")
+        }
         os.environ.pop("ISKP_ATLAS_EXTRA_INCIDENTS", None)
         server = start_app(home, extra_env=env)
         try:
             files = take_pages(server.url, query, out)
         except Exception as exc:  # a page that never draws: say which, no traceback
-            print(f"python -m bench.screens: error: a page did not draw: "
-                  f"{str(exc).splitlines()[0]}", file=sys.stderr)
+            print(
+                f"python -m bench.screens: error: a page did not draw: {str(exc).splitlines()[0]}",
+                file=sys.stderr,
+            )
             return 2
         finally:
             server.stop()
@@ -185,15 +202,25 @@ def main(argv: list[str] | None = None) -> int:
         files += write_briefings(home, query, out)
     manifest = out / "MANIFEST.txt"
     titles = {path or "risk-map": title for path, title in PAGES}
-    lines = [f"ISKP Risk Atlas screenshots — view: {query or '(full bundled view)'}",
-             f"window {VIEWPORT['width']}x{VIEWPORT['height']} (pages scroll inside it)", ""]
-    titles.update({"export_briefing": "Export with the briefing image chosen",
-                   "briefing.png": "briefing image (mapspec.briefing, the pages' view)",
-                   "briefing.pdf": "briefing page (A4 PDF, the pages' view)"})
+    lines = [
+        f"ISKP Risk Atlas screenshots — view: {query or '(full bundled view)'}",
+        f"window {VIEWPORT['width']}x{VIEWPORT['height']} (pages scroll inside it)",
+        "",
+    ]
+    titles.update(
+        {
+            "export_briefing": "Export with the briefing image chosen",
+            "briefing.png": "briefing image (mapspec.briefing, the pages' view)",
+            "briefing.pdf": "briefing page (A4 PDF, the pages' view)",
+        }
+    )
     for f in files:
         stem = f.stem.split("_", 1)[-1]
-        what = titles.get(f.name) or titles.get(stem) or f"{f.suffix[1:].upper()} render of " \
-            f"the PDF's {stem.replace('page', 'page ')}"
+        what = (
+            titles.get(f.name)
+            or titles.get(stem)
+            or f"{f.suffix[1:].upper()} render of the PDF's {stem.replace('page', 'page ')}"
+        )
         lines.append(f"{f.name}\t{f.stat().st_size:,} bytes\t{what}")
     manifest.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"{len(files)} files in {out} (see {manifest.name})")

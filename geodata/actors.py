@@ -98,7 +98,7 @@ def canonical_actors(raw: str | None) -> tuple[str, ...]:
         for m in pattern.finditer(text):
             if any(m.start() < end and start < m.end() for start, end, _ in taken):
                 continue
-            if _DENIED.match(text[m.end():]):
+            if _DENIED.match(text[m.end() :]):
                 # "TTP denied": the group is named only to record its denial.
                 taken.append((m.start(), m.end(), ""))
                 continue

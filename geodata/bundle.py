@@ -85,8 +85,13 @@ class Bundle:
     def geography(self) -> Geography:
         """The reference layers, for joining new records."""
         return Geography(
-            self.provinces, self.pak_admin1, self.admin1, self.countries, self.border,
-            self.corridors, self.waypoints,
+            self.provinces,
+            self.pak_admin1,
+            self.admin1,
+            self.countries,
+            self.border,
+            self.corridors,
+            self.waypoints,
         )
 
     def with_records(self, **frames: gpd.GeoDataFrame) -> Bundle:
@@ -99,10 +104,19 @@ class Bundle:
             base = getattr(self, kind)
             clash = sorted(set(base["id"]) & set(extra["id"]))
             if clash:
-                raise DataContractError(kind, [Problem(
-                    None, clash[0], "id", clash[0],
-                    f"{len(clash)} id(s) already exist in the bundled {kind}; give imported "
-                    "records their own ids")])
+                raise DataContractError(
+                    kind,
+                    [
+                        Problem(
+                            None,
+                            clash[0],
+                            "id",
+                            clash[0],
+                            f"{len(clash)} id(s) already exist in the bundled {kind}; "
+                            "give imported records their own ids",
+                        )
+                    ],
+                )
             updates[kind] = gpd.GeoDataFrame(
                 pd.concat([base, extra], ignore_index=True), geometry="geometry", crs=WGS84
             )
@@ -127,8 +141,8 @@ def _read_units(name: str) -> gpd.GeoDataFrame:
     from geodata.places import crosswalk
 
     local = crosswalk().set_index("iso_3166_2")["pycountry_name"]
-    out["name_local"] = out["iso_3166_2"].map(local).where(
-        lambda s: s.notna() & (s != out["name"]), None
+    out["name_local"] = (
+        out["iso_3166_2"].map(local).where(lambda s: s.notna() & (s != out["name"]), None)
     )
     out["country"] = np.where(out["iso_3166_2"].str.startswith("AF"), "AFG", "PAK")
     if "PK-JK" in set(out["iso_3166_2"]) or "PK-GB" in set(out["iso_3166_2"]):
@@ -138,8 +152,12 @@ def _read_units(name: str) -> gpd.GeoDataFrame:
             None,
         )
     return out.sort_values("iso_3166_2", ignore_index=True)[
-        [c for c in ("iso_3166_2", "name", "name_local", "country", "disputed_note")
-         if c in out.columns] + ["geometry"]
+        [
+            c
+            for c in ("iso_3166_2", "name", "name_local", "country", "disputed_note")
+            if c in out.columns
+        ]
+        + ["geometry"]
     ]
 
 
@@ -176,9 +194,7 @@ def _border() -> gpd.GeoDataFrame:
 def _waypoints() -> gpd.GeoDataFrame:
     wp = pd.read_csv(data_path("cpec_waypoints.csv"), dtype={"geonameid": str, "admin1": str})
     wp["stand_in"] = wp["note"].fillna("").str.contains("STAND-IN", case=False)
-    return gpd.GeoDataFrame(
-        wp, geometry=gpd.points_from_xy(wp["lon"], wp["lat"]), crs=WGS84
-    )
+    return gpd.GeoDataFrame(wp, geometry=gpd.points_from_xy(wp["lon"], wp["lat"]), crs=WGS84)
 
 
 def _corridors(waypoints: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -251,17 +267,24 @@ def enrich_records(records: pd.DataFrame, kind: str, geo: Geography) -> gpd.GeoD
     has_point = ~(np.isnan(lon) | np.isnan(lat))
     geoms = np.full(len(records), None, dtype=object)
     geoms[has_point] = shapely.points(lon[has_point], lat[has_point])
-    out = gpd.GeoDataFrame(records.copy(), geometry=gpd.GeoSeries(geoms, crs=WGS84).values,
-                           crs=WGS84)
+    out = gpd.GeoDataFrame(
+        records.copy(), geometry=gpd.GeoSeries(geoms, crs=WGS84).values, crs=WGS84
+    )
 
     afpak = records["country"].isin(["AFG", "PAK"]).to_numpy()
     admin1 = assign_admin1(out.geometry, geo.admin1, may_snap=afpak).to_numpy()
     # Stated codes, mismatch and scoring units depend only on (province text, AF/PK,
     # geometric unit): compute them once per distinct combination.
-    combos = pd.DataFrame({"province": records["province"].astype(object).to_numpy(),
-                           "afpak": afpak, "admin1": admin1})
-    codes, uniques = pd.factorize(pd.MultiIndex.from_frame(combos.fillna({"province": ""})
-                                                           .astype({"admin1": object})))
+    combos = pd.DataFrame(
+        {
+            "province": records["province"].astype(object).to_numpy(),
+            "afpak": afpak,
+            "admin1": admin1,
+        }
+    )
+    codes, uniques = pd.factorize(
+        pd.MultiIndex.from_frame(combos.fillna({"province": ""}).astype({"admin1": object}))
+    )
     stated_u, mismatch_u, scoring_u = [], [], []
     for province, is_afpak, unit in uniques:
         stated = _cached_codes(province or None) if is_afpak else ()
@@ -272,8 +295,7 @@ def enrich_records(records: pd.DataFrame, kind: str, geo: Geography) -> gpd.GeoD
     out["admin1"] = pd.Series(admin1, index=out.index, dtype=object)
     out["admin1_stated"] = pd.Series(_take(stated_u, codes), index=out.index, dtype=object)
     out["admin1_mismatch"] = np.asarray(mismatch_u, dtype=bool)[codes]
-    out["admin1_for_scoring"] = pd.Series(_take(scoring_u, codes), index=out.index,
-                                          dtype=object)
+    out["admin1_for_scoring"] = pd.Series(_take(scoring_u, codes), index=out.index, dtype=object)
 
     pts_m = np.full(len(records), None, dtype=object)
     if has_point.any():
@@ -287,16 +309,17 @@ def enrich_records(records: pd.DataFrame, kind: str, geo: Geography) -> gpd.GeoD
     if kind in ("incidents", "threats"):
         actor_codes, actor_texts = pd.factorize(records["actor"].astype(object), sort=False)
         actors_u = [canonical_actors(t) for t in actor_texts]
-        out["actors_all"] = pd.Series(_take(actors_u, actor_codes), index=out.index,
-                                      dtype=object)
+        out["actors_all"] = pd.Series(_take(actors_u, actor_codes), index=out.index, dtype=object)
         out["actor_canonical"] = np.asarray([a[0] for a in actors_u], dtype=object)[actor_codes]
-        out["actor_family"] = np.asarray([actor_family(a[0]) for a in actors_u],
-                                         dtype=object)[actor_codes]
+        out["actor_family"] = np.asarray([actor_family(a[0]) for a in actors_u], dtype=object)[
+            actor_codes
+        ]
         cat_codes, cat_texts = pd.factorize(records["target_category"].astype(object))
         cats_u = [_split_categories(t) for t in cat_texts]
         # Lists (the contract's documented type); each row gets its own list object.
-        out["target_categories"] = pd.Series([list(cats_u[c]) for c in cat_codes],
-                                             index=out.index, dtype=object)
+        out["target_categories"] = pd.Series(
+            [list(cats_u[c]) for c in cat_codes], index=out.index, dtype=object
+        )
     return out
 
 
@@ -316,8 +339,9 @@ def _split_categories(text: object) -> list[str]:
     return [p.strip() for p in str(text).split(";") if p.strip()]
 
 
-def load_records(path: Path | str, kind: str, geo: Geography,
-                 source: str | None = None) -> gpd.GeoDataFrame:
+def load_records(
+    path: Path | str, kind: str, geo: Geography, source: str | None = None
+) -> gpd.GeoDataFrame:
     """Read, validate and enrich one product-format CSV of ``kind``."""
     raw = read_record_csv(path)
     typed = validate_records(raw, kind, source or Path(path).name)
@@ -425,8 +449,15 @@ def read_pickle(path: Path, kind: type) -> object | None:
     try:
         with path.open("rb") as handle:
             cached = pickle.load(handle)
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError,
-            TypeError, ValueError):
+    except (
+        OSError,
+        EOFError,
+        pickle.UnpicklingError,
+        AttributeError,
+        ImportError,
+        TypeError,
+        ValueError,
+    ):
         return None
     return cached if isinstance(cached, kind) else None
 

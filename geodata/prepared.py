@@ -23,8 +23,15 @@ from pathlib import Path
 import geopandas as gpd
 
 FOLDER = "prepared"
-_CODE = ("bundle.py", "contract.py", "spatial.py", "actors.py", "places.py", "prepared.py",
-         "importers/pipeline.py")
+_CODE = (
+    "bundle.py",
+    "contract.py",
+    "spatial.py",
+    "actors.py",
+    "places.py",
+    "prepared.py",
+    "importers/pipeline.py",
+)
 
 
 @lru_cache(maxsize=1)

@@ -56,9 +56,13 @@ class Settings:
 
 
 VARIABLES: dict[str, str] = {
-    "home": HOME_ENV, "database_url": URL_ENV, "cache_dir": CACHE_DIR_ENV,
-    "no_cache": NO_CACHE_ENV, "extra_incidents": EXTRA_INCIDENTS_ENV,
-    "max_import_mb": MAX_MB_ENV, "lock_wait_s": LOCK_WAIT_ENV,
+    "home": HOME_ENV,
+    "database_url": URL_ENV,
+    "cache_dir": CACHE_DIR_ENV,
+    "no_cache": NO_CACHE_ENV,
+    "extra_incidents": EXTRA_INCIDENTS_ENV,
+    "max_import_mb": MAX_MB_ENV,
+    "lock_wait_s": LOCK_WAIT_ENV,
     "test_pause_at_row": PAUSE_ENV,
 }
 """Setting -> the environment variable that sets it."""

@@ -21,9 +21,7 @@ import shapely
 from pyproj import Geod
 
 WGS84 = "EPSG:4326"
-METRIC_CRS = (
-    "+proj=eqdc +lat_0=31 +lon_0=68 +lat_1=26 +lat_2=36 +datum=WGS84 +units=m +no_defs"
-)
+METRIC_CRS = "+proj=eqdc +lat_0=31 +lon_0=68 +lat_1=26 +lat_2=36 +datum=WGS84 +units=m +no_defs"
 COASTAL_SNAP_M = 5_000.0
 _GEOD = Geod(ellps="WGS84")
 
@@ -36,8 +34,10 @@ def geodesic_length_km(geometry: shapely.Geometry) -> float:
 def geodesic_distance_km(lon1, lat1, lon2, lat2) -> np.ndarray:
     """Geodesic distance(s) in km between lon/lat points (arrays broadcast)."""
     lon1, lat1, lon2, lat2 = np.broadcast_arrays(
-        np.asarray(lon1, float), np.asarray(lat1, float),
-        np.asarray(lon2, float), np.asarray(lat2, float),
+        np.asarray(lon1, float),
+        np.asarray(lat1, float),
+        np.asarray(lon2, float),
+        np.asarray(lat2, float),
     )
     _, _, dist = _GEOD.inv(lon1, lat1, lon2, lat2)
     return np.asarray(dist) / 1000.0
@@ -106,24 +106,23 @@ def _segment_tree(lines: np.ndarray) -> tuple[shapely.STRtree, np.ndarray]:
     return shapely.STRtree(pieces), np.asarray(owner)
 
 
-def _nearest(points_metric: np.ndarray, lines_metric: np.ndarray
-             ) -> tuple[np.ndarray, np.ndarray]:
+def _nearest(points_metric: np.ndarray, lines_metric: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For each projected point: index of the nearest line and the distance in metres
     (-1 and NaN for missing points). Uses a tree of line pieces, so the cost grows with
     the number of nearby pieces, not with every vertex of every line."""
     n = len(points_metric)
     line_idx = np.full(n, -1, dtype=np.int64)
     dist = np.full(n, np.nan)
-    present = np.flatnonzero(~(shapely.is_missing(points_metric)
-                               | shapely.is_empty(points_metric)))
+    present = np.flatnonzero(~(shapely.is_missing(points_metric) | shapely.is_empty(points_metric)))
     if len(present) == 0 or len(lines_metric) == 0:
         return line_idx, dist
     tree, owner = _segment_tree(lines_metric)
     # event files repeat places a lot: query each distinct point once
     xy = shapely.get_coordinates(points_metric[present])
     uniq, inverse = np.unique(xy, axis=0, return_inverse=True)
-    (pt, piece), d = tree.query_nearest(shapely.points(uniq), return_distance=True,
-                                        all_matches=False)
+    (pt, piece), d = tree.query_nearest(
+        shapely.points(uniq), return_distance=True, all_matches=False
+    )
     first = np.full(len(uniq), -1, dtype=np.int64)
     first[pt[::-1]] = np.arange(len(pt))[::-1]  # first match of each distinct point
     line_idx[present] = owner[piece[first]][inverse.ravel()]
@@ -141,8 +140,7 @@ def nearest_line(
     points_metric: np.ndarray, lines_metric: gpd.GeoDataFrame, id_column: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """For each projected point: the id of the nearest line and the distance in km."""
-    idx, dist = _nearest(np.asarray(points_metric, dtype=object),
-                         lines_metric.geometry.to_numpy())
+    idx, dist = _nearest(np.asarray(points_metric, dtype=object), lines_metric.geometry.to_numpy())
     ids = np.full(len(idx), None, dtype=object)
     ok = idx >= 0
     ids[ok] = lines_metric[id_column].to_numpy()[idx[ok]]

@@ -57,7 +57,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from geodata import prepared, store_pg
+from geodata import prepared, store_pg, store_query
 from geodata.actors import actor_family, canonical_actor
 from geodata.bundle import Bundle, Geography, enrich_records, load_bundle, load_geography
 from geodata.importers.common import BUNDLED_DATASET, DATASET_URLS, PROVENANCE_COLUMNS
@@ -80,6 +80,7 @@ from geodata.store_pg import (
     is_database_url,
     mask_url,
 )
+from geodata.store_query import StoreQuery
 
 HOME_ENV = "ISKP_ATLAS_HOME"
 STORE_FILE = "store.sqlite"
@@ -89,9 +90,16 @@ PAUSE_ENV = "ISKP_ATLAS_TEST_PAUSE_AT_ROW"
 """Test hook: pause inside the import transaction after this many rows (see tests)."""
 _CHUNK = 5000
 
-KEY_COLUMNS: tuple[str, ...] = ("source_dataset", "source_id", "date", "latitude",
-                                 "longitude", "source_1_url", "source_2_url",
-                                 "source_citation")
+KEY_COLUMNS: tuple[str, ...] = (
+    "source_dataset",
+    "source_id",
+    "date",
+    "latitude",
+    "longitude",
+    "source_1_url",
+    "source_2_url",
+    "source_citation",
+)
 """Columns kept per record for de-duplication and listings (the full rows of a batch are
 one Arrow IPC stream of text columns in ``batch_rows``)."""
 
@@ -123,15 +131,25 @@ CREATE TABLE IF NOT EXISTS merges (
 );
 """
 _SCHEMA = _SCHEMA_TEMPLATE
-_RECORD_COLUMNS = ("kind", "id", "batch_id", "merged_into", "actor_family", *KEY_COLUMNS,
-                   "batch_row")
+_RECORD_COLUMNS = (
+    "kind",
+    "id",
+    "batch_id",
+    "merged_into",
+    "actor_family",
+    *KEY_COLUMNS,
+    "batch_row",
+)
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
     2: (
         "ALTER TABLE batches ADD COLUMN rows_updated INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE merges ADD COLUMN reason TEXT",
         "CREATE TABLE record_versions (updated_by INTEGER NOT NULL, "
-        + ", ".join(f"{c} {'INTEGER' if c in ('batch_id', 'batch_row') else 'TEXT'}"
-                    for c in _RECORD_COLUMNS) + ")",
+        + ", ".join(
+            f"{c} {'INTEGER' if c in ('batch_id', 'batch_row') else 'TEXT'}"
+            for c in _RECORD_COLUMNS
+        )
+        + ")",
         "CREATE INDEX record_versions_batch ON record_versions(updated_by)",
         "CREATE TABLE unmerged (kind TEXT NOT NULL, merged_id TEXT NOT NULL, "
         "kept_id TEXT NOT NULL, unmerged_at TEXT NOT NULL, "
@@ -187,7 +205,8 @@ def _ensure_schema_pg(con: PgConnection, migrate: bool) -> None:
         if not store_pg.has_postgis(con):
             raise StoreConnectionError(
                 f"the database of {mask_url(con.url)} has no PostGIS: run 'CREATE EXTENSION "
-                "postgis;' in it as its owner (see docs/TEAM.md), then run this again")
+                "postgis;' in it as its owner (see docs/TEAM.md), then run this again"
+            )
         for statement in store_pg.SCHEMA_V1:
             con.execute(statement)
         version = 1
@@ -206,25 +225,29 @@ def _pg_version_checked(con: PgConnection, allow_older: bool = False) -> int:
         raise StoreVersionError(
             f"the team store {where} has schema version {version}, newer than this "
             f"iskp-atlas reads ({SCHEMA_VERSION}): upgrade iskp-atlas (pip install -U "
-            "iskp-atlas)")
+            "iskp-atlas)"
+        )
     if 0 < version < SCHEMA_VERSION and not allow_older:
         raise StoreVersionError(
             f"the team store {where} has schema version {version}, older than this "
             f"iskp-atlas uses ({SCHEMA_VERSION}): migrate it with 'iskp-atlas store migrate "
             f"--database-url {where}' (as the role that owns the tables), then run this "
-            "again")
+            "again"
+        )
     return version
 
 
 def _ensure_schema_sqlite(con: sqlite3.Connection) -> None:
-    has = con.execute("SELECT name FROM sqlite_master WHERE type='table' AND "
-                      "name='batches'").fetchone()
+    has = con.execute(
+        "SELECT name FROM sqlite_master WHERE type='table' AND name='batches'"
+    ).fetchone()
     version = max(_schema_version(con), 1) if has else 0
     if version > SCHEMA_VERSION:
         raise StoreVersionError(
             f"the store {con.execute('PRAGMA database_list').fetchone()[2]} has schema "
             f"version {version}, newer than this iskp-atlas reads ({SCHEMA_VERSION}): "
-            "upgrade iskp-atlas (pip install -U iskp-atlas) or use another --home")
+            "upgrade iskp-atlas (pip install -U iskp-atlas) or use another --home"
+        )
     if version == SCHEMA_VERSION:
         return
     if version == 0:
@@ -301,8 +324,7 @@ def store_path(home: Path | str | None = None) -> Path:
     """Path of the store file (it may not exist yet); only for a SQLite store."""
     if is_database_url(home):
         raise ValueError("a team store (postgresql://…) is not a file")
-    return Path(home).expanduser() / STORE_FILE if home is not None else \
-        default_home() / STORE_FILE
+    return Path(home).expanduser() / STORE_FILE if home is not None else default_home() / STORE_FILE
 
 
 @dataclass(frozen=True)
@@ -334,8 +356,7 @@ def store_target(home: Path | str | None = None) -> StoreTarget:
         url = os.environ.get(URL_ENV, "").strip()
         if url:
             if not is_database_url(url):
-                raise ValueError(f"{URL_ENV} must be a postgresql:// URL, not "
-                                 f"{mask_url(url)!r}")
+                raise ValueError(f"{URL_ENV} must be a postgresql:// URL, not {mask_url(url)!r}")
             return StoreTarget(url=url)
         home = None
     return StoreTarget(path=store_path(home))
@@ -398,10 +419,12 @@ class _Connection(sqlite3.Connection):
         import json
         import socket
 
-        info = {"pid": os.getpid(), "host": socket.gethostname(),
-                "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])[:200]
-                if sys.argv else "",
-                "started": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+        info = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])[:200] if sys.argv else "",
+            "started": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
         target = _writer_file(self.store)
         tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
         try:
@@ -508,7 +531,8 @@ def store_locked_error(path: Path, waited: float) -> StoreLockedError:
     return StoreLockedError(
         f"{_holder(path)} is writing the store {path} — waited {waited:g} s; wait for it to "
         f"finish and run this again (or wait longer: {LOCK_WAIT_ENV}=60). Nothing was "
-        "changed")
+        "changed"
+    )
 
 
 def _application() -> str:
@@ -535,9 +559,11 @@ def _denied(con: PgConnection, url: str, exc: Exception) -> str:
     except Exception:
         role = "this"
     reason = mask_url(" ".join(str(exc).split()).removeprefix("ERROR: "), url)
-    return (f"the database role '{role}' may not change the team store {mask_url(url)} "
-            f"({reason}): import with a role that has the importer GRANTs (docs/TEAM.md). "
-            "Nothing was changed")
+    return (
+        f"the database role '{role}' may not change the team store {mask_url(url)} "
+        f"({reason}): import with a role that has the importer GRANTs (docs/TEAM.md). "
+        "Nothing was changed"
+    )
 
 
 @contextmanager
@@ -554,14 +580,15 @@ def _connect_pg(url: str) -> Iterator[PgConnection]:
         raise StoreLockedError(
             f"{store_pg.holder(con)} is writing the team store {mask_url(url)} — waited "
             f"{wait:g} s; wait for it to finish and run this again (or wait longer: "
-            f"{LOCK_WAIT_ENV}=60). Nothing was changed") from None
+            f"{LOCK_WAIT_ENV}=60). Nothing was changed"
+        ) from None
     except psycopg.errors.InsufficientPrivilege as exc:
         _quiet_rollback(con)
         raise StorePermissionError(_denied(con, url, exc)) from None
     except psycopg.OperationalError as exc:
         raise StoreConnectionError(
-            f"the team store {mask_url(url)} failed: "
-            f"{mask_url(' '.join(str(exc).split()), url)}") from None
+            f"the team store {mask_url(url)} failed: {mask_url(' '.join(str(exc).split()), url)}"
+        ) from None
     finally:
         con.close()
 
@@ -586,8 +613,7 @@ def _begin_write(con: sqlite3.Connection | PgConnection) -> None:
         con.execute("BEGIN IMMEDIATE")
 
 
-def _frame(con: sqlite3.Connection | PgConnection, sql: str,
-           params: tuple = ()) -> pd.DataFrame:
+def _frame(con: sqlite3.Connection | PgConnection, sql: str, params: tuple = ()) -> pd.DataFrame:
     """A query's result as a frame, on either engine."""
     if isinstance(con, PgConnection):
         return con.frame(sql, params)
@@ -597,12 +623,17 @@ def _frame(con: sqlite3.Connection | PgConnection, sql: str,
 def _has_table(con: sqlite3.Connection | PgConnection, name: str) -> bool:
     if isinstance(con, PgConnection):
         return con.has_table(name)
-    return con.execute("SELECT name FROM sqlite_master WHERE type='table' AND name=?",
-                       (name,)).fetchone() is not None
+    return (
+        con.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name=?", (name,)
+        ).fetchone()
+        is not None
+    )
 
 
-_SESSION: ContextVar[tuple[str, PgConnection] | None] = ContextVar("iskp_atlas_pg_snapshot",
-                                                                    default=None)
+_SESSION: ContextVar[tuple[str, PgConnection] | None] = ContextVar(
+    "iskp_atlas_pg_snapshot", default=None
+)
 """The team-store connection of an open :func:`_snapshot` (its reads share one snapshot)."""
 
 
@@ -660,8 +691,10 @@ def list_batches(home: Path | str | None = None) -> list[Batch]:
     frame = _read(home, "SELECT * FROM batches ORDER BY batch_id")
     if frame is None:
         return []
-    return [Batch(**{**row, "skip_bad": bool(row["skip_bad"])})
-            for row in frame.to_dict(orient="records")]
+    return [
+        Batch(**{**row, "skip_bad": bool(row["skip_bad"])})
+        for row in frame.to_dict(orient="records")
+    ]
 
 
 def batches_frame(home: Path | str | None = None) -> pd.DataFrame:
@@ -670,26 +703,40 @@ def batches_frame(home: Path | str | None = None) -> pd.DataFrame:
     return pd.DataFrame([dataclasses.asdict(b) for b in list_batches(home)], columns=fields)
 
 
-MERGE_LIST_COLUMNS = ("batch_id", "kind", "merged_id", "kept_id", "rule", "days_apart",
-                      "distance_km", "reason", "merged_dataset", "merged_source_id")
+MERGE_LIST_COLUMNS = (
+    "batch_id",
+    "kind",
+    "merged_id",
+    "kept_id",
+    "rule",
+    "days_apart",
+    "distance_km",
+    "reason",
+    "merged_dataset",
+    "merged_source_id",
+)
 
 
 def list_merges(home: Path | str | None = None) -> pd.DataFrame:
     """Every merge in force: which imported record (merged_id) was folded into which
     (kept_id), by which rule and why (``reason``, e.g. 'same family Islamic State, 0 days,
     2.1 km, same article'). Undone merges (:func:`unmerge`) are not listed."""
-    frame = _read(home, "SELECT m.batch_id, m.kind, m.merged_id, m.kept_id, "
-                  "m.rule, m.days_apart, m.distance_km, m.reason, "
-                  "r.source_dataset AS merged_dataset, r.source_id AS merged_source_id "
-                  "FROM merges m LEFT JOIN records r ON r.kind = m.kind AND r.id = m.merged_id "
-                  "ORDER BY m.batch_id, m.merged_id")
+    frame = _read(
+        home,
+        "SELECT m.batch_id, m.kind, m.merged_id, m.kept_id, "
+        "m.rule, m.days_apart, m.distance_km, m.reason, "
+        "r.source_dataset AS merged_dataset, r.source_id AS merged_source_id "
+        "FROM merges m LEFT JOIN records r ON r.kind = m.kind AND r.id = m.merged_id "
+        "ORDER BY m.batch_id, m.merged_id",
+    )
     if frame is None:
         return pd.DataFrame(columns=list(MERGE_LIST_COLUMNS))
     missing = frame["reason"].isna()
     if missing.any():  # merges recorded before reasons were kept (schema 1)
         frame.loc[missing, "reason"] = [
             f"{r.rule}, {r.days_apart} day(s), {r.distance_km} km"
-            for r in frame[missing].itertuples(index=False)]
+            for r in frame[missing].itertuples(index=False)
+        ]
     return frame[list(MERGE_LIST_COLUMNS)]
 
 
@@ -702,16 +749,19 @@ def merge_line(merge: pd.Series | dict) -> str:
     return f"{m['kept_id']} ← {shown}: {m['reason']}"
 
 
-_KEYS_SQL = ("SELECT kind, id, source_dataset, source_id, merged_into, date, latitude, "
-             "longitude, actor_family, source_1_url, source_2_url FROM records")
+_KEYS_SQL = (
+    "SELECT kind, id, source_dataset, source_id, merged_into, date, latitude, "
+    "longitude, actor_family, source_1_url, source_2_url FROM records"
+)
 
 
 def _stored_keys(home: Path | str | None) -> pd.DataFrame | None:
     return _read(home, _KEYS_SQL)
 
 
-def existing_records(home: Path | str | None = None,
-                     bundle: Bundle | None = None) -> dict[str, pd.DataFrame]:
+def existing_records(
+    home: Path | str | None = None, bundle: Bundle | None = None
+) -> dict[str, pd.DataFrame]:
     """Per kind: the identity and de-duplication keys of the bundled and stored records
     (``stored`` says which are the store's)."""
     return _existing(_stored_keys(home), bundle or load_bundle())
@@ -722,25 +772,33 @@ def _existing(stored: pd.DataFrame | None, bundle: Bundle) -> dict[str, pd.DataF
     for kind in ("incidents", "threats", "sites"):
         base = getattr(bundle, kind)
         if kind == "sites":
-            keys = pd.DataFrame({"id": base["id"], "source_dataset": BUNDLED_DATASET,
-                                 "source_id": base["id"]})
+            keys = pd.DataFrame(
+                {"id": base["id"], "source_dataset": BUNDLED_DATASET, "source_id": base["id"]}
+            )
         else:
             keys = existing_keys(base, BUNDLED_DATASET)
         keys["merged_into"] = None
         keys["stored"] = False
         if stored is not None and len(stored):
             mine = stored[stored["kind"] == kind].drop(columns="kind")
-            mine = mine.assign(date=pd.to_datetime(mine["date"]), stored=True,
-                               latitude=pd.to_numeric(mine["latitude"], errors="coerce"),
-                               longitude=pd.to_numeric(mine["longitude"], errors="coerce"))
+            mine = mine.assign(
+                date=pd.to_datetime(mine["date"]),
+                stored=True,
+                latitude=pd.to_numeric(mine["latitude"], errors="coerce"),
+                longitude=pd.to_numeric(mine["longitude"], errors="coerce"),
+            )
             keys = pd.concat([keys, mine], ignore_index=True) if len(mine) else keys
         out[kind] = keys
     return out
 
 
-def load_imported(home: Path | str | None = None, geo: Geography | None = None,
-                  rows: pd.DataFrame | None = None,
-                  hidden_rows: pd.DataFrame | None = None) -> dict[str, gpd.GeoDataFrame]:
+def load_imported(
+    home: Path | str | None = None,
+    geo: Geography | None = None,
+    rows: pd.DataFrame | None = None,
+    hidden_rows: pd.DataFrame | None = None,
+    partial: bool = False,
+) -> dict[str, gpd.GeoDataFrame]:
     """Imported records per kind, validated and enriched like the bundled ones.
 
     Records merged into another record are left out (the kept record lists them in
@@ -752,12 +810,16 @@ def load_imported(home: Path | str | None = None, geo: Geography | None = None,
     by the import) or is rebuilt from the stored text.
     """
     with _snapshot(home):
-        return _load_imported(home, geo, rows, hidden_rows)
+        return _load_imported(home, geo, rows, hidden_rows, partial)
 
 
-def _load_imported(home: Path | str | None, geo: Geography | None,
-                   rows: pd.DataFrame | None,
-                   hidden_rows: pd.DataFrame | None) -> dict[str, gpd.GeoDataFrame]:
+def _load_imported(
+    home: Path | str | None,
+    geo: Geography | None,
+    rows: pd.DataFrame | None,
+    hidden_rows: pd.DataFrame | None,
+    partial: bool = False,
+) -> dict[str, gpd.GeoDataFrame]:
     rows = _stored_index(home) if rows is None else rows
     if rows is None or rows.empty:
         return {}
@@ -769,11 +831,17 @@ def _load_imported(home: Path | str | None, geo: Geography | None,
     batches = {b.batch_id: b for b in list_batches(home)}
     out: dict[str, gpd.GeoDataFrame] = {}
     for kind, group in rows[~hidden].groupby("kind", sort=False):
-        parts = [_prepared_batch(home, batches[int(batch_id)], kind, geo)
-                 .iloc[part["batch_row"].to_numpy()]
-                 for batch_id, part in group.groupby("batch_id", sort=False)]
-        enriched = pd.concat(parts, ignore_index=True) if len(parts) > 1 else \
-            parts[0].reset_index(drop=True)
+        parts = [
+            _batch_part(
+                home, batches[int(batch_id)], kind, geo, part["batch_row"].to_numpy(), partial
+            )
+            for batch_id, part in group.groupby("batch_id", sort=False)
+        ]
+        enriched = (
+            pd.concat(parts, ignore_index=True)
+            if len(parts) > 1
+            else parts[0].reset_index(drop=True)
+        )
         enriched = gpd.GeoDataFrame(enriched, geometry="geometry", crs=parts[0].crs)
         enriched["import_batch"] = pd.array(group["batch_id"].to_numpy(), dtype="Int64")
         out[kind] = annotate_merges(enriched, merges.get(kind))
@@ -782,31 +850,116 @@ def _load_imported(home: Path | str | None, geo: Geography | None,
 
 def _stored_index(home: Path | str | None) -> pd.DataFrame | None:
     """Where each stored record's row is, and what it is merged into (all records)."""
-    return _read(home, "SELECT kind, id, batch_id, batch_row, merged_into "
-                 "FROM records ORDER BY batch_id, batch_row")
+    return _read(
+        home,
+        "SELECT kind, id, batch_id, batch_row, merged_into "
+        "FROM records ORDER BY batch_id, batch_row",
+    )
 
 
 def _merged_rows(home: Path | str | None) -> pd.DataFrame | None:
     """The stored records merged into another record, with every stored column."""
-    return _read(home, f"SELECT {', '.join(_RECORD_COLUMNS)} FROM records WHERE "
-                 "merged_into IS NOT NULL "
-                 "ORDER BY batch_id, batch_row")
+    return _read(
+        home,
+        f"SELECT {', '.join(_RECORD_COLUMNS)} FROM records WHERE "
+        "merged_into IS NOT NULL "
+        "ORDER BY batch_id, batch_row",
+    )
 
 
-def _prepared_batch(home: Path | str | None, batch: Batch, kind: str,
-                    geo: Geography) -> gpd.GeoDataFrame:
+_PREPARED_MEMO: dict[Path, tuple[int, gpd.GeoDataFrame]] = {}
+"""The prepared frames this process has read, with their file's modification time (a file's
+rows never change: its name carries the batch's hash and the code's), so a filtered read
+does not unpickle a large batch again; a removed or rewritten file is read again."""
+_PREPARED_MEMO_ROWS = 2_000_000
+"""At most this many rows are kept in :data:`_PREPARED_MEMO` (the oldest read go first)."""
+
+
+def _mtime(path: Path) -> int | None:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None
+
+
+def _remembered(path: Path) -> gpd.GeoDataFrame | None:
+    kept = _PREPARED_MEMO.get(path)
+    if kept is None or kept[0] != _mtime(path):
+        _PREPARED_MEMO.pop(path, None)
+        return None
+    return kept[1]
+
+
+def _remember_prepared(path: Path, frame: gpd.GeoDataFrame) -> None:
+    mtime = _mtime(path)
+    if mtime is None:  # not written (a read-only folder): nothing to check it against
+        return
+    _PREPARED_MEMO[path] = (mtime, frame)
+    while (
+        len(_PREPARED_MEMO) > 1
+        and sum(len(f) for _, f in _PREPARED_MEMO.values()) > _PREPARED_MEMO_ROWS
+    ):
+        _PREPARED_MEMO.pop(next(iter(_PREPARED_MEMO)))
+
+
+PARTIAL_SHARE = 0.25
+"""A filtered read that needs less than this share of a batch's rows validates and joins
+just those rows from the stored text instead of reading the batch's whole prepared frame
+(unpickling a million-row frame costs more than joining tens of thousands of rows)."""
+
+
+def _batch_part(
+    home: Path | str | None,
+    batch: Batch,
+    kind: str,
+    geo: Geography,
+    positions: np.ndarray,
+    partial: bool,
+) -> gpd.GeoDataFrame:
+    """The rows at ``positions`` of one batch, validated and joined (from the prepared frame,
+    or with ``partial`` and few rows wanted, from just those stored text rows)."""
+    size = batch.rows_accepted + batch.rows_merged + batch.rows_updated
+    if partial and len(positions) < PARTIAL_SHARE * size:
+        path = prepared.path_for(
+            prepared_dir(home), batch.batch_id, batch.sha256, batch.imported_at
+        )
+        if _remembered(path) is None:
+            with _reading(home) as con:
+                blob = _batch_blob(con, batch.batch_id)
+            return _enrich_text(_decode_rows(blob, positions), kind, geo)
+    return _prepared_batch(home, batch, kind, geo).iloc[positions]
+
+
+def _prepared_batch(
+    home: Path | str | None, batch: Batch, kind: str, geo: Geography
+) -> gpd.GeoDataFrame:
     """Every row of one batch, validated and joined, in ``batch_row`` order: read from the
     batch's prepared file, else rebuilt from its stored text rows (and the file written)."""
-    path = prepared.path_for(prepared_dir(home), batch.batch_id, batch.sha256,
-                             batch.imported_at)
-    frame = prepared.load(path)
+    path = prepared.path_for(prepared_dir(home), batch.batch_id, batch.sha256, batch.imported_at)
+    frame = _remembered(path)
     if frame is not None:
         return frame
-    blob = _read(home, "SELECT data FROM batch_rows WHERE batch_id = ?",
-                 (int(batch.batch_id),))["data"].iat[0]
+    frame = prepared.load(path)
+    if frame is not None:
+        _remember_prepared(path, frame)
+        return frame
+    with _reading(home) as con:
+        blob = _batch_blob(con, batch.batch_id)
     frame = _enrich_text(_decode_rows(blob), kind, geo)
     prepared.save(path, frame)
+    _remember_prepared(path, frame)
     return frame
+
+
+def _batch_blob(con: sqlite3.Connection | PgConnection, batch_id: int) -> bytes:
+    """The stored text rows of batch ``batch_id`` (one Arrow stream)."""
+    if isinstance(con, PgConnection):
+        return con.blob(batch_id)
+    return bytes(
+        con.execute("SELECT data FROM batch_rows WHERE batch_id = ?", (int(batch_id),)).fetchone()[
+            0
+        ]
+    )
 
 
 def _enrich_text(text: pd.DataFrame, kind: str, geo: Geography) -> gpd.GeoDataFrame:
@@ -817,16 +970,18 @@ def _enrich_text(text: pd.DataFrame, kind: str, geo: Geography) -> gpd.GeoDataFr
 
 def _encode_rows(records: pd.DataFrame) -> bytes:
     """A batch's text rows as one Arrow IPC stream (every column a nullable string)."""
-    table = pa.Table.from_pandas(records.astype(pd.StringDtype("pyarrow")),
-                                 preserve_index=False)
+    table = pa.Table.from_pandas(records.astype(pd.StringDtype("pyarrow")), preserve_index=False)
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, table.schema) as writer:
         writer.write_table(table)
     return sink.getvalue().to_pybytes()
 
 
-def _decode_rows(blob: bytes) -> pd.DataFrame:
-    frame = pa.ipc.open_stream(blob).read_all().to_pandas().astype(object)
+def _decode_rows(blob: bytes, positions: np.ndarray | None = None) -> pd.DataFrame:
+    table = pa.ipc.open_stream(blob).read_all()
+    if positions is not None:
+        table = table.take(pa.array(positions, type=pa.int64()))
+    frame = table.to_pandas().astype(object)
     return frame.where(frame.notna(), None)
 
 
@@ -834,12 +989,14 @@ def _merged_info(hidden: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Per kind: kept_id, merged_id, merged dataset and citation of each merged record."""
     out: dict[str, pd.DataFrame] = {}
     for kind, group in hidden.groupby("kind"):
-        out[kind] = pd.DataFrame({
-            "kept_id": group["merged_into"].to_numpy(),
-            "merged_id": group["id"].to_numpy(),
-            "dataset": group["source_dataset"].fillna("").to_numpy(),
-            "citation": [_citation(r) for r in group.to_dict(orient="records")],
-        })
+        out[kind] = pd.DataFrame(
+            {
+                "kept_id": group["merged_into"].to_numpy(),
+                "merged_id": group["id"].to_numpy(),
+                "dataset": group["source_dataset"].fillna("").to_numpy(),
+                "citation": [_citation(r) for r in group.to_dict(orient="records")],
+            }
+        )
     return out
 
 
@@ -860,8 +1017,10 @@ def annotate_merges(frame: gpd.GeoDataFrame, merged: pd.DataFrame | None) -> gpd
     if merged is None or merged.empty:
         return out
     grouped = merged.groupby("kept_id").agg(
-        merged_from=("merged_id", "; ".join), merged_sources=("dataset", "; ".join),
-        merged_citations=("citation", " | ".join))
+        merged_from=("merged_id", "; ".join),
+        merged_sources=("dataset", "; ".join),
+        merged_citations=("citation", " | ".join),
+    )
     hit = out["id"].isin(grouped.index).to_numpy()
     for col in grouped.columns:
         values = out[col].to_numpy(dtype=object, copy=True)
@@ -872,9 +1031,13 @@ def annotate_merges(frame: gpd.GeoDataFrame, merged: pd.DataFrame | None) -> gpd
 
 def _bundled_with_provenance(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     out = frame.copy()
-    defaults = {"source_dataset": BUNDLED_DATASET, "licence": "atlas-reference",
-                "date_precision": "day", "geo_precision_source": "as given",
-                "target_derivation": "curated"}
+    defaults = {
+        "source_dataset": BUNDLED_DATASET,
+        "licence": "atlas-reference",
+        "date_precision": "day",
+        "geo_precision_source": "as given",
+        "target_derivation": "curated",
+    }
     for col in PROVENANCE_COLUMNS:
         if col not in out.columns:
             out[col] = defaults.get(col)
@@ -885,7 +1048,9 @@ def _bundled_with_provenance(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
-def load_bundle_with_store(home: Path | str | None = None) -> Bundle:
+def load_bundle_with_store(
+    home: Path | str | None = None, query: StoreQuery | None = None
+) -> Bundle:
     """The bundle with the imported records added (every layer, score and export sees them).
 
     Bundled records carry the same provenance columns (``source_dataset`` =
@@ -894,7 +1059,14 @@ def load_bundle_with_store(home: Path | str | None = None) -> Bundle:
     The result is cached on disk per store state (:func:`store_signature`), bundled data
     and code (see :func:`geodata.bundle.cache_key`): validating and joining 100,000 stored
     records takes seconds, so it is done once per import, not at every start.
+
+    ``query`` (team store only; ignored on SQLite): only the stored records the database
+    selects for it (:mod:`geodata.store_query`: a superset of the filter's records, so the
+    filter applied afterwards gives the same rows as on everything); not cached on disk.
     """
+    if query is not None and store_target(home).url:
+        with _snapshot(home):
+            return _build_bundle_in_snapshot(home, query)
     from geodata.bundle import (
         cache_dir,
         cache_disabled,
@@ -906,10 +1078,16 @@ def load_bundle_with_store(home: Path | str | None = None) -> Bundle:
     signature = store_signature(home)
     if signature == "no-store" or cache_disabled():
         return _build_bundle_with_store(home)
-    digest = hashlib.sha256("|".join((
-        cache_key(), _cache_label(home), signature,
-        hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
-    )).encode()).hexdigest()[:24]
+    digest = hashlib.sha256(
+        "|".join(
+            (
+                cache_key(),
+                _cache_label(home),
+                signature,
+                hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
+            )
+        ).encode()
+    ).hexdigest()[:24]
     path = cache_dir() / f"store-{digest}.pickle"
     cached = read_cached_bundle(path)
     if cached is not None:
@@ -929,25 +1107,40 @@ def _build_bundle_with_store(home: Path | str | None) -> Bundle:
         return _build_bundle_in_snapshot(home)
 
 
-def _build_bundle_in_snapshot(home: Path | str | None) -> Bundle:
+def _build_bundle_in_snapshot(home: Path | str | None, query: StoreQuery | None = None) -> Bundle:
     bundle = load_bundle()
-    rows = _stored_index(home)
+    if query is None:
+        rows = _stored_index(home)
+    else:
+        with _reading(home) as con:
+            rows = None if con is None else store_query.selected_index(con, query)
     hidden = None
     if rows is not None and rows["merged_into"].notna().any():
         hidden = _merged_rows(home)
-    imported = load_imported(home, bundle.geography, rows, hidden)
+    imported = load_imported(home, bundle.geography, rows, hidden, partial=query is not None)
     merges: dict[str, pd.DataFrame] = {}
     if hidden is not None and len(hidden):
         # merged into a bundled record: the record it points at is not a stored one
-        stored = set(zip(rows["kind"].to_numpy(dtype=object).tolist(),
-                         rows["id"].to_numpy(dtype=object).tolist(), strict=True))
-        into_bundle = np.array([(k, m) not in stored for k, m in zip(
-            hidden["kind"].tolist(), hidden["merged_into"].tolist(), strict=True)], dtype=bool)
+        stored = set(
+            zip(
+                rows["kind"].to_numpy(dtype=object).tolist(),
+                rows["id"].to_numpy(dtype=object).tolist(),
+                strict=True,
+            )
+        )
+        into_bundle = np.array(
+            [
+                (k, m) not in stored
+                for k, m in zip(
+                    hidden["kind"].tolist(), hidden["merged_into"].tolist(), strict=True
+                )
+            ],
+            dtype=bool,
+        )
         merges = _merged_info(hidden[into_bundle])
     updates: dict[str, gpd.GeoDataFrame] = {}
     for kind in ("incidents", "threats", "sites"):
-        base = annotate_merges(_bundled_with_provenance(getattr(bundle, kind)),
-                               merges.get(kind))
+        base = annotate_merges(_bundled_with_provenance(getattr(bundle, kind)), merges.get(kind))
         updates[kind] = base
     combined = dataclasses.replace(bundle, **updates)
     return combined.with_records(**imported) if imported else combined
@@ -956,15 +1149,13 @@ def _build_bundle_in_snapshot(home: Path | str | None) -> Bundle:
 # --- Writing -------------------------------------------------------------------------------
 
 
-def _rows_of(con: sqlite3.Connection | PgConnection, kind: str, ids: list[str]
-             ) -> pd.DataFrame:
+def _rows_of(con: sqlite3.Connection | PgConnection, kind: str, ids: list[str]) -> pd.DataFrame:
     """The stored text rows of records ``ids`` of ``kind`` (current versions)."""
     index = _frame(con, "SELECT id, batch_id, batch_row FROM records WHERE kind = ?", (kind,))
     index = index[index["id"].isin(set(ids))]
     parts = []
     for batch_id, rows in index.groupby("batch_id", sort=False):
-        blob = bytes(con.execute("SELECT data FROM batch_rows WHERE batch_id = ?",
-                                 (int(batch_id),)).fetchone()[0])
+        blob = _batch_blob(con, batch_id)
         text = _decode_rows(blob).iloc[rows["batch_row"].to_numpy()]
         parts.append(text.assign(id=rows["id"].to_numpy()))
     return pd.concat(parts, ignore_index=True)
@@ -995,8 +1186,9 @@ def _reading(home: Path | str | None) -> Iterator[sqlite3.Connection | PgConnect
         yield None
         return
     with _connect(path) as con:
-        has = con.execute("SELECT name FROM sqlite_master WHERE type='table' AND "
-                          "name='batches'").fetchone()
+        has = con.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name='batches'"
+        ).fetchone()
         if not has:
             yield None
             return
@@ -1004,12 +1196,20 @@ def _reading(home: Path | str | None) -> Iterator[sqlite3.Connection | PgConnect
         yield con
 
 
-def plan_import(data: bytes, source: str, *, fmt: str | None = None,
-                encoding: str | None = None, skip_bad: bool = False,
-                max_mb: float | None = None, home: Path | str | None = None,
-                dedup_days: int = DEDUP_DAYS, dedup_km: float = DEDUP_KM,
-                progress: Progress | None = None,
-                countries: Collection[str] | None = None) -> ImportPlan:
+def plan_import(
+    data: bytes,
+    source: str,
+    *,
+    fmt: str | None = None,
+    encoding: str | None = None,
+    skip_bad: bool = False,
+    max_mb: float | None = None,
+    home: Path | str | None = None,
+    dedup_days: int = DEDUP_DAYS,
+    dedup_km: float = DEDUP_KM,
+    progress: Progress | None = None,
+    countries: Collection[str] | None = None,
+) -> ImportPlan:
     """What importing ``data`` would do against the bundle and this store (writes nothing).
 
     A preview: :func:`commit_import` checks it again inside the write transaction."""
@@ -1019,12 +1219,21 @@ def plan_import(data: bytes, source: str, *, fmt: str | None = None,
         stored = None if con is None else _frame(con, _KEYS_SQL)
         never = set() if con is None else _never(con)
         plan = prepare_import(
-            data, source, fmt=fmt, encoding=encoding, skip_bad=skip_bad,
-            max_bytes=max_import_bytes(max_mb), geo=bundle.geography,
+            data,
+            source,
+            fmt=fmt,
+            encoding=encoding,
+            skip_bad=skip_bad,
+            max_bytes=max_import_bytes(max_mb),
+            geo=bundle.geography,
             existing=_existing(stored, bundle),
             stored_rows=None if con is None else (lambda kind, ids: _rows_of(con, kind, ids)),
-            never=never, dedup_days=dedup_days, dedup_km=dedup_km, progress=progress,
-            countries=countries)
+            never=never,
+            dedup_days=dedup_days,
+            dedup_km=dedup_km,
+            progress=progress,
+            countries=countries,
+        )
     return dataclasses.replace(plan, store_state=state)
 
 
@@ -1070,14 +1279,22 @@ def _record_rows(plan: ImportPlan, batch_id: int) -> list[tuple]:
         return records[name].tolist() if name in records.columns else [None] * n
 
     ids = column("id")
-    families = [None if a is None else actor_family(canonical_actor(a))
-                for a in column("actor")]
-    return list(zip([plan.kind] * n, ids, [batch_id] * n, [merged_into.get(i) for i in ids],
-                    families, *[column(c) for c in KEY_COLUMNS], range(n), strict=True))
+    families = [None if a is None else actor_family(canonical_actor(a)) for a in column("actor")]
+    return list(
+        zip(
+            [plan.kind] * n,
+            ids,
+            [batch_id] * n,
+            [merged_into.get(i) for i in ids],
+            families,
+            *[column(c) for c in KEY_COLUMNS],
+            range(n),
+            strict=True,
+        )
+    )
 
 
-def _insert_records(con: sqlite3.Connection | PgConnection, insert: str,
-                    rows: list[tuple]) -> None:
+def _insert_records(con: sqlite3.Connection | PgConnection, insert: str, rows: list[tuple]) -> None:
     if isinstance(con, PgConnection):
         con.copy_rows("records", _RECORD_COLUMNS, rows)
     else:
@@ -1108,8 +1325,7 @@ def _insert_sql() -> str:
     return f"INSERT INTO records ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
 
 
-def _write_updates(con: sqlite3.Connection, kind: str, batch_id: int,
-                   rows: list[tuple]) -> None:
+def _write_updates(con: sqlite3.Connection, kind: str, batch_id: int, rows: list[tuple]) -> None:
     """Keep the current version of each updated record in ``record_versions`` (keyed by
     this batch), then point the record at its new version (its merge state is kept)."""
     names = ", ".join(_RECORD_COLUMNS)
@@ -1117,14 +1333,23 @@ def _write_updates(con: sqlite3.Connection, kind: str, batch_id: int,
     setter = ", ".join(f"{c} = ?" for c in changed)
     position = {c: i for i, c in enumerate(_RECORD_COLUMNS)}
     for row in rows:
-        con.execute(f"INSERT INTO record_versions (updated_by, {names}) SELECT ?, {names} "
-                    "FROM records WHERE kind = ? AND id = ?", (batch_id, kind, row[1]))
-        con.execute(f"UPDATE records SET {setter} WHERE kind = ? AND id = ?",
-                    (*[row[position[c]] for c in changed], kind, row[1]))
+        con.execute(
+            f"INSERT INTO record_versions (updated_by, {names}) SELECT ?, {names} "
+            "FROM records WHERE kind = ? AND id = ?",
+            (batch_id, kind, row[1]),
+        )
+        con.execute(
+            f"UPDATE records SET {setter} WHERE kind = ? AND id = ?",
+            (*[row[position[c]] for c in changed], kind, row[1]),
+        )
 
 
-def commit_import(plan: ImportPlan, home: Path | str | None = None, skip_bad: bool = False,
-                  progress: Progress | None = None) -> ImportResult:
+def commit_import(
+    plan: ImportPlan,
+    home: Path | str | None = None,
+    skip_bad: bool = False,
+    progress: Progress | None = None,
+) -> ImportResult:
     """Write ``plan`` as one batch, in one transaction (all rows or none).
 
     Inside the transaction the plan is checked again against the store as it is now
@@ -1143,12 +1368,15 @@ def commit_import(plan: ImportPlan, home: Path | str | None = None, skip_bad: bo
     with _open(target) as con:
         _begin_write(con)
         try:
-            unchanged = plan.store_state is not None and \
-                _state_of(con, home) == plan.store_state
+            unchanged = plan.store_state is not None and _state_of(con, home) == plan.store_state
             _ensure_schema(con)
             if not unchanged:
-                plan = settle(plan, _existing(_frame(con, _KEYS_SQL), bundle),
-                              lambda kind, ids: _rows_of(con, kind, ids), _never(con))
+                plan = settle(
+                    plan,
+                    _existing(_frame(con, _KEYS_SQL), bundle),
+                    lambda kind, ids: _rows_of(con, kind, ids),
+                    _never(con),
+                )
             plan = dataclasses.replace(plan, store_state=None)
             if plan.records.empty:
                 con.execute("ROLLBACK")
@@ -1159,13 +1387,28 @@ def commit_import(plan: ImportPlan, home: Path | str | None = None, skip_bad: bo
                 "rows_read, rows_accepted, rows_merged, rows_rejected, rows_excluded, "
                 "rows_already_present, skip_bad, rows_updated) "
                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)" + (" RETURNING batch_id" if pg else ""),
-                (plan.source, plan.format, plan.kind, imported_at, plan.sha256,
-                 plan.size_bytes, plan.rows_read, plan.rows_accepted, plan.rows_merged,
-                 plan.rows_rejected, len(plan.excluded), len(plan.already_present),
-                 int(skip_bad), plan.rows_updated))
+                (
+                    plan.source,
+                    plan.format,
+                    plan.kind,
+                    imported_at,
+                    plan.sha256,
+                    plan.size_bytes,
+                    plan.rows_read,
+                    plan.rows_accepted,
+                    plan.rows_merged,
+                    plan.rows_rejected,
+                    len(plan.excluded),
+                    len(plan.already_present),
+                    int(skip_bad),
+                    plan.rows_updated,
+                ),
+            )
             batch_id = int(cur.fetchone()[0] if pg else cur.lastrowid)
-            con.execute("INSERT INTO batch_rows (batch_id, encoding, data) VALUES (?, ?, ?)",
-                        (batch_id, "arrow-ipc-stream", _encode_rows(plan.records)))
+            con.execute(
+                "INSERT INTO batch_rows (batch_id, encoding, data) VALUES (?, ?, ?)",
+                (batch_id, "arrow-ipc-stream", _encode_rows(plan.records)),
+            )
             all_rows = _record_rows(plan, batch_id)
             updated = set(plan.updates["id"])
             _write_updates(con, plan.kind, batch_id, [r for r in all_rows if r[1] in updated])
@@ -1182,10 +1425,20 @@ def commit_import(plan: ImportPlan, home: Path | str | None = None, skip_bad: bo
             con.executemany(
                 "INSERT INTO merges (batch_id, kind, merged_id, kept_id, rule, days_apart, "
                 "distance_km, reason) VALUES (?,?,?,?,?,?,?,?)",
-                [(batch_id, plan.kind, str(m.merged_id), str(m.kept_id), str(m.rule),
-                  None if pd.isna(m.days_apart) else int(m.days_apart),
-                  None if pd.isna(m.distance_km) else float(m.distance_km), str(m.reason))
-                 for m in plan.merges.itertuples(index=False)])
+                [
+                    (
+                        batch_id,
+                        plan.kind,
+                        str(m.merged_id),
+                        str(m.kept_id),
+                        str(m.rule),
+                        None if pd.isna(m.days_apart) else int(m.days_apart),
+                        None if pd.isna(m.distance_km) else float(m.distance_km),
+                        str(m.reason),
+                    )
+                    for m in plan.merges.itertuples(index=False)
+                ],
+            )
             _count_write(con)
             con.execute("COMMIT")
         except BaseException:
@@ -1203,47 +1456,90 @@ def _keep_prepared(home: Path | str | None, batch: Batch, plan: ImportPlan) -> N
     Skipped when the two do not line up (the frame is then rebuilt when loading)."""
     enriched = plan.enriched
     if len(enriched) != len(plan.records) or not np.array_equal(
-            enriched["id"].astype(str).to_numpy(), plan.records["id"].astype(str).to_numpy()):
+        enriched["id"].astype(str).to_numpy(), plan.records["id"].astype(str).to_numpy()
+    ):
         return
-    prepared.save(prepared.path_for(prepared_dir(home), batch.batch_id, batch.sha256,
-                                    batch.imported_at), enriched.reset_index(drop=True))
+    prepared.save(
+        prepared.path_for(prepared_dir(home), batch.batch_id, batch.sha256, batch.imported_at),
+        enriched.reset_index(drop=True),
+    )
 
 
-def commit_plan(plan: ImportPlan, home: Path | str | None = None, skip_bad: bool = False,
-                progress: Progress | None = None) -> Batch | None:
+def commit_plan(
+    plan: ImportPlan,
+    home: Path | str | None = None,
+    skip_bad: bool = False,
+    progress: Progress | None = None,
+) -> Batch | None:
     """:func:`commit_import`, returning only the batch (None when nothing was stored)."""
     return commit_import(plan, home, skip_bad=skip_bad, progress=progress).batch
 
 
-def import_bytes(data: bytes, source: str, *, fmt: str | None = None,
-                 encoding: str | None = None, skip_bad: bool = False, dry_run: bool = False,
-                 max_mb: float | None = None, home: Path | str | None = None,
-                 progress: Progress | None = None,
-                 countries: Collection[str] | None = None) -> ImportResult:
+def import_bytes(
+    data: bytes,
+    source: str,
+    *,
+    fmt: str | None = None,
+    encoding: str | None = None,
+    skip_bad: bool = False,
+    dry_run: bool = False,
+    max_mb: float | None = None,
+    home: Path | str | None = None,
+    progress: Progress | None = None,
+    countries: Collection[str] | None = None,
+) -> ImportResult:
     """Plan and (unless ``dry_run``) commit the import of ``data`` named ``source``
     (``countries``: the region, see :func:`geodata.importers.prepare_import`)."""
-    plan = plan_import(data, source, fmt=fmt, encoding=encoding, skip_bad=skip_bad,
-                       max_mb=max_mb, home=home, countries=countries,
-                       progress=(lambda f, m: progress(f * 0.7, m)) if progress else None)
+    plan = plan_import(
+        data,
+        source,
+        fmt=fmt,
+        encoding=encoding,
+        skip_bad=skip_bad,
+        max_mb=max_mb,
+        home=home,
+        countries=countries,
+        progress=(lambda f, m: progress(f * 0.7, m)) if progress else None,
+    )
     if dry_run or plan.records.empty:
         return ImportResult(plan, None)
-    return commit_import(plan, home, skip_bad=skip_bad,
-                         progress=(lambda f, m: progress(0.7 + 0.3 * f, m)) if progress
-                         else None)
+    return commit_import(
+        plan,
+        home,
+        skip_bad=skip_bad,
+        progress=(lambda f, m: progress(0.7 + 0.3 * f, m)) if progress else None,
+    )
 
 
-def import_file(path: Path | str, *, fmt: str | None = None, encoding: str | None = None,
-                skip_bad: bool = False, dry_run: bool = False, max_mb: float | None = None,
-                home: Path | str | None = None, progress: Progress | None = None,
-                countries: Collection[str] | None = None) -> ImportResult:
+def import_file(
+    path: Path | str,
+    *,
+    fmt: str | None = None,
+    encoding: str | None = None,
+    skip_bad: bool = False,
+    dry_run: bool = False,
+    max_mb: float | None = None,
+    home: Path | str | None = None,
+    progress: Progress | None = None,
+    countries: Collection[str] | None = None,
+) -> ImportResult:
     """:func:`import_bytes` for a file on disk (its size is checked before reading)."""
     p = Path(path)
     if not p.is_file():
         raise FileNotFoundError(f"no such file: {p}")
     check_size(p.stat().st_size, p.name, max_import_bytes(max_mb))
-    return import_bytes(p.read_bytes(), p.name, fmt=fmt, encoding=encoding, skip_bad=skip_bad,
-                        dry_run=dry_run, max_mb=max_mb, home=home, progress=progress,
-                        countries=countries)
+    return import_bytes(
+        p.read_bytes(),
+        p.name,
+        fmt=fmt,
+        encoding=encoding,
+        skip_bad=skip_bad,
+        dry_run=dry_run,
+        max_mb=max_mb,
+        home=home,
+        progress=progress,
+        countries=countries,
+    )
 
 
 def _restore_versions(con: sqlite3.Connection, batch_id: int) -> None:
@@ -1253,19 +1549,24 @@ def _restore_versions(con: sqlite3.Connection, batch_id: int) -> None:
     (records it stored that a later batch updated) are dropped with them."""
     names = [c for c in _RECORD_COLUMNS if c not in ("kind", "id")]
     versions = con.execute(
-        f"SELECT rowid, kind, id, {', '.join(names)} FROM record_versions "
-        "WHERE updated_by = ?", (batch_id,)).fetchall()
+        f"SELECT rowid, kind, id, {', '.join(names)} FROM record_versions WHERE updated_by = ?",
+        (batch_id,),
+    ).fetchall()
     setter = ", ".join(f"{c} = ?" for c in names)
     for rowid, kind, rid, *prior in versions:
-        current = con.execute("SELECT batch_id FROM records WHERE kind = ? AND id = ?",
-                              (kind, rid)).fetchone()
+        current = con.execute(
+            "SELECT batch_id FROM records WHERE kind = ? AND id = ?", (kind, rid)
+        ).fetchone()
         if current is not None and int(current[0]) == batch_id:
-            con.execute(f"UPDATE records SET {setter} WHERE kind = ? AND id = ?",
-                        (*prior, kind, rid))
+            con.execute(
+                f"UPDATE records SET {setter} WHERE kind = ? AND id = ?", (*prior, kind, rid)
+            )
         else:
-            con.execute(f"UPDATE record_versions SET {setter} WHERE kind = ? AND id = ? AND "
-                        "batch_id = ? AND updated_by != ?", (*prior, kind, rid, batch_id,
-                                                             batch_id))
+            con.execute(
+                f"UPDATE record_versions SET {setter} WHERE kind = ? AND id = ? AND "
+                "batch_id = ? AND updated_by != ?",
+                (*prior, kind, rid, batch_id, batch_id),
+            )
         con.execute("DELETE FROM record_versions WHERE rowid = ?", (rowid,))
     con.execute("DELETE FROM record_versions WHERE batch_id = ?", (batch_id,))
 
@@ -1279,8 +1580,9 @@ def rollback(batch_id: int, home: Path | str | None = None) -> Batch:
     batch = next((b for b in list_batches(home) if b.batch_id == int(batch_id)), None)
     if batch is None:
         known = ", ".join(str(b.batch_id) for b in list_batches(home)) or "none"
-        raise ValueError(f"there is no batch {batch_id} (batches: {known}); "
-                         "'iskp-atlas batches' lists them")
+        raise ValueError(
+            f"there is no batch {batch_id} (batches: {known}); 'iskp-atlas batches' lists them"
+        )
     folder = prepared_dir(home)
     with _open(store_target(home)) as con:
         _begin_write(con)
@@ -1288,10 +1590,15 @@ def rollback(batch_id: int, home: Path | str | None = None) -> Batch:
             _ensure_schema(con)
             _restore_versions(con, batch.batch_id)
             gone = "SELECT id FROM records WHERE batch_id = ?"
-            con.execute(f"UPDATE records SET merged_into = NULL WHERE batch_id != ? AND "
-                        f"merged_into IN ({gone})", (batch.batch_id, batch.batch_id))
-            con.execute(f"DELETE FROM merges WHERE batch_id = ? OR kept_id IN ({gone})",
-                        (batch.batch_id, batch.batch_id))
+            con.execute(
+                f"UPDATE records SET merged_into = NULL WHERE batch_id != ? AND "
+                f"merged_into IN ({gone})",
+                (batch.batch_id, batch.batch_id),
+            )
+            con.execute(
+                f"DELETE FROM merges WHERE batch_id = ? OR kept_id IN ({gone})",
+                (batch.batch_id, batch.batch_id),
+            )
             con.execute("DELETE FROM records WHERE batch_id = ?", (batch.batch_id,))
             con.execute("DELETE FROM batch_rows WHERE batch_id = ?", (batch.batch_id,))
             con.execute("DELETE FROM batches WHERE batch_id = ?", (batch.batch_id,))
@@ -1304,9 +1611,10 @@ def rollback(batch_id: int, home: Path | str | None = None) -> Batch:
     return batch
 
 
-def unmerge(record_id: str, home: Path | str | None = None, kind: str = "incidents"
-            ) -> dict[str, object]:
-    """"Import as new": the merged record ``record_id`` becomes a record of its own.
+def unmerge(
+    record_id: str, home: Path | str | None = None, kind: str = "incidents"
+) -> dict[str, object]:
+    """ "Import as new": the merged record ``record_id`` becomes a record of its own.
 
     The pair is kept in ``unmerged`` so a later import (e.g. after a rollback and a
     re-import) does not merge it again. Returns the merge that was undone (as listed by
@@ -1316,22 +1624,26 @@ def unmerge(record_id: str, home: Path | str | None = None, kind: str = "inciden
     hit = merges[(merges["merged_id"] == record_id) & (merges["kind"] == kind)]
     if hit.empty:
         shown = ", ".join(merges["merged_id"].head(5)) or "none"
-        raise ValueError(f"{record_id} is not a merged record (merged records: {shown}); "
-                         "'iskp-atlas merges' lists them")
+        raise ValueError(
+            f"{record_id} is not a merged record (merged records: {shown}); "
+            "'iskp-atlas merges' lists them"
+        )
     merge = hit.iloc[0].to_dict()
     at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     with _open(store_target(home)) as con:
         _begin_write(con)
         try:
             _ensure_schema(con)
-            con.execute("UPDATE records SET merged_into = NULL WHERE kind = ? AND id = ?",
-                        (kind, record_id))
-            con.execute("DELETE FROM merges WHERE kind = ? AND merged_id = ?",
-                        (kind, record_id))
-            con.execute("INSERT INTO unmerged (kind, merged_id, kept_id, unmerged_at) "
-                        "VALUES (?, ?, ?, ?) ON CONFLICT (kind, merged_id, kept_id) "
-                        "DO UPDATE SET unmerged_at = excluded.unmerged_at",
-                        (kind, record_id, str(merge["kept_id"]), at))
+            con.execute(
+                "UPDATE records SET merged_into = NULL WHERE kind = ? AND id = ?", (kind, record_id)
+            )
+            con.execute("DELETE FROM merges WHERE kind = ? AND merged_id = ?", (kind, record_id))
+            con.execute(
+                "INSERT INTO unmerged (kind, merged_id, kept_id, unmerged_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (kind, merged_id, kept_id) "
+                "DO UPDATE SET unmerged_at = excluded.unmerged_at",
+                (kind, record_id, str(merge["kept_id"]), at),
+            )
             _count_write(con)
             con.execute("COMMIT")
         except BaseException:
@@ -1343,10 +1655,10 @@ def unmerge(record_id: str, home: Path | str | None = None, kind: str = "inciden
 def record_counts(home: Path | str | None = None) -> dict[str, int]:
     """Imported records per kind that show as records of their own (merged ones not
     counted)."""
-    frame = _read(home, "SELECT kind, COUNT(*) AS n FROM records WHERE "
-                  "merged_into IS NULL GROUP BY kind")
-    return {} if frame is None else dict(zip(frame["kind"], frame["n"].astype(int),
-                                             strict=True))
+    frame = _read(
+        home, "SELECT kind, COUNT(*) AS n FROM records WHERE merged_into IS NULL GROUP BY kind"
+    )
+    return {} if frame is None else dict(zip(frame["kind"], frame["n"].astype(int), strict=True))
 
 
 def store_signature(home: Path | str | None = None) -> str:
@@ -1380,28 +1692,35 @@ def store_info(home: Path | str | None = None) -> dict[str, object]:
     """What ``iskp-atlas store info`` shows: the engine, where the store is (a URL's
     password masked), its schema version against this atlas's, and its counts."""
     target = store_target(home)
-    info: dict[str, object] = {"engine": target.engine, "store": target.label,
-                               "schema_version": 0, "atlas_schema_version": SCHEMA_VERSION}
+    info: dict[str, object] = {
+        "engine": target.engine,
+        "store": target.label,
+        "schema_version": 0,
+        "atlas_schema_version": SCHEMA_VERSION,
+    }
     if target.path is not None and not target.path.exists():
         info["status"] = "no store yet (the first import creates it)"
         return info
     with _open(target) as con:
         if isinstance(con, PgConnection):
             version = store_pg.schema_version(con)
-            row = con.execute("SELECT extversion FROM pg_extension WHERE extname = 'postgis'"
-                              ).fetchone()
+            row = con.execute(
+                "SELECT extversion FROM pg_extension WHERE extname = 'postgis'"
+            ).fetchone()
             info["postgis"] = row[0] if row else None
             info["server"] = con.execute("SHOW server_version").fetchone()[0]
         else:
             version = _sqlite_version(con)
         info["schema_version"] = version
         if version == 0:
-            info["status"] = "no atlas tables yet (the first import or 'store migrate' " \
-                             "creates them)"
+            info["status"] = (
+                "no atlas tables yet (the first import or 'store migrate' creates them)"
+            )
             return info
         if version < SCHEMA_VERSION:
-            info["status"] = (f"older than this iskp-atlas ({SCHEMA_VERSION}): run "
-                              "'iskp-atlas store migrate'")
+            info["status"] = (
+                f"older than this iskp-atlas ({SCHEMA_VERSION}): run 'iskp-atlas store migrate'"
+            )
         elif version > SCHEMA_VERSION:
             info["status"] = "newer than this iskp-atlas: upgrade iskp-atlas"
         else:
@@ -1410,7 +1729,8 @@ def store_info(home: Path | str | None = None) -> dict[str, object]:
         per_kind = con.execute(
             "SELECT kind, SUM(CASE WHEN merged_into IS NULL THEN 1 ELSE 0 END), "
             "SUM(CASE WHEN merged_into IS NULL THEN 0 ELSE 1 END) FROM records "
-            "GROUP BY kind ORDER BY kind").fetchall()
+            "GROUP BY kind ORDER BY kind"
+        ).fetchall()
         info["records"] = {str(k): int(n) for k, n, _ in per_kind}
         info["merged_records"] = sum(int(m) for _, _, m in per_kind)
     return info
@@ -1445,20 +1765,60 @@ _COPIED_TABLES: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("batches", ("batch_id", *(c for c in _BATCH_COLUMNS if c != "batch_id")), "batch_id"),
     ("batch_rows", ("batch_id", "encoding", "data"), "batch_id"),
     ("records", _RECORD_COLUMNS, "batch_id, batch_row"),
-    ("merges", ("batch_id", "kind", "merged_id", "kept_id", "rule", "days_apart",
-                "distance_km", "reason"), "batch_id, merged_id"),
+    (
+        "merges",
+        ("batch_id", "kind", "merged_id", "kept_id", "rule", "days_apart", "distance_km", "reason"),
+        "batch_id, merged_id",
+    ),
     ("record_versions", ("updated_by", *_RECORD_COLUMNS), "updated_by, id"),
     ("unmerged", ("kind", "merged_id", "kept_id", "unmerged_at"), "kind, merged_id"),
+    (
+        "watch_zones",
+        (
+            "name",
+            "zone_kind",
+            "ref",
+            "distance_km",
+            "aoi",
+            "geometry",
+            "owner",
+            "created_at",
+            "reviewed_at",
+            "reviewed_batch",
+            "reviewed_score",
+        ),
+        "name",
+    ),
+    (
+        "overrides",
+        (
+            "override_id",
+            "target_kind",
+            "target_id",
+            "field",
+            "value",
+            "reason",
+            "author",
+            "created_at",
+            "expires_on",
+            "withdrawn_at",
+            "withdrawn_by",
+        ),
+        "override_id",
+    ),
+    ("audit_log", ("entry_id", "at", "author", "action", "subject", "detail"), "entry_id"),
 )
 """What ``store copy`` moves, table by table, in a fixed order (batches first)."""
 
 
-def copy_store(source: Path | str, dest: Path | str,
-               progress: Progress | None = None) -> dict[str, int]:
+def copy_store(
+    source: Path | str, dest: Path | str, progress: Progress | None = None
+) -> dict[str, int]:
     """Copy every batch of the store ``source`` into the empty store ``dest`` (e.g. one
     analyst's SQLite store into the team store), in one write transaction on ``dest``:
     batches keep their ids, records their merges, corrections their previous versions,
-    undone merges stay undone; prepared batches are copied too. Returns the counts."""
+    undone merges stay undone, analysts' overrides and their audit log are kept (with their
+    ids); prepared batches are copied too. Returns the counts."""
     report = progress or (lambda fraction, message: None)
     src, dst = store_target(source), store_target(dest)
     if src == dst:
@@ -1474,9 +1834,12 @@ def copy_store(source: Path | str, dest: Path | str,
             sqlite3.Connection.execute(con, "BEGIN")
         try:
             for table, columns, order in _COPIED_TABLES:
-                tables[table] = [tuple(bytes(v) if isinstance(v, memoryview) else v
-                                       for v in row) for row in con.execute(
-                    f"SELECT {', '.join(columns)} FROM {table} ORDER BY {order}").fetchall()]
+                tables[table] = [
+                    tuple(bytes(v) if isinstance(v, memoryview) else v for v in row)
+                    for row in con.execute(
+                        f"SELECT {', '.join(columns)} FROM {table} ORDER BY {order}"
+                    ).fetchall()
+                ]
         finally:
             if not isinstance(con, PgConnection):
                 sqlite3.Connection.execute(con, "ROLLBACK")
@@ -1489,18 +1852,43 @@ def copy_store(source: Path | str, dest: Path | str,
         try:
             present = int(con.execute("SELECT COUNT(*) FROM batches").fetchone()[0])
             if present:
-                raise ValueError(f"the store {dst.label} already has {present} batch(es): "
-                                 "copy into an empty store (batch ids and merges are kept)")
+                raise ValueError(
+                    f"the store {dst.label} already has {present} batch(es): "
+                    "copy into an empty store (batch ids and merges are kept)"
+                )
+            kept = int(con.execute("SELECT COUNT(*) FROM audit_log").fetchone()[0])
+            if kept:
+                raise ValueError(
+                    f"the store {dst.label} already has {kept} audit log "
+                    "entr(ies) of overrides: copy into an empty store"
+                )
+            zones = int(con.execute("SELECT COUNT(*) FROM watch_zones").fetchone()[0])
+            if zones:
+                raise ValueError(
+                    f"the store {dst.label} already has {zones} watch zone(s): "
+                    "copy into an empty store"
+                )
             for table, columns, _ in _COPIED_TABLES:
                 rows = tables[table]
                 if table == "records":
                     _insert_records(con, _insert_sql(), rows)
                 else:
-                    con.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
-                                    f"({', '.join('?' * len(columns))})", rows)
+                    con.executemany(
+                        f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+                        f"({', '.join('?' * len(columns))})",
+                        rows,
+                    )
             if isinstance(con, PgConnection) and tables["batches"]:
-                con.execute("SELECT setval(pg_get_serial_sequence('batches', 'batch_id'), "
-                            "(SELECT max(batch_id) FROM batches))")
+                con.execute(
+                    "SELECT setval(pg_get_serial_sequence('batches', 'batch_id'), "
+                    "(SELECT max(batch_id) FROM batches))"
+                )
+            for table, key in (("overrides", "override_id"), ("audit_log", "entry_id")):
+                if isinstance(con, PgConnection) and tables[table]:  # ids kept: go on after
+                    con.execute(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', '{key}'), "
+                        f"(SELECT max({key}) FROM {table}))"
+                    )
             _count_write(con)
             con.execute("COMMIT")
         except BaseException:
@@ -1518,7 +1906,14 @@ def copy_store(source: Path | str, dest: Path | str,
     report(1.0, "done")
     records = tables["records"]
     merged = sum(1 for r in records if r[_RECORD_COLUMNS.index("merged_into")] is not None)
-    return {"batches": len(tables["batches"]), "records": len(records) - merged,
-            "merged_records": merged, "merges": len(tables["merges"]),
-            "record_versions": len(tables["record_versions"]),
-            "unmerged": len(tables["unmerged"])}
+    return {
+        "batches": len(tables["batches"]),
+        "records": len(records) - merged,
+        "merged_records": merged,
+        "merges": len(tables["merges"]),
+        "record_versions": len(tables["record_versions"]),
+        "unmerged": len(tables["unmerged"]),
+        "overrides": len(tables["overrides"]),
+        "audit_log": len(tables["audit_log"]),
+        "watch_zones": len(tables["watch_zones"]),
+    }

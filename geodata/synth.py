@@ -26,10 +26,23 @@ SYNTH_URL = "https://example.invalid/synthetic/"
 
 # Relative weight of each admin-1 unit (others: 1.0).
 _UNIT_WEIGHTS: dict[str, float] = {
-    "AF-KAB": 20.0, "AF-NAN": 8.0, "AF-KNR": 4.0, "AF-KDZ": 4.0, "AF-BAL": 4.0,
-    "AF-BDS": 3.0, "AF-HER": 3.0, "AF-KAN": 3.0, "AF-TAK": 2.0, "AF-BGL": 2.0,
-    "PK-KP": 18.0, "PK-BA": 14.0, "PK-SD": 5.0, "PK-PB": 3.0, "PK-IS": 2.0,
-    "PK-GB": 1.0, "PK-JK": 0.3,
+    "AF-KAB": 20.0,
+    "AF-NAN": 8.0,
+    "AF-KNR": 4.0,
+    "AF-KDZ": 4.0,
+    "AF-BAL": 4.0,
+    "AF-BDS": 3.0,
+    "AF-HER": 3.0,
+    "AF-KAN": 3.0,
+    "AF-TAK": 2.0,
+    "AF-BGL": 2.0,
+    "PK-KP": 18.0,
+    "PK-BA": 14.0,
+    "PK-SD": 5.0,
+    "PK-PB": 3.0,
+    "PK-IS": 2.0,
+    "PK-GB": 1.0,
+    "PK-JK": 0.3,
 }
 
 # (actor text, attribution, probability) per country.
@@ -56,24 +69,45 @@ _ACTORS = {
     ],
 }
 _ATTACK_TYPES = [
-    ("suicide bombing", 0.22), ("IED (roadside)", 0.18), ("IED (magnetic bomb)", 0.06),
-    ("armed assault (shooting)", 0.20), ("targeted killing (shooting)", 0.10),
-    ("suicide VBIED", 0.04), ("complex attack (suicide bombers and gunmen)", 0.04),
-    ("rocket", 0.05), ("grenade attack", 0.06), ("drone strike (quadcopter)", 0.05),
+    ("suicide bombing", 0.22),
+    ("IED (roadside)", 0.18),
+    ("IED (magnetic bomb)", 0.06),
+    ("armed assault (shooting)", 0.20),
+    ("targeted killing (shooting)", 0.10),
+    ("suicide VBIED", 0.04),
+    ("complex attack (suicide bombers and gunmen)", 0.04),
+    ("rocket", 0.05),
+    ("grenade attack", 0.06),
+    ("drone strike (quadcopter)", 0.05),
 ]
 _TARGETS = [
-    ("civilians", 0.18), ("security_forces", 0.20), ("taliban_government", 0.12),
-    ("shia_hazara;civilians", 0.08), ("pakistani_state;security_forces", 0.10),
-    ("political;civilians", 0.06), ("religious_minority;civilians", 0.04),
-    ("sufi;civilians", 0.03), ("chinese_nationals;cpec", 0.04),
-    ("chinese_nationals;chinese_interests", 0.03), ("cpec;security_forces", 0.04),
-    ("diplomatic;foreign_nationals", 0.03), ("foreign_nationals", 0.03),
+    ("civilians", 0.18),
+    ("security_forces", 0.20),
+    ("taliban_government", 0.12),
+    ("shia_hazara;civilians", 0.08),
+    ("pakistani_state;security_forces", 0.10),
+    ("political;civilians", 0.06),
+    ("religious_minority;civilians", 0.04),
+    ("sufi;civilians", 0.03),
+    ("chinese_nationals;cpec", 0.04),
+    ("chinese_nationals;chinese_interests", 0.03),
+    ("cpec;security_forces", 0.04),
+    ("diplomatic;foreign_nationals", 0.03),
+    ("foreign_nationals", 0.03),
     ("taliban_government;security_forces", 0.02),
 ]
 
 
-_TYPED = ("latitude", "longitude", "geo_precision", "date", "fatalities", "fatalities_low",
-          "fatalities_high", "injured")
+_TYPED = (
+    "latitude",
+    "longitude",
+    "geo_precision",
+    "date",
+    "fatalities",
+    "fatalities_low",
+    "fatalities_high",
+    "injured",
+)
 
 
 def _choice(rng: np.random.Generator, table: list[tuple], n: int) -> np.ndarray:
@@ -90,8 +124,9 @@ def _shared_text(first: np.ndarray, second: np.ndarray, template: str) -> np.nda
     return texts[codes]
 
 
-def _points_in(rng: np.random.Generator, polygon: shapely.Geometry, n: int
-               ) -> tuple[np.ndarray, np.ndarray]:
+def _points_in(
+    rng: np.random.Generator, polygon: shapely.Geometry, n: int
+) -> tuple[np.ndarray, np.ndarray]:
     """``n`` points inside ``polygon``: half near its centre, half uniform (rejection)."""
     minx, miny, maxx, maxy = polygon.bounds
     centre = polygon.representative_point()
@@ -152,10 +187,16 @@ def synthesize(n: int, seed: int = 0, geography: Geography | None = None) -> pd.
     # Taliban-administration targets only exist in Afghanistan, Pakistani-state ones mostly
     # in Pakistan: swap the implausible draws.
     target = np.where(~is_afg & (target == "taliban_government"), "pakistani_state", target)
-    target = np.where(~is_afg & (target == "taliban_government;security_forces"),
-                      "pakistani_state;security_forces", target)
-    target = np.where(is_afg & (target == "pakistani_state;security_forces"),
-                      "taliban_government;security_forces", target)
+    target = np.where(
+        ~is_afg & (target == "taliban_government;security_forces"),
+        "pakistani_state;security_forces",
+        target,
+    )
+    target = np.where(
+        is_afg & (target == "pakistani_state;security_forces"),
+        "taliban_government;security_forces",
+        target,
+    )
 
     # Heavy tail: most attacks kill 0–3 people, about 3 % kill 20 or more.
     deaths = rng.geometric(0.45, n) - 1
@@ -172,7 +213,8 @@ def synthesize(n: int, seed: int = 0, geography: Geography | None = None) -> pd.
     ids = np.char.add("SYN-", numbers).astype(object)
     province = units["name"].to_numpy(dtype=object)[unit]
     confidence = np.array(["high", "medium", "low"], dtype=object)[
-        rng.choice(3, size=n, p=[0.5, 0.35, 0.15])]
+        rng.choice(3, size=n, p=[0.5, 0.35, 0.15])
+    ]
 
     columns = {
         "id": ids,
@@ -188,8 +230,7 @@ def synthesize(n: int, seed: int = 0, geography: Geography | None = None) -> pd.
         "attack_type": attack,
         "target_category": target,
         "fatalities": pd.array(deaths, dtype="Int64"),
-        "summary": _shared_text(attack, province,
-                                "SYNTHETIC record (not a real event): {} in {}."),
+        "summary": _shared_text(attack, province, "SYNTHETIC record (not a real event): {} in {}."),
         "confidence": confidence,
         "fatalities_low": pd.array(low, dtype="Int64"),
         "fatalities_high": pd.array(high, dtype="Int64"),
@@ -197,19 +238,23 @@ def synthesize(n: int, seed: int = 0, geography: Geography | None = None) -> pd.
         "district": None,
         "place": _shared_text(province, province, "SYNTHETIC location in {}"),
         "target_detail": "SYNTHETIC",
-        "source_1_title": "SYNTHETIC data generated by iskp-atlas synth (seed "
-                          f"{int(seed)})",
+        "source_1_title": f"SYNTHETIC data generated by iskp-atlas synth (seed {int(seed)})",
         "source_2_title": None,
         "source_2_url": None,
         "notes": f"SYNTHETIC: generated by iskp-atlas synth --seed {int(seed)}; not a real "
-                 "event, for benchmarks and scale tests only.",
+        "event, for benchmarks and scale tests only.",
     }
     # Text columns as plain objects, like validate_records (no string-dtype inference).
-    frame = pd.DataFrame({
-        name: value if name in _TYPED else pd.Series(
-            np.broadcast_to(np.asarray(value, dtype=object), (n,)).copy(), dtype=object)
-        for name, value in columns.items()
-    })
+    frame = pd.DataFrame(
+        {
+            name: value
+            if name in _TYPED
+            else pd.Series(
+                np.broadcast_to(np.asarray(value, dtype=object), (n,)).copy(), dtype=object
+            )
+            for name, value in columns.items()
+        }
+    )
     frame["date"] = frame["date"].astype("datetime64[us]")
     return frame[declared_columns("incidents")]
 

@@ -36,17 +36,24 @@ from mapspec import palette
 from riskmodel.filters import Filters, to_query
 
 FORECAST_FRAMES: dict[str, str] = {
-    "forecast_admin1": "admin1", "forecast_grid": "grid", "forecast_segments": "segment",
+    "forecast_admin1": "admin1",
+    "forecast_grid": "grid",
+    "forecast_segments": "segment",
     "forecast_sites": "site",
 }
 HOTSPOT_FRAMES: dict[str, str] = {"hotspots_admin1": "admin1", "hotspots_grid": "grid"}
 ANALYSIS_FRAMES: tuple[str, ...] = (*FORECAST_FRAMES, *HOTSPOT_FRAMES)
 AREA_FORECAST_COLUMNS: tuple[str, ...] = (
-    "forecast_p_1m", "forecast_expected_1m", "forecast_low_1m", "forecast_high_1m",
+    "forecast_p_1m",
+    "forecast_expected_1m",
+    "forecast_low_1m",
+    "forecast_high_1m",
     "forecast_model",
 )
-BACKTEST_POINTER = ("back-test: `iskp-atlas backtest --level {level}` (same query) and the "
-                    "figures on real data in docs/FORECAST.md")
+BACKTEST_POINTER = (
+    "back-test: `iskp-atlas backtest --level {level}` (same query) and the "
+    "figures on real data in docs/FORECAST.md"
+)
 _CACHE_SIZE = 16
 FLAT_FORECAST = 0.005
 """Below this spread of the cells' probabilities the forecast map is said to be flat."""
@@ -90,8 +97,11 @@ def _panel(data: Any, filters: Filters, level: str):
     from riskmodel.forecast import build_panel
     from riskmodel.settings import settings_from_filters
 
-    return _MEMO.get(_data_frames(data), ("panel", to_query(filters), level),
-                     lambda: build_panel(data, filters, settings_from_filters(filters), level))
+    return _MEMO.get(
+        _data_frames(data),
+        ("panel", to_query(filters), level),
+        lambda: build_panel(data, filters, settings_from_filters(filters), level),
+    )
 
 
 def forecast_table(data: Any, filters: Filters, level: str, horizon: int) -> gpd.GeoDataFrame:
@@ -99,33 +109,46 @@ def forecast_table(data: Any, filters: Filters, level: str, horizon: int) -> gpd
     ``forecast`` computes it (cached; treat as read-only)."""
     from riskmodel.forecast import forecast
 
-    return _MEMO.get(_data_frames(data), ("forecast", to_query(filters), level, horizon),
-                     lambda: forecast(None, level=level, horizon=horizon,
-                                      panel=_panel(data, filters, level)))
+    return _MEMO.get(
+        _data_frames(data),
+        ("forecast", to_query(filters), level, horizon),
+        lambda: forecast(None, level=level, horizon=horizon, panel=_panel(data, filters, level)),
+    )
 
 
 def _forecast_frame(data: Any, filters: Filters, level: str) -> gpd.GeoDataFrame:
     one, three = (forecast_table(data, filters, level, h) for h in (1, 3))
-    frame = gpd.GeoDataFrame({
-        "id": one["id"].to_numpy(dtype=object), "name": one["name"].to_numpy(dtype=object),
-        "p_any_1m": one["p_any"].to_numpy(), "expected_1m": one["expected"].to_numpy(),
-        "low_1m": one["low"].to_numpy(), "high_1m": one["high"].to_numpy(),
-        "p_any_3m": three["p_any"].to_numpy(), "expected_3m": three["expected"].to_numpy(),
-        "low_3m": three["low"].to_numpy(), "high_3m": three["high"].to_numpy(),
-        "last_month": one["last_month"].to_numpy(),
-        "last_12_months": one["last_12_months"].to_numpy(),
-        "model": one.attrs["model"],
-    }, geometry=one.geometry.values, crs=one.crs)
-    method = {k: v for k, v in one.attrs.items() if k not in ("horizon_months",
-                                                               "target_months")}
-    method.update({
-        "horizons_months": [1, 3],
-        "target_months": {"1m": one.attrs["target_months"], "3m": three.attrs["target_months"]},
-        "quantity": "P(at least one relevant attack), expected count and interval per unit",
-        "backtest": BACKTEST_POINTER.format(level=level if level in ("admin1", "grid")
-                                            else "admin1"),
-        "documentation": "docs/FORECAST.md",
-    })
+    frame = gpd.GeoDataFrame(
+        {
+            "id": one["id"].to_numpy(dtype=object),
+            "name": one["name"].to_numpy(dtype=object),
+            "p_any_1m": one["p_any"].to_numpy(),
+            "expected_1m": one["expected"].to_numpy(),
+            "low_1m": one["low"].to_numpy(),
+            "high_1m": one["high"].to_numpy(),
+            "p_any_3m": three["p_any"].to_numpy(),
+            "expected_3m": three["expected"].to_numpy(),
+            "low_3m": three["low"].to_numpy(),
+            "high_3m": three["high"].to_numpy(),
+            "last_month": one["last_month"].to_numpy(),
+            "last_12_months": one["last_12_months"].to_numpy(),
+            "model": one.attrs["model"],
+        },
+        geometry=one.geometry.values,
+        crs=one.crs,
+    )
+    method = {k: v for k, v in one.attrs.items() if k not in ("horizon_months", "target_months")}
+    method.update(
+        {
+            "horizons_months": [1, 3],
+            "target_months": {"1m": one.attrs["target_months"], "3m": three.attrs["target_months"]},
+            "quantity": "P(at least one relevant attack), expected count and interval per unit",
+            "backtest": BACKTEST_POINTER.format(
+                level=level if level in ("admin1", "grid") else "admin1"
+            ),
+            "documentation": "docs/FORECAST.md",
+        }
+    )
     frame.attrs["method"] = method
     return frame
 
@@ -135,8 +158,10 @@ def _hotspot_frame(data: Any, filters: Filters, level: str) -> gpd.GeoDataFrame:
 
     frame = hotspots(panel=_panel(data, filters, level))
     frame.attrs["method"] = {
-        **frame.attrs, "needs": f"at least {MIN_EVENTS} relevant attacks in "
-        f"{MIN_UNITS_WITH_EVENTS} or more units", "documentation": "docs/FORECAST.md"}
+        **frame.attrs,
+        "needs": f"at least {MIN_EVENTS} relevant attacks in {MIN_UNITS_WITH_EVENTS} or more units",
+        "documentation": "docs/FORECAST.md",
+    }
     return frame
 
 
@@ -147,17 +172,21 @@ def analysis_frame(data: Any, filters: Filters, name: str) -> gpd.GeoDataFrame:
     elif name in HOTSPOT_FRAMES:
         build, level = _hotspot_frame, HOTSPOT_FRAMES[name]
     else:
-        raise ValueError(f"unknown analysis frame {name!r}; use one of "
-                         + ", ".join(ANALYSIS_FRAMES))
-    return _MEMO.get(_data_frames(data), ("frame", to_query(filters), name),
-                     lambda: build(data, filters, level))
+        raise ValueError(
+            f"unknown analysis frame {name!r}; use one of " + ", ".join(ANALYSIS_FRAMES)
+        )
+    return _MEMO.get(
+        _data_frames(data), ("frame", to_query(filters), name), lambda: build(data, filters, level)
+    )
 
 
 def empty_frame(name: str, message: str) -> gpd.GeoDataFrame:
     """An analysis frame with no rows, saying why (e.g. no unit in the filtered countries)."""
-    frame = gpd.GeoDataFrame({"id": pd.Series(dtype=object), "name": pd.Series(dtype=object)},
-                             geometry=gpd.GeoSeries([], crs="EPSG:4326").values,
-                             crs="EPSG:4326")
+    frame = gpd.GeoDataFrame(
+        {"id": pd.Series(dtype=object), "name": pd.Series(dtype=object)},
+        geometry=gpd.GeoSeries([], crs="EPSG:4326").values,
+        crs="EPSG:4326",
+    )
     frame.attrs["method"] = {"status": message}
     frame.attrs["status"] = message
     return frame
@@ -167,8 +196,7 @@ class LazyFrames(Mapping):
     """The resolved map's frames: the eager ones, plus the analysis frames computed on first
     use (then kept). Thread-safe; iterating lists every name."""
 
-    def __init__(self, eager: Mapping[str, gpd.GeoDataFrame], data: Any,
-                 filters: Filters) -> None:
+    def __init__(self, eager: Mapping[str, gpd.GeoDataFrame], data: Any, filters: Filters) -> None:
         self._frames = dict(eager)
         self._data, self._filters = data, filters
         self._lock = threading.Lock()
@@ -232,8 +260,9 @@ def _pct(x: float) -> str:
     return f"{x * 100:g} %"
 
 
-def forecast_legend(frames: Mapping[str, gpd.GeoDataFrame]
-                    ) -> tuple[tuple[Any, ...], tuple[str, ...]]:
+def forecast_legend(
+    frames: Mapping[str, gpd.GeoDataFrame],
+) -> tuple[tuple[Any, ...], tuple[str, ...]]:
     """Legend lines and notices of the forecast layer."""
     from mapspec.resolved import LegendEntry
     from riskmodel.forecast import EB_WINDOW_MONTHS
@@ -243,27 +272,36 @@ def forecast_legend(frames: Mapping[str, gpd.GeoDataFrame]
     months = method.get("target_months", {}).get("1m", "next month")
     title = f"Forecast: P(≥1 relevant attack), {months}, 0.5° cells"
     entries = tuple(
-        LegendEntry(title, f"{_pct(lo)} to {_pct(hi)}" if hi < 1 else f"{_pct(lo)} or more",
-                    colour, "fill")
-        for lo, hi, colour in palette.FORECAST_CLASSES)
+        LegendEntry(
+            title, f"{_pct(lo)} to {_pct(hi)}" if hi < 1 else f"{_pct(lo)} or more", colour, "fill"
+        )
+        for lo, hi, colour in palette.FORECAST_CLASSES
+    )
     if "model" not in method:
         return entries, (f"No forecast: {method.get('status', 'no units')}.",)
-    notices = [f"Forecast ({method['model']} model, data {method['data_from']} to "
-               f"{method['data_to']}, {method['n_events']:,} relevant attacks); how good it "
-               "is: the back-test on the Forecast page."]
+    notices = [
+        f"Forecast ({method['model']} model, data {method['data_from']} to "
+        f"{method['data_to']}, {method['n_events']:,} relevant attacks); how good it "
+        "is: the back-test on the Forecast page."
+    ]
     p = frame["p_any_1m"].to_numpy(dtype=float)
     if len(p) and float(p.max() - p.min()) < FLAT_FORECAST:
-        why = (f"in the last {EB_WINDOW_MONTHS} months, so each shrinks to the regional "
-               "rate" if method["model"] == "eb" else "")
+        why = (
+            f"in the last {EB_WINDOW_MONTHS} months, so each shrinks to the regional rate"
+            if method["model"] == "eb"
+            else ""
+        )
         notices.append(
             f"The forecast does not tell the cells apart on these data (every cell about "
             f"{float(p.mean()) * 100:.1f} %): too few relevant attacks per cell{' ' + why}. "
-            "Import UCDP GED or ACLED (Data page) for a forecast that can.")
+            "Import UCDP GED or ACLED (Data page) for a forecast that can."
+        )
     return entries, tuple(notices)
 
 
-def hotspot_legend(frames: Mapping[str, gpd.GeoDataFrame]
-                   ) -> tuple[tuple[Any, ...], tuple[str, ...]]:
+def hotspot_legend(
+    frames: Mapping[str, gpd.GeoDataFrame],
+) -> tuple[tuple[Any, ...], tuple[str, ...]]:
     """Legend lines and notices of the hot-spot layer ("needs enough events" when so)."""
     from mapspec.resolved import LegendEntry
     from riskmodel.hotspots import MIN_EVENTS, MIN_UNITS_WITH_EVENTS, NOT_SIGNIFICANT, TOO_FEW
@@ -273,16 +311,20 @@ def hotspot_legend(frames: Mapping[str, gpd.GeoDataFrame]
     status = str(frame.attrs.get("status", ""))
     too_few = len(frame) == 0 or "status" not in frame or bool((frame["status"] == TOO_FEW).all())
     if too_few:
-        return (LegendEntry(title, "not computed: too few events", palette.NO_DATA_COLOUR,
-                            "fill"),), (f"Hot spots: {status}.",)
-    entries = tuple(LegendEntry(title, label, colour, "fill")
-                    for label, colour in palette.HOTSPOT_COLOURS.items())
+        return (
+            LegendEntry(title, "not computed: too few events", palette.NO_DATA_COLOUR, "fill"),
+        ), (f"Hot spots: {status}.",)
+    entries = tuple(
+        LegendEntry(title, label, colour, "fill")
+        for label, colour in palette.HOTSPOT_COLOURS.items()
+    )
     shown = int((frame["hotspot"] != NOT_SIGNIFICANT).sum())
     return entries, (
         f"Hot spots: {shown:,} of {len(frame):,} cells significant after the false-discovery "
         f"correction ({status.removeprefix('ok: ')} from {frame.attrs.get('data_from')} to "
         f"{frame.attrs.get('data_to')}; Gi* needs {MIN_EVENTS} relevant attacks in "
-        f"{MIN_UNITS_WITH_EVENTS} or more cells).",)
+        f"{MIN_UNITS_WITH_EVENTS} or more cells).",
+    )
 
 
 # --- folium ------------------------------------------------------------------------------
@@ -294,15 +336,20 @@ def _cell_popup(rec: Mapping[str, Any], months: Mapping[str, str]) -> str:
     def p(v: Any) -> str:
         return "" if v is None or v != v else f"{float(v) * 100:.1f} %"
 
-    return style.table_html(style.esc(rec.get("name")), [
-        ("Cell", style.esc(rec.get("id"))),
-        (f"P(≥1 attack), {months.get('1m', '1 month')}", p(rec.get("p_any_1m"))),
-        ("Expected (80 % interval)",
-         f"{float(rec['expected_1m']):.2f} ({int(rec['low_1m'])}–{int(rec['high_1m'])})"),
-        (f"P(≥1 attack), {months.get('3m', '3 months')}", p(rec.get("p_any_3m"))),
-        ("Last 12 months", style.esc(rec.get("last_12_months"))),
-        ("Model", style.esc(rec.get("model"))),
-    ])
+    return style.table_html(
+        style.esc(rec.get("name")),
+        [
+            ("Cell", style.esc(rec.get("id"))),
+            (f"P(≥1 attack), {months.get('1m', '1 month')}", p(rec.get("p_any_1m"))),
+            (
+                "Expected (80 % interval)",
+                f"{float(rec['expected_1m']):.2f} ({int(rec['low_1m'])}–{int(rec['high_1m'])})",
+            ),
+            (f"P(≥1 attack), {months.get('3m', '3 months')}", p(rec.get("p_any_3m"))),
+            ("Last 12 months", style.esc(rec.get("last_12_months"))),
+            ("Model", style.esc(rec.get("model"))),
+        ],
+    )
 
 
 def forecast_layer(resolved: Any) -> Any:
@@ -311,15 +358,31 @@ def forecast_layer(resolved: Any) -> Any:
 
     frame = resolved.layer("forecast_grid")
     months = frame.attrs.get("method", {}).get("target_months", {})
-    props = [{"id": r["id"], "fill": palette.forecast_colour(r.get("p_any_1m")),
-              "p": r.get("p_any_1m"), "popup": _cell_popup(r, months),
-              "tip": f"{r['id']}: P(≥1 attack) {float(r.get('p_any_1m', 0)) * 100:.1f} %"}
-             for r in _records(frame)] if len(frame) else []
+    props = (
+        [
+            {
+                "id": r["id"],
+                "fill": palette.forecast_colour(r.get("p_any_1m")),
+                "p": r.get("p_any_1m"),
+                "popup": _cell_popup(r, months),
+                "tip": f"{r['id']}: P(≥1 attack) {float(r.get('p_any_1m', 0)) * 100:.1f} %",
+            }
+            for r in _records(frame)
+        ]
+        if len(frame)
+        else []
+    )
     return _styled(
-        "forecast", "Forecast: P(≥1 relevant attack), 0.5° grid", "forecast",
+        "forecast",
+        "Forecast: P(≥1 relevant attack), 0.5° grid",
+        "forecast",
         _features(_round_coords(frame.geometry.to_numpy()), props),
-        lambda f: {"fillColor": f["properties"]["fill"], "color": "#8c8c8c", "weight": 0.25,
-                   "fillOpacity": 0.8},
+        lambda f: {
+            "fillColor": f["properties"]["fill"],
+            "color": "#8c8c8c",
+            "weight": 0.25,
+            "fillOpacity": 0.8,
+        },
     )
 
 
@@ -329,20 +392,40 @@ def hotspot_layer(resolved: Any) -> Any:
     from mapspec.folium_map import _features, _records, _round_coords, _styled
 
     frame = resolved.layer("hotspots_grid")
-    shown = frame[frame["hotspot"].notna() & (frame["hotspot"] != "not significant")] \
-        if "hotspot" in frame else frame.iloc[:0]
-    props = [{"id": r["id"], "fill": palette.hotspot_colour(r.get("hotspot")),
-              "popup": style.table_html(style.esc(r.get("name")), [
-                  ("Cell", style.esc(r.get("id"))), ("Class", style.esc(r.get("hotspot"))),
-                  ("Gi* z", f"{float(r['gi_z']):.2f}"),
-                  ("q (FDR-corrected p)", f"{float(r['q']):.4f}"),
-                  ("Relevant attacks", style.esc(r.get("events")))]),
-              "tip": f"{r['id']}: {r.get('hotspot')}"} for r in _records(shown)]
+    shown = (
+        frame[frame["hotspot"].notna() & (frame["hotspot"] != "not significant")]
+        if "hotspot" in frame
+        else frame.iloc[:0]
+    )
+    props = [
+        {
+            "id": r["id"],
+            "fill": palette.hotspot_colour(r.get("hotspot")),
+            "popup": style.table_html(
+                style.esc(r.get("name")),
+                [
+                    ("Cell", style.esc(r.get("id"))),
+                    ("Class", style.esc(r.get("hotspot"))),
+                    ("Gi* z", f"{float(r['gi_z']):.2f}"),
+                    ("q (FDR-corrected p)", f"{float(r['q']):.4f}"),
+                    ("Relevant attacks", style.esc(r.get("events"))),
+                ],
+            ),
+            "tip": f"{r['id']}: {r.get('hotspot')}",
+        }
+        for r in _records(shown)
+    ]
     return _styled(
-        "hotspots", "Hot spots (Gi*, FDR), 0.5° grid", "hotspot",
+        "hotspots",
+        "Hot spots (Gi*, FDR), 0.5° grid",
+        "hotspot",
         _features(_round_coords(shown.geometry.to_numpy()), props),
-        lambda f: {"fillColor": f["properties"]["fill"], "color": "#1f1f1f", "weight": 1.2,
-                   "fillOpacity": 0.85},
+        lambda f: {
+            "fillColor": f["properties"]["fill"],
+            "color": "#1f1f1f",
+            "weight": 1.2,
+            "fillOpacity": 0.85,
+        },
     )
 
 
@@ -355,9 +438,15 @@ def draw_forecast(ax: Any, resolved: Any, tolerance: float, drawn: dict[str, Any
 
     frame = resolved.layer("forecast_grid")
     drawn["forecast"] = _shape_layer(
-        ax, frame, gid="forecast", tolerance=tolerance,
+        ax,
+        frame,
+        gid="forecast",
+        tolerance=tolerance,
         facecolors=[palette.forecast_colour(p) for p in frame.get("p_any_1m", [])],
-        edgecolors="#9e9e9e", linewidths=0.2, zorder=1.5)
+        edgecolors="#9e9e9e",
+        linewidths=0.2,
+        zorder=1.5,
+    )
 
 
 def draw_hotspots(ax: Any, resolved: Any, tolerance: float, drawn: dict[str, Any]) -> None:
@@ -365,9 +454,18 @@ def draw_hotspots(ax: Any, resolved: Any, tolerance: float, drawn: dict[str, Any
     from mapspec.briefing.drawing import _shape_layer
 
     frame = resolved.layer("hotspots_grid")
-    shown = frame[frame["hotspot"].notna() & (frame["hotspot"] != "not significant")] \
-        if "hotspot" in frame else frame.iloc[:0]
+    shown = (
+        frame[frame["hotspot"].notna() & (frame["hotspot"] != "not significant")]
+        if "hotspot" in frame
+        else frame.iloc[:0]
+    )
     drawn["hotspots"] = _shape_layer(
-        ax, shown, gid="hotspots", tolerance=tolerance,
-        facecolors=[palette.hotspot_colour(h) for h in shown["hotspot"]] if len(shown)
-        else "none", edgecolors="#1f1f1f", linewidths=0.6, zorder=1.6)
+        ax,
+        shown,
+        gid="hotspots",
+        tolerance=tolerance,
+        facecolors=[palette.hotspot_colour(h) for h in shown["hotspot"]] if len(shown) else "none",
+        edgecolors="#1f1f1f",
+        linewidths=0.6,
+        zorder=1.6,
+    )

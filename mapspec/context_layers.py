@@ -283,14 +283,19 @@ def neighbour_collection(tolerance: float = NEIGHBOUR_TOLERANCE_DEG) -> dict:
     gdf = neighbour_countries()
     geoms = shapely.simplify(gdf.geometry.to_numpy(), tolerance, preserve_topology=True)
     geoms = shapely.transform(geoms, lambda c: np.round(c, 2))
-    return {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {},
-         "geometry": json.loads(shapely.to_geojson(g))}
-        for g in geoms if g is not None and not shapely.is_empty(g)]}
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": {}, "geometry": json.loads(shapely.to_geojson(g))}
+            for g in geoms
+            if g is not None and not shapely.is_empty(g)
+        ],
+    }
 
 
-def label_items(admin1: gpd.GeoDataFrame | None = None,
-                extra_places: gpd.GeoDataFrame | None = None) -> dict:
+def label_items(
+    admin1: gpd.GeoDataFrame | None = None, extra_places: gpd.GeoDataFrame | None = None
+) -> dict:
     """Every label as ``[lat, lon, text, rank index, min zoom, has a dot]``, sorted by
     rank (then population for places, so a capital is placed before a town), with the
     rank names listed once. ``admin1`` adds the units' names; ``extra_places`` (for
@@ -298,33 +303,75 @@ def label_items(admin1: gpd.GeoDataFrame | None = None,
     items: list[tuple[int, float, list]] = []
     rank_index = {r: i for i, r in enumerate(LABEL_RANKS)}
     for rec in neighbour_countries().itertuples(index=False):
-        items.append((rank_index["country"], 0.0,
-                      [float(rec.label_lat), float(rec.label_lon), str(rec.name),
-                       rank_index["country"], int(rec.min_zoom), 0]))
+        items.append(
+            (
+                rank_index["country"],
+                0.0,
+                [
+                    float(rec.label_lat),
+                    float(rec.label_lon),
+                    str(rec.name),
+                    rank_index["country"],
+                    int(rec.min_zoom),
+                    0,
+                ],
+            )
+        )
     gazetteer = places() if extra_places is None else extra_places
     for rec in gazetteer.itertuples(index=False):
         text = str(getattr(rec, "label", None) or rec.name)
         rank = rank_index.get(str(rec.rank), rank_index["town"])
-        items.append((rank, -float(getattr(rec, "population", 0) or 0),
-                      [round(rec.geometry.y, 4), round(rec.geometry.x, 4), text, rank,
-                       int(rec.min_zoom), 1]))
+        items.append(
+            (
+                rank,
+                -float(getattr(rec, "population", 0) or 0),
+                [
+                    round(rec.geometry.y, 4),
+                    round(rec.geometry.x, 4),
+                    text,
+                    rank,
+                    int(rec.min_zoom),
+                    1,
+                ],
+            )
+        )
     if admin1 is not None and len(admin1):
         for rec in unit_label_points(admin1).itertuples(index=False):
-            items.append((rank_index["unit"], 0.0,
-                          [round(rec.geometry.y, 4), round(rec.geometry.x, 4), str(rec.name),
-                           rank_index["unit"], int(rec.min_zoom), 0]))
+            items.append(
+                (
+                    rank_index["unit"],
+                    0.0,
+                    [
+                        round(rec.geometry.y, 4),
+                        round(rec.geometry.x, 4),
+                        str(rec.name),
+                        rank_index["unit"],
+                        int(rec.min_zoom),
+                        0,
+                    ],
+                )
+            )
     items.sort(key=lambda t: (t[0], t[1]))
     return {"ranks": list(LABEL_RANKS), "items": [t[2] for t in items]}
 
 
-def add_context(fmap: folium.Map, admin1: gpd.GeoDataFrame | None = None,
-                extra_places: gpd.GeoDataFrame | None = None) -> folium.Map:
+def add_context(
+    fmap: folium.Map,
+    admin1: gpd.GeoDataFrame | None = None,
+    extra_places: gpd.GeoDataFrame | None = None,
+) -> folium.Map:
     """Add the neighbours (below) and the labels (above) to a map. Call it before the
     atlas's layers are added if the neighbours should be first in the page; their panes
     keep them below / above the atlas's layers either way."""
-    _ContextFill(neighbour_collection(), {
-        "color": palette.NEIGHBOUR_OUTLINE, "weight": 0.8, "fillColor": palette.NEIGHBOUR_FILL,
-        "fillOpacity": 1.0}).add_to(fmap)
+    _ContextFill(
+        neighbour_collection(),
+        {
+            "color": palette.NEIGHBOUR_OUTLINE,
+            "weight": 0.8,
+            "fillColor": palette.NEIGHBOUR_FILL,
+            "fillOpacity": 1.0,
+        },
+    ).add_to(fmap)
     _Labels(label_items(admin1, extra_places)).add_to(fmap)
     return fmap
 
@@ -338,18 +385,31 @@ def highlight_route(layer: LayerData, route_id: str) -> LayerData:
     for feature in data["features"]:
         seg_id = str(feature["properties"].get("id", ""))
         if seg_id.rsplit("-", 1)[0] == route_id:
-            feature["properties"]["style"] = {**feature["properties"].get("style", {}),
-                                              "weight": 8, "opacity": 1.0}
+            feature["properties"]["style"] = {
+                **feature["properties"].get("style", {}),
+                "weight": 8,
+                "opacity": 1.0,
+            }
             chosen.append(feature)
         else:
-            feature["properties"]["style"] = {"color": palette.MUTED_ROUTE_COLOUR,
-                                              "weight": 3, "opacity": 0.8}
+            feature["properties"]["style"] = {
+                "color": palette.MUTED_ROUTE_COLOUR,
+                "weight": 3,
+                "opacity": 0.8,
+            }
             others.append(feature)
     # a dark casing under the chosen route sets it apart, even where its band colour is
     # the grey of "insignificant" (casings carry no popup, id or class)
-    casing = [{"type": "Feature", "geometry": f["geometry"],
-               "properties": {"style": {"color": palette.ROUTE_CASING_COLOUR, "weight": 12,
-                                        "opacity": 0.9}}} for f in chosen]
+    casing = [
+        {
+            "type": "Feature",
+            "geometry": f["geometry"],
+            "properties": {
+                "style": {"color": palette.ROUTE_CASING_COLOUR, "weight": 12, "opacity": 0.9}
+            },
+        }
+        for f in chosen
+    ]
     data["features"] = others + casing + chosen
     bounds = layer.bounds
     if chosen:
@@ -364,8 +424,12 @@ def highlight_route(layer: LayerData, route_id: str) -> LayerData:
 Projector = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
-def draw_neighbours(ax: Any, project_geoms: Callable[[np.ndarray], np.ndarray],
-                    path_of: Callable[[Any], Any], zorder: float = 0.3) -> None:
+def draw_neighbours(
+    ax: Any,
+    project_geoms: Callable[[np.ndarray], np.ndarray],
+    path_of: Callable[[Any], Any],
+    zorder: float = 0.3,
+) -> None:
     """The neighbouring countries as a grey fill on a matplotlib axis. ``project_geoms``
     maps lon/lat shapely geometries to the axis's coordinates; ``path_of`` turns one
     geometry into a matplotlib Path (the briefing's own helpers)."""
@@ -373,6 +437,14 @@ def draw_neighbours(ax: Any, project_geoms: Callable[[np.ndarray], np.ndarray],
 
     geoms = project_geoms(neighbour_countries().geometry.to_numpy())
     paths = [path_of(g) for g in geoms if g is not None and not shapely.is_empty(g)]
-    ax.add_collection(PathCollection(
-        paths, facecolors=palette.NEIGHBOUR_FILL, edgecolors=palette.NEIGHBOUR_OUTLINE,
-        linewidths=0.5, zorder=zorder, gid="neighbours"), autolim=False)
+    ax.add_collection(
+        PathCollection(
+            paths,
+            facecolors=palette.NEIGHBOUR_FILL,
+            edgecolors=palette.NEIGHBOUR_OUTLINE,
+            linewidths=0.5,
+            zorder=zorder,
+            gid="neighbours",
+        ),
+        autolim=False,
+    )

@@ -91,8 +91,11 @@ class _LiteralMacro(MacroElement):
         if not isinstance(figure, Figure):
             raise TypeError("a map element can only be rendered inside a Figure")
         module = self._template.module.__dict__
-        for part, target in (("header", figure.header), ("html", figure.html),
-                             ("script", figure.script)):
+        for part, target in (
+            ("header", figure.header),
+            ("html", figure.html),
+            ("script", figure.script),
+        ):
             macro = module.get(part)
             if macro is not None:
                 target.add_child(_Rendered(str(macro(self, kwargs))), name=self.get_name())
@@ -100,8 +103,7 @@ class _LiteralMacro(MacroElement):
             if type(element) is folium.elements.ElementAddToElement:
                 # folium's Layer.render adds this child (``layer.addTo(map)``): same text,
                 # rendered literally
-                element = _ElementAddToElement(element.element_name,
-                                               element.element_parent_name)
+                element = _ElementAddToElement(element.element_name, element.element_parent_name)
                 self.add_child(element, name=name)
             element.render(**kwargs)
 
@@ -177,14 +179,18 @@ Kunar, Paktia and Parwan; zoomed in, the symbols go as the units grow."""
 
 class _MapBehaviour(_LiteralMacro):
     """What the map does beyond Leaflet's defaults, in one fixed script (data only as JSON
-    through ``tojson``):
+    through ``tojson``). It belongs to the base map, which stays in the browser from one
+    playback frame to the next; each frame's layers end with a :class:`_FrameData` that
+    hands this script the frame's part (``window.atlasFrame``):
 
     - the popup notes (what a score means), written once: ``window.atlasNotes``;
     - a clickable symbol (a ring in the band colour, in a pane above every marker) at the
       representative point of each unit drawn smaller than :data:`SMALL_UNIT_PX`; it opens
-      the unit's own popup (the polygon's popup, opened at the symbol);
+      the unit's own popup (the polygon's popup, opened at the symbol); rebuilt per frame
+      (the band colours change);
+    - the legend's entries and sentence, per frame (the fold state the user chose stays);
     - a record popup's "Open its popup" link opens the unit's popup;
-    - the "All records for …" link is made absolute against the app's page (the map runs
+    - the "Records located in …" link is made absolute against the app's page (the map runs
       in an iframe: a relative link would resolve against the iframe's address). It opens
       in a new tab: Streamlit's component iframe is sandboxed without
       ``allow-top-navigation``, so ``target="_top"`` is blocked; a new tab is allowed
@@ -197,11 +203,13 @@ class _MapBehaviour(_LiteralMacro):
         (function () {
             var map = {{ this._parent.get_name() }};
             var d = {{ this.data|tojson }};
+            var frame = {records: [], units: []}, areas = null, byId = {}, points = {};
+            var symbols = [];
             window.atlasNotes = d.notes;
             window.atlasTop = function (top) {  // [[record index, share %], ...]
                 return "<div class='ap-h'>" + d.topTitle + '</div><ol>' +
                     top.map(function (t) {
-                        var r = d.records[t[0]];  // escaped HTML: [id, date, title]
+                        var r = frame.records[t[0]];  // escaped HTML: [id, date, title]
                         return "<li><span class='ap-sh'>" + (t[1] < 1 ? '&lt;1' : t[1]) +
                                ' %</span> ' +
                                r[1] + ' · ' + r[2] +
@@ -212,54 +220,20 @@ class _MapBehaviour(_LiteralMacro):
                 var pane = map.createPane('atlas-units');
                 pane.style.zIndex = 450;  // above the overlay pane's markers (400)
             }
-            function areasLayer() { return window[d.areas] || null; }
-            function unitLayer(id) {
-                var group = areasLayer(), hit = null;
-                if (group) {
-                    group.eachLayer(function (l) {
-                        if (l.feature && l.feature.properties.id === id) { hit = l; }
-                    });
-                }
-                return hit;
-            }
-            var points = {};
-            d.units.forEach(function (u) { points[u[2]] = L.latLng(u[0], u[1]); });
+            // the symbols' renderer joins the map now, before the place names: on each
+            // zoom and move it is updated before the names look where the symbols are
+            var renderer = L.svg({pane: 'atlas-units'});
+            map.addLayer(renderer);
             function openUnit(id, latlng) {
-                var layer = unitLayer(id);
+                var layer = byId[id];
                 if (!layer) { return false; }
                 map.closePopup();
                 layer.openPopup(latlng || points[id]);
                 return true;
             }
             window.atlasOpenUnit = openUnit;
-            var symbols = [];
-            d.units.forEach(function (u) {
-                var layer = unitLayer(u[2]);
-                if (!layer) { return; }
-                var p = layer.feature.properties;
-                // a dot in the unit's band colour in a white and a dark ring (a target, not
-                // an incident); smaller for units of the lowest band
-                var r = u[4] ? 6 : 4;
-                var group = L.featureGroup([
-                    L.circleMarker([u[0], u[1]], {
-                        pane: 'atlas-units', radius: r + 2.5, weight: 1.5, color: d.ring,
-                        fill: true, fillColor: '#ffffff', fillOpacity: 1,
-                        className: 'atlas-small-unit unit-' + u[2], bubblingMouseEvents: false
-                    }),
-                    L.circleMarker([u[0], u[1]], {
-                        pane: 'atlas-units', radius: r, weight: 0, interactive: false,
-                        fillColor: p.style && p.style.fillColor, fillOpacity: 1,
-                        className: 'atlas-small-unit-dot'
-                    })
-                ]);
-                if (p.tip) { group.bindTooltip(p.tip, {direction: 'top', offset: [0, -8]}); }
-                group.on('click', function (e) { openUnit(u[2], e.latlng); });
-                group.atlasUnit = u;
-                symbols.push(group);
-            });
             function update() {
-                var group = areasLayer(), z = map.getZoom();
-                var shown = group && map.hasLayer(group);
+                var z = map.getZoom(), shown = areas && map.hasLayer(areas);
                 symbols.forEach(function (m) {
                     var u = m.atlasUnit;
                     var metres = 40075016.686 * Math.cos(u[0] * Math.PI / 180) /
@@ -269,8 +243,80 @@ class _MapBehaviour(_LiteralMacro):
                     if (!(shown && small) && map.hasLayer(m)) { map.removeLayer(m); }
                 });
             }
+            function symbol(u) {
+                var layer = byId[u[2]];
+                if (!layer) { return null; }
+                var p = layer.feature.properties;
+                // a dot in the unit's band colour in a white and a dark ring (a target, not
+                // an incident); smaller for units of the lowest band
+                var r = u[4] ? 6 : 4;
+                var group = L.featureGroup([
+                    L.circleMarker([u[0], u[1]], {
+                        pane: 'atlas-units', renderer: renderer, radius: r + 2.5,
+                        weight: 1.5, color: d.ring,
+                        fill: true, fillColor: '#ffffff', fillOpacity: 1,
+                        className: 'atlas-small-unit unit-' + u[2], bubblingMouseEvents: false
+                    }),
+                    L.circleMarker([u[0], u[1]], {
+                        pane: 'atlas-units', renderer: renderer, radius: r, weight: 0,
+                        interactive: false,
+                        fillColor: p.style && p.style.fillColor, fillOpacity: 1,
+                        className: 'atlas-small-unit-dot'
+                    })
+                ]);
+                if (p.tip) { group.bindTooltip(p.tip, {direction: 'top', offset: [0, -8]}); }
+                group.on('click', function (e) { openUnit(u[2], e.latlng); });
+                group.atlasUnit = u;
+                return group;
+            }
+            function legend(html) {
+                var div = map.getContainer().querySelector('.atlas-legend');
+                if (!div) { return; }
+                var before = div.querySelector('details'), open = before && before.open;
+                div.innerHTML = html;
+                var details = div.querySelector('details'), size = map.getSize();
+                if (details && before) {
+                    details.open = open;  // as the user left it
+                } else if (details && (size.x < 900 || size.y < 480)) {
+                    details.open = false;
+                }
+            }
+            // one playback frame: its units (in the layer group ``group``), its
+            // contributors, its legend; ``hidden``: its groups not shown at first
+            window.atlasFrame = function (group, f, hidden) {
+                symbols.forEach(function (m) { if (map.hasLayer(m)) { map.removeLayer(m); } });
+                frame = f;
+                areas = group;
+                byId = {};
+                points = {};
+                (function walk(g) {
+                    if (!g) { return; }
+                    g.eachLayer(function (l) {
+                        if (l.feature && l.feature.properties) {
+                            byId[l.feature.properties.id] = l;
+                        } else if (l.eachLayer) { walk(l); }
+                    });
+                })(group);
+                f.units.forEach(function (u) { points[u[2]] = L.latLng(u[0], u[1]); });
+                symbols = f.units.map(symbol).filter(function (s) { return s; });
+                legend(f.legend);
+                // the rest of the frame's script runs first: streamlit-folium adds every
+                // group of a frame to the map (the hidden ones come off again here) and
+                // keeps them to take off at the next frame (only this frame's are kept)
+                Promise.resolve().then(function () {
+                    (hidden || []).forEach(function (g) { map.removeLayer(g); });
+                    if (window.feature_group && f.groups) {
+                        window.feature_group = window.feature_group.slice(-f.groups);
+                    }
+                    update();
+                    // the place names make room for the new legend and symbols, once
+                    // Leaflet has placed the symbols' layer (after this task)
+                    setTimeout(function () {
+                        map.getContainer().dispatchEvent(new Event('toggle'));
+                    }, 0);
+                });
+            };
             map.on('zoomend overlayadd overlayremove', update);
-            map.whenReady(update);
             map.getContainer().addEventListener('click', function (e) {
                 var a = e.target.closest && e.target.closest('a.atlas-open-area');
                 if (!a) { return; }
@@ -299,6 +345,30 @@ class _MapBehaviour(_LiteralMacro):
         self.data = data
 
 
+class _FrameData(_LiteralMacro):
+    """The end of one frame's layers: hands the base map's script (:class:`_MapBehaviour`)
+    the frame's units, contributors and legend, the group of its areas and its groups not
+    shown at first (variables of the same script, by name as folium refers to a parent)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        window.atlasFrame(
+            {{ this.areas.get_name() if this.areas is not none else 'null' }},
+            {{ this.data|tojson }},
+            [{% for g in this.hidden %}{{ g.get_name() }}{{ ', ' if not loop.last }}{% endfor %}]);
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, areas, hidden: list, data: dict):
+        super().__init__()
+        self._name = "FrameData"
+        self.areas = areas
+        self.hidden = hidden
+        self.data = data
+
+
 def small_unit_data(areas: gpd.GeoDataFrame) -> list[list]:
     """Every unit as ``[lat, lon, id, area km², above the lowest band (0/1)]``: its
     representative point (inside the polygon) and its equal-area size, from which the
@@ -310,11 +380,16 @@ def small_unit_data(areas: gpd.GeoDataFrame) -> list[list]:
     km2 = geoms.to_crs("EPSG:6933").area.to_numpy() / 1e6
     points = geoms.representative_point()
     lowest = palette.BANDS[0].name
-    banded = (areas["band"].astype(str) != lowest).to_numpy() if "band" in areas \
+    banded = (
+        (areas["band"].astype(str) != lowest).to_numpy()
+        if "band" in areas
         else np.zeros(len(areas), bool)
-    return [[round(float(pt.y), 4), round(float(pt.x), 4), str(i), round(float(a), 1), int(b)]
-            for pt, i, a, b in zip(points, areas["id"], km2, banded, strict=True)
-            if pt is not None and not pt.is_empty]
+    )
+    return [
+        [round(float(pt.y), 4), round(float(pt.x), 4), str(i), round(float(a), 1), int(b)]
+        for pt, i, a, b in zip(points, areas["id"], km2, banded, strict=True)
+        if pt is not None and not pt.is_empty
+    ]
 
 
 def _round_coords(geoms: np.ndarray, decimals: int = COORD_DECIMALS) -> np.ndarray:
@@ -337,8 +412,13 @@ def _features(geoms: np.ndarray, props: list[dict]) -> tuple[dict, list | None]:
         if geom is None or shapely.is_empty(geom):
             continue
         kept.append(geom)
-        feats.append({"type": "Feature", "properties": prop,
-                      "geometry": json.loads(shapely.to_geojson(geom))})
+        feats.append(
+            {
+                "type": "Feature",
+                "properties": prop,
+                "geometry": json.loads(shapely.to_geojson(geom)),
+            }
+        )
     bounds = None
     if kept:
         x0, y0, x1, y1 = shapely.total_bounds(np.asarray(kept, dtype=object))
@@ -377,8 +457,15 @@ class LayerData:
     a feature's ``top`` property lists ``[index, share %]`` into it (CPEC segments)."""
 
 
-def _styled(key: str, name: str, css_class: str, collection: tuple[dict, list | None],
-            style_fn, marker: dict | None = None, record_class: bool = True) -> LayerData:
+def _styled(
+    key: str,
+    name: str,
+    css_class: str,
+    collection: tuple[dict, list | None],
+    style_fn,
+    marker: dict | None = None,
+    record_class: bool = True,
+) -> LayerData:
     """Per-feature style travels in ``properties.style``: folium's own ``style_function``
     writes a JavaScript switch over every feature id, which doubles the payload; Leaflet
     reads the style from the feature instead. Points carry only what differs between
@@ -404,7 +491,8 @@ def _contributions(resolved: ResolvedMap, level: str) -> dict:
     if resolved.risk is None:
         return {}
     return popups.top_contributions(
-        resolved.risk, level, title_frames=(resolved.layer("incidents"), resolved.layer("threats")))
+        resolved.risk, level, title_frames=(resolved.layer("incidents"), resolved.layer("threats"))
+    )
 
 
 def _areas_layer(resolved: ResolvedMap) -> LayerData:
@@ -412,18 +500,31 @@ def _areas_layer(resolved: ResolvedMap) -> LayerData:
     recs = _records(areas)
     top = _contributions(resolved, "province")
     props = [
-        {"id": r["id"], "fill": style.band_colour(r.get("band")), "note": "area",
-         "popup": popups.area_popup(r, _unit_kind(r["id"]), top.get(str(r["id"]), []),
-                                    popups.records_href(resolved.spec, str(r["id"]))),
-         "tip": f"{style.esc(r.get('name'))}: "
-                f"{popups.score_words(r.get('score'), r.get('band'))}"}
+        {
+            "id": r["id"],
+            "fill": style.band_colour(r.get("band")),
+            "note": "area",
+            "popup": popups.area_popup(
+                r,
+                _unit_kind(r["id"]),
+                top.get(str(r["id"]), []),
+                popups.records_href(resolved.spec, str(r["id"])),
+            ),
+            "tip": f"{style.esc(r.get('name'))}: {popups.band_words(r)}",
+        }
         for r in recs
     ]
     return _styled(
-        "areas", "Risk by province / admin-1", "area",
+        "areas",
+        "Risk by province / admin-1",
+        "area",
         _features(_display_geoms(areas, simplify=True), props),
-        lambda f: {"fillColor": f["properties"]["fill"], "color": "#555555", "weight": 0.8,
-                   "fillOpacity": 0.7},
+        lambda f: {
+            "fillColor": f["properties"]["fill"],
+            "color": "#555555",
+            "weight": 0.8,
+            "fillOpacity": 0.7,
+        },
     )
 
 
@@ -433,14 +534,20 @@ def _segments_layer(resolved: ResolvedMap) -> LayerData:
     top = _contributions(resolved, "segment")
     records, index = popups.contributor_table(top)
     props = [
-        {"id": r["id"], "stroke": style.band_colour(r.get("band")), "note": "near",
-         "popup": popups.segment_popup(r, []),
-         "top": [[index[c.id], round(100 * c.share)] for c in top.get(str(r["id"]), [])],
-         "tip": f"{style.esc(r.get('id'))}: {style.esc(r.get('band'))}"}
+        {
+            "id": r["id"],
+            "stroke": style.band_colour(r.get("band")),
+            "note": "near",
+            "popup": popups.segment_popup(r, []),
+            "top": [[index[c.id], round(100 * c.share)] for c in top.get(str(r["id"]), [])],
+            "tip": f"{style.esc(r.get('id'))}: {style.esc(r.get('band'))}",
+        }
         for r in recs
     ]
     layer = _styled(
-        "corridors", "CPEC corridors (schematic), risk by segment", "segment",
+        "corridors",
+        "CPEC corridors (schematic), risk by segment",
+        "segment",
         _features(_round_coords(seg.geometry.to_numpy()), props),
         lambda f: {"color": f["properties"]["stroke"], "weight": 5, "opacity": 0.95},
     )
@@ -452,33 +559,57 @@ def _segments_layer(resolved: ResolvedMap) -> LayerData:
 
 def _border_layer(resolved: ResolvedMap) -> LayerData:
     border = resolved.layer("border")
-    props = [{"id": "border", "tip": "Af-Pak border (Durand Line), generalised",
-              "popup": style.table_html(style.esc("Afghanistan–Pakistan border"), [
-                  ("Line length", f"{float(r['length_km']):,.0f} km (generalised)"),
-                  ("Usually given", f"about {float(r['reference_length_km']):,.0f} km"),
-              ])} for r in _records(border)]
+    props = [
+        {
+            "id": "border",
+            "tip": "Af-Pak border (Durand Line), generalised",
+            "popup": style.table_html(
+                style.esc("Afghanistan–Pakistan border"),
+                [
+                    ("Line length", f"{float(r['length_km']):,.0f} km (generalised)"),
+                    ("Usually given", f"about {float(r['reference_length_km']):,.0f} km"),
+                ],
+            ),
+        }
+        for r in _records(border)
+    ]
     return _styled(
-        "border", "Af-Pak border", "border",
+        "border",
+        "Af-Pak border",
+        "border",
         _features(_display_geoms(border, simplify=True), props),
-        lambda f: {"color": style.BORDER_COLOUR, "weight": 2.5, "dashArray": "6 4"})
+        lambda f: {"color": style.BORDER_COLOUR, "weight": 2.5, "dashArray": "6 4"},
+    )
 
 
 def _sites_layer(resolved: ResolvedMap) -> LayerData:
     sites = resolved.layer("sites")
     top = _contributions(resolved, "site")
     props = [
-        {"id": r["id"], "fill": style.band_colour(r.get("band")), "note": "near",
-         "popup": popups.area_popup(r, f"Sensitive site ({r.get('asset_type', '')})",
-                                    top.get(str(r["id"]), [])),
-         "tip": f"{style.esc(r.get('name'))}: {style.esc(r.get('band'))}"}
+        {
+            "id": r["id"],
+            "fill": style.band_colour(r.get("band")),
+            "note": "near",
+            "popup": popups.area_popup(
+                r, f"Sensitive site ({r.get('asset_type', '')})", top.get(str(r["id"]), [])
+            ),
+            "tip": f"{style.esc(r.get('name'))}: {style.esc(r.get('band'))}",
+        }
         for r in _records(sites)
     ]
     return _styled(
-        "sites", "Sensitive sites (risk)", "site",
+        "sites",
+        "Sensitive sites (risk)",
+        "site",
         _features(_round_coords(sites.geometry.to_numpy()), props),
         lambda f: {"fillColor": f["properties"]["fill"], **palette.web_marker_style("sites")},
-        marker={"color": style.SITE_OUTLINE, "weight": 2, "fill": True, "fill_opacity": 0.95,
-                "radius": 6},
+        marker={
+            "color": style.SITE_OUTLINE,
+            "weight": 2,
+            "fill": True,
+            "fill_opacity": 0.95,
+            "radius": 6,
+        },
     )
 
 
@@ -497,11 +628,12 @@ def _area_lines(resolved: ResolvedMap) -> dict[str, str]:
     areas = resolved.layer("areas")
     lines = {}
     for r in _records(areas):
-        words = popups.score_words(r.get("score"), r.get("band"))
+        words = popups.band_words(r)
         lines[str(r["id"])] = (
             f"<div class='ap-area'>In {style.esc(r.get('name'))}: {words}. <a href='#' "
             f"class='atlas-open-area' data-area='{style.esc(r['id'])}'>Open its popup</a>"
-            "</div>")
+            "</div>"
+        )
     return lines
 
 
@@ -509,16 +641,29 @@ def _threats_layer(resolved: ResolvedMap) -> LayerData:
     threats = resolved.layer("threats")
     pts = threats[has_geometry(threats)]
     area_lines = _area_lines(resolved)
-    props = [{"id": r["id"],
-              "popup": style.threat_popup(r) + area_lines.get(r.get("admin1"), ""),
-              "tip": f"Threat {style.esc(r.get('id'))}: {style.esc(r.get('threat_type'))}"}
-             for r in _records(pts)]
+    props = [
+        {
+            "id": r["id"],
+            "popup": style.threat_popup(r) + area_lines.get(r.get("admin1"), ""),
+            "tip": f"Threat {style.esc(r.get('id'))}: {style.esc(r.get('threat_type'))}",
+        }
+        for r in _records(pts)
+    ]
     return _styled(
-        "threats", "Threat records (with a location)", "threat",
+        "threats",
+        "Threat records (with a location)",
+        "threat",
         _features(_round_coords(pts.geometry.to_numpy()), props),
         lambda f: palette.web_marker_style("threats"),
-        marker={"fill_color": style.THREAT_COLOUR, "color": "#444444", "weight": 2,
-                "dash_array": "3 2", "fill": True, "fill_opacity": 0.9, "radius": 7},
+        marker={
+            "fill_color": style.THREAT_COLOUR,
+            "color": "#444444",
+            "weight": 2,
+            "dash_array": "3 2",
+            "fill": True,
+            "fill_opacity": 0.9,
+            "radius": 7,
+        },
     )
 
 
@@ -527,43 +672,60 @@ def _incident_points(resolved: ResolvedMap, incidents: gpd.GeoDataFrame) -> Laye
     colours = style.point_colours(incidents, resolved.spec.colour_by)
     radius = style.point_radius(style.severity(incidents))
     props = [
-        {"id": r["id"], "fill": c, "r": round(float(rad), 1),
-         "popup": style.incident_popup(r) + area_lines.get(r.get("admin1"), ""),
-         "tip": (f"{style.esc(r.get('date'))} · {style.esc(r.get('actor_canonical'))} · "
-                 f"{style.esc(r.get('place') or r.get('province'))}")}
+        {
+            "id": r["id"],
+            "fill": c,
+            "r": round(float(rad), 1),
+            "popup": style.incident_popup(r) + area_lines.get(r.get("admin1"), ""),
+            "tip": (
+                f"{style.esc(r.get('date'))} · {style.esc(r.get('actor_canonical'))} · "
+                f"{style.esc(r.get('place') or r.get('province'))}"
+            ),
+        }
         for r, c, rad in zip(_records(incidents), colours, radius, strict=True)
     ]
     return _styled(
-        "incidents", "Incidents", "incident",
+        "incidents",
+        "Incidents",
+        "incident",
         _features(_round_coords(incidents.geometry.to_numpy()), props),
         lambda f: {"fillColor": f["properties"]["fill"], "radius": f["properties"]["r"]},
         marker={"color": "#ffffff", "weight": 1, "fill": True, "fill_opacity": 0.85},
     )
 
 
-def aggregate_points(incidents: gpd.GeoDataFrame, cell_deg: float = AGGREGATE_CELL_DEG
-                     ) -> pd.DataFrame:
+def aggregate_points(
+    incidents: gpd.GeoDataFrame, cell_deg: float = AGGREGATE_CELL_DEG
+) -> pd.DataFrame:
     """Incidents counted per grid cell of ``cell_deg`` degrees (centre lon/lat, count,
     deaths, most frequent canonical actor)."""
     pts = incidents[has_geometry(incidents)]
     if pts.empty:
         return pd.DataFrame(columns=["lon", "lat", "count", "deaths", "top_actor"])
     x, y = pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy()
-    frame = pd.DataFrame({
-        "cx": np.floor(x / cell_deg).astype(np.int64),
-        "cy": np.floor(y / cell_deg).astype(np.int64),
-        "deaths": pd.to_numeric(pts["fatalities"], errors="coerce").fillna(0).to_numpy(),
-        "actor": pts["actor_canonical"].to_numpy(),
-    })
+    frame = pd.DataFrame(
+        {
+            "cx": np.floor(x / cell_deg).astype(np.int64),
+            "cy": np.floor(y / cell_deg).astype(np.int64),
+            "deaths": pd.to_numeric(pts["fatalities"], errors="coerce").fillna(0).to_numpy(),
+            "actor": pts["actor_canonical"].to_numpy(),
+        }
+    )
     grouped = frame.groupby(["cx", "cy"], sort=False)
     out = grouped.agg(count=("deaths", "size"), deaths=("deaths", "sum")).reset_index()
-    top = (frame.groupby(["cx", "cy", "actor"], sort=False).size().reset_index(name="n")
-           .sort_values("n", ascending=False).drop_duplicates(["cx", "cy"]))
+    top = (
+        frame.groupby(["cx", "cy", "actor"], sort=False)
+        .size()
+        .reset_index(name="n")
+        .sort_values("n", ascending=False)
+        .drop_duplicates(["cx", "cy"])
+    )
     out = out.merge(top[["cx", "cy", "actor"]], on=["cx", "cy"], how="left")
     out["lon"] = (out["cx"] + 0.5) * cell_deg
     out["lat"] = (out["cy"] + 0.5) * cell_deg
     return out.rename(columns={"actor": "top_actor"})[
-        ["lon", "lat", "count", "deaths", "top_actor"]]
+        ["lon", "lat", "count", "deaths", "top_actor"]
+    ]
 
 
 def _incident_aggregate(incidents: gpd.GeoDataFrame) -> LayerData:
@@ -576,19 +738,27 @@ def _incident_aggregate(incidents: gpd.GeoDataFrame) -> LayerData:
     actor_index = {a: i for i, a in enumerate(actors)}
     colour_index = {c: i for i, c in enumerate(colours)}
     rows = [
-        [round(float(c.lat), 4), round(float(c.lon), 4), round(float(radius), 1),
-         colour_index[style.ACTOR_COLOURS.get(str(c.top_actor), style.FALLBACK_COLOUR)],
-         int(c.count), int(c.deaths), actor_index[str(c.top_actor)]]
-        for c, radius in zip(cells.itertuples(index=False), style.cell_radius(cells["count"]),
-                             strict=True)
+        [
+            round(float(c.lat), 4),
+            round(float(c.lon), 4),
+            round(float(radius), 1),
+            colour_index[style.ACTOR_COLOURS.get(str(c.top_actor), style.FALLBACK_COLOUR)],
+            int(c.count),
+            int(c.deaths),
+            actor_index[str(c.top_actor)],
+        ]
+        for c, radius in zip(
+            cells.itertuples(index=False), style.cell_radius(cells["count"]), strict=True
+        )
     ]
     bounds = None
     if rows:
         lats, lons = [r[0] for r in rows], [r[1] for r in rows]
         bounds = [[min(lats), min(lons)], [max(lats), max(lons)]]
     data = {"cells": rows, "colours": colours, "actors": [style.esc(a) for a in actors]}
-    return LayerData("incidents", f"Incidents (grid of {AGGREGATE_CELL_DEG}°)", "cell",
-                     data, bounds, kind="grid")
+    return LayerData(
+        "incidents", f"Incidents (grid of {AGGREGATE_CELL_DEG}°)", "cell", data, bounds, kind="grid"
+    )
 
 
 def _incident_heat(incidents: gpd.GeoDataFrame) -> LayerData:
@@ -597,8 +767,7 @@ def _incident_heat(incidents: gpd.GeoDataFrame) -> LayerData:
     bounds = None
     if len(coords):
         bounds = [coords.min(axis=0).tolist(), coords.max(axis=0).tolist()]
-    return LayerData("incidents", "Incidents (heat)", "heat", coords.tolist(), bounds,
-                     kind="heat")
+    return LayerData("incidents", "Incidents (heat)", "heat", coords.tolist(), bounds, kind="heat")
 
 
 def _incidents_layer(resolved: ResolvedMap) -> LayerData:
@@ -617,9 +786,11 @@ def map_layers(resolved: ResolvedMap) -> tuple[LayerData, ...]:
     computation (forecast, hot spots) only when it is shown."""
     from mapspec import layers as registry
 
-    return tuple(registry.function(layer.folium_builder)(resolved)
-                 for layer in registry.LAYERS
-                 if layer.build_when_hidden or resolved.visible(layer.id))
+    return tuple(
+        registry.function(layer.folium_builder)(resolved)
+        for layer in registry.LAYERS
+        if layer.build_when_hidden or resolved.visible(layer.id)
+    )
 
 
 class _KnownBounds:
@@ -693,11 +864,12 @@ def _folium_layer(layer: LayerData, show: bool):
     )
 
 
-def build_map(resolved: ResolvedMap, height_px: int = 640,
-              layers: tuple[LayerData, ...] | None = None) -> folium.Map:
-    """The folium map of a resolved view. ``layers`` is ``map_layers(resolved)``, passed
-    in when the caller keeps it cached. Call :func:`mapspec.offline.patch_folium` once
-    per process before rendering it in a browser."""
+def build_base_map(resolved: ResolvedMap, height_px: int = 640) -> folium.Map:
+    """What a map keeps from one playback frame to the next: the map itself, framed on
+    the view, the shape markers, the behaviour script, the neighbours and place names,
+    the legend's box and the fit to the view. Nothing here depends on the frame, so the
+    page can send a new frame's layers (:func:`frame_layers`) to the map the browser
+    already shows instead of drawing a new one."""
     x0, y0, x1, y1 = resolved.bounds
     fmap = _Map(
         location=[(y0 + y1) / 2, (x0 + x1) / 2],
@@ -715,33 +887,97 @@ def build_map(resolved: ResolvedMap, height_px: int = 640,
     from mapspec.context_layers import add_context, add_shape_markers  # imports this module
 
     add_shape_markers(fmap)  # square sites and diamond threats (mapspec.palette.SYMBOLS)
-    layers = layers if layers is not None else map_layers(resolved)
-    drawn = {}
-    for layer in layers:
-        drawn[layer.key] = _folium_layer(layer, resolved.visible(layer.key)).add_to(fmap)
-    areas = resolved.layer("areas")
-    _MapBehaviour({
-        "notes": popups.popup_notes(resolved.settings),
-        "areas": drawn["areas"].get_name() if "areas" in drawn else "",
-        "units": small_unit_data(areas), "smallPx": SMALL_UNIT_PX,
-        "ring": palette.SMALL_UNIT_RING,
-        "records": next((layer.records for layer in layers if layer.records), []),
-        "topTitle": popups.CONTRIBUTORS_TITLE,
-    }).add_to(fmap)
+    _MapBehaviour(
+        {
+            "notes": popups.popup_notes(resolved.settings),
+            "smallPx": SMALL_UNIT_PX,
+            "ring": palette.SMALL_UNIT_RING,
+            "topTitle": popups.CONTRIBUTORS_TITLE,
+        }
+    ).add_to(fmap)
     # neighbouring countries in a pane below the layers, names in a pane above them
-    add_context(fmap, areas)
+    add_context(fmap, resolved.layer("areas"))
     # bottom right, compact: over India south of Punjab at the default view (bottom left
-    # would cover the Makran coast and Gwadar); closed at first where the view is framed
-    # on one unit or route, or the map is small
+    # would cover the Makran coast and Gwadar); the frame fills it (_FrameData)
+    _HtmlControl("", "bottomright", "atlas-legend").add_to(fmap)
+    fmap.add_child(_FitBounds([[y0, x0], [y1, x1]]))
+    return fmap
+
+
+def frame_layers(
+    resolved: ResolvedMap, layers: tuple[LayerData, ...] | None = None, grouped: bool = True
+) -> list[MacroElement]:
+    """The layers of one frame (shown or not as the view says) and, at the end, the
+    frame's data for the base map (:class:`_FrameData`: small-unit symbols, contributors,
+    legend). ``grouped``: each layer in a group of its own, named as in the layer control,
+    the frame's data inside the last group (what ``st_folium(feature_group_to_add=…)``
+    takes: it swaps these groups on the map the browser shows); else the layers and the
+    frame's data as they are added to one map (:func:`build_map`). ``layers`` is
+    ``map_layers(resolved)``, passed in when the caller keeps it cached."""
+    layers = layers if layers is not None else map_layers(resolved)
+    out: list[MacroElement] = []
+    areas = None
+    for layer in layers:
+        shown = resolved.visible(layer.key)
+        element = _folium_layer(layer, shown or grouped)
+        if grouped:
+            element = _FeatureGroup(name=layer.name, show=shown).add_child(element)
+        out.append(element)
+        if layer.key == "areas":
+            areas = element
     from mapspec.legend import drawn_legend, legend_html
 
-    _HtmlControl(legend_html(drawn_legend(resolved, layers), resolved.sentence,
-                             open_=resolved.spec.view.kind == "all"),
-                 "bottomright", "atlas-legend").add_to(fmap)
+    # closed at first where the view is framed on one unit or route, or the map is small
+    legend = legend_html(
+        drawn_legend(resolved, layers), resolved.sentence, open_=resolved.spec.view.kind == "all"
+    )
+    data = _FrameData(
+        areas,
+        [e for e in out if not e.show],
+        {
+            "units": small_unit_data(resolved.layer("areas")) if areas is not None else [],
+            "records": next((layer.records for layer in layers if layer.records), []),
+            "legend": legend,
+            "groups": len(out) if grouped else 0,
+        },
+    )
+    if not grouped:
+        return [*out, data]
+    if not out:
+        out.append(_FeatureGroup(name="Frame", control=False))
+        data.data["groups"] = 1
+    out[-1].add_child(data)
+    return out
+
+
+def build_map(
+    resolved: ResolvedMap, height_px: int = 640, layers: tuple[LayerData, ...] | None = None
+) -> folium.Map:
+    """The folium map of a resolved view: :func:`build_base_map` with the view's
+    :func:`frame_layers` and the layer control. ``layers`` is ``map_layers(resolved)``,
+    passed in when the caller keeps it cached. Call :func:`mapspec.offline.patch_folium`
+    once per process before rendering it in a browser."""
+    fmap = build_base_map(resolved, height_px)
+    for element in frame_layers(resolved, layers, grouped=False):
+        element.add_to(fmap)
     _LayerControl(collapsed=True).add_to(fmap)
-    fmap.add_child(_FitBounds([[y0, x0], [y1, x1]]))
     _check_literal(fmap)
     return fmap
+
+
+def map_parts(
+    resolved: ResolvedMap, height_px: int = 640, layers: tuple[LayerData, ...] | None = None
+) -> tuple[folium.Map, list[folium.FeatureGroup], folium.LayerControl]:
+    """The map of :func:`build_map` in the three parts ``st_folium(base,
+    feature_group_to_add=groups, layer_control=control)`` takes: the base map
+    (:func:`build_base_map`), the frame's layer groups (:func:`frame_layers`) and the
+    layer control over both. The browser keeps the base map while only the groups and
+    the control change (a playback step), so the map is not drawn anew."""
+    fmap = build_base_map(resolved, height_px)
+    groups = frame_layers(resolved, layers, grouped=True)
+    for element in (fmap, *groups):
+        _check_literal(element)
+    return fmap, groups, _LayerControl(collapsed=True)
 
 
 def _check_literal(fmap: folium.Map) -> None:
@@ -754,8 +990,10 @@ def _check_literal(fmap: folium.Map) -> None:
             unsafe.append(type(element).__name__)
         stack.extend(element._children.values())
     if unsafe:
-        raise TypeError(f"map elements {sorted(set(unsafe))} would compile their rendered "
-                        "output (data) as a template; derive them from _LiteralMacro")
+        raise TypeError(
+            f"map elements {sorted(set(unsafe))} would compile their rendered "
+            "output (data) as a template; derive them from _LiteralMacro"
+        )
 
 
 def asset_urls(fmap: folium.Map) -> list[str]:

@@ -78,65 +78,141 @@ _AL = "mapspec.analysis_layers"
 
 LAYERS: tuple[MapLayer, ...] = (
     MapLayer(
-        "areas", "Provinces / admin-1 risk", ("areas",), f"{_FM}:_areas_layer", None,
-        exports=(ExportLayer("provinces", "Afghan provinces (scores)", "areas", "id", "AFG"),
-                 ExportLayer("pak_admin1", "Pakistani admin-1 units (scores)", "areas", "id",
-                             "PAK")),
+        "areas",
+        "Provinces / admin-1 risk",
+        ("areas",),
+        f"{_FM}:_areas_layer",
+        None,
+        exports=(
+            ExportLayer("provinces", "Afghan provinces (scores)", "areas", "id", "AFG"),
+            ExportLayer("pak_admin1", "Pakistani admin-1 units (scores)", "areas", "id", "PAK"),
+        ),
     ),
     MapLayer(
-        "forecast", "Forecast: P(≥1 relevant attack) next month, 0.5° grid",
-        ("forecast_grid",), f"{_AL}:forecast_layer", f"{_AL}:draw_forecast",
-        exports=(ExportLayer("forecast_admin1", "Forecast per admin-1 unit (1 and 3 months)",
-                             "forecast_admin1", default=False),
-                 ExportLayer("forecast_grid", "Forecast per 0.5° grid cell (1 and 3 months)",
-                             "forecast_grid", default=False),
-                 ExportLayer("forecast_segments", "Forecast per CPEC segment (1 and 3 months)",
-                             "forecast_segments", default=False),
-                 ExportLayer("forecast_sites", "Forecast per sensitive site (1 and 3 months)",
-                             "forecast_sites", default=False)),
-        default_visible=False, legend=f"{_AL}:forecast_legend", build_when_hidden=False,
+        "forecast",
+        "Forecast: P(≥1 relevant attack) next month, 0.5° grid",
+        ("forecast_grid",),
+        f"{_AL}:forecast_layer",
+        f"{_AL}:draw_forecast",
+        exports=(
+            ExportLayer(
+                "forecast_admin1",
+                "Forecast per admin-1 unit (1 and 3 months)",
+                "forecast_admin1",
+                default=False,
+            ),
+            ExportLayer(
+                "forecast_grid",
+                "Forecast per 0.5° grid cell (1 and 3 months)",
+                "forecast_grid",
+                default=False,
+            ),
+            ExportLayer(
+                "forecast_segments",
+                "Forecast per CPEC segment (1 and 3 months)",
+                "forecast_segments",
+                default=False,
+            ),
+            ExportLayer(
+                "forecast_sites",
+                "Forecast per sensitive site (1 and 3 months)",
+                "forecast_sites",
+                default=False,
+            ),
+        ),
+        default_visible=False,
+        legend=f"{_AL}:forecast_legend",
+        build_when_hidden=False,
     ),
     MapLayer(
-        "hotspots", "Hot spots (Getis-Ord Gi*, FDR), 0.5° grid", ("hotspots_grid",),
-        f"{_AL}:hotspot_layer", f"{_AL}:draw_hotspots",
-        exports=(ExportLayer("hotspots_admin1", "Hot spots per admin-1 unit (Gi*)",
-                             "hotspots_admin1", default=False),
-                 ExportLayer("hotspots_grid", "Hot spots per 0.5° grid cell (Gi*)",
-                             "hotspots_grid", default=False)),
-        default_visible=False, legend=f"{_AL}:hotspot_legend", build_when_hidden=False,
+        "hotspots",
+        "Hot spots (Getis-Ord Gi*, FDR), 0.5° grid",
+        ("hotspots_grid",),
+        f"{_AL}:hotspot_layer",
+        f"{_AL}:draw_hotspots",
+        exports=(
+            ExportLayer(
+                "hotspots_admin1",
+                "Hot spots per admin-1 unit (Gi*)",
+                "hotspots_admin1",
+                default=False,
+            ),
+            ExportLayer(
+                "hotspots_grid",
+                "Hot spots per 0.5° grid cell (Gi*)",
+                "hotspots_grid",
+                default=False,
+            ),
+        ),
+        default_visible=False,
+        legend=f"{_AL}:hotspot_legend",
+        build_when_hidden=False,
     ),
     MapLayer(
-        "border", "Af-Pak border", ("border",), f"{_FM}:_border_layer", None,
+        "border",
+        "Af-Pak border",
+        ("border",),
+        f"{_FM}:_border_layer",
+        None,
         exports=(ExportLayer("border", "Af-Pak border", "border", None),),
     ),
     MapLayer(
-        "corridors", "CPEC corridors (segment risk)", ("segments", "corridors"),
-        f"{_FM}:_segments_layer", None,
-        exports=(ExportLayer("corridors", "CPEC corridors (schematic)", "corridors",
-                             "route_id"),
-                 ExportLayer("segments", "CPEC segments (scores)", "segments", "id")),
-        notes=("On the map the layer draws the scored segments; exported, 'corridors' is the "
-               "route lines and 'segments' the scored pieces.",),
+        "corridors",
+        "CPEC corridors (segment risk)",
+        ("segments", "corridors"),
+        f"{_FM}:_segments_layer",
+        None,
+        exports=(
+            ExportLayer("corridors", "CPEC corridors (schematic)", "corridors", "route_id"),
+            ExportLayer("segments", "CPEC segments (scores)", "segments", "id"),
+        ),
+        notes=(
+            "On the map the layer draws the scored segments; exported, 'corridors' is the "
+            "route lines and 'segments' the scored pieces.",
+        ),
     ),
     MapLayer(
-        "sites", "Sensitive sites", ("sites",), f"{_FM}:_sites_layer", None,
+        "sites",
+        "Sensitive sites",
+        ("sites",),
+        f"{_FM}:_sites_layer",
+        None,
         exports=(ExportLayer("sites", "Sensitive sites (scores)", "sites", "id"),),
     ),
     MapLayer(
-        "threats", "Threat records", ("threats",), f"{_FM}:_threats_layer", None,
+        "threats",
+        "Threat records",
+        ("threats",),
+        f"{_FM}:_threats_layer",
+        None,
         exports=(ExportLayer("threats", "Threat records", "threats", "id"),),
     ),
     MapLayer(
-        "incidents", "Incidents", ("incidents",), f"{_FM}:_incidents_layer", None,
+        "incidents",
+        "Incidents",
+        ("incidents",),
+        f"{_FM}:_incidents_layer",
+        None,
         exports=(ExportLayer("incidents", "Incidents", "incidents", "id"),),
     ),
 )
 """Every map layer, bottom to top (the drawing order)."""
 
 EXPORT_ORDER: tuple[str, ...] = (
-    "provinces", "pak_admin1", "border", "corridors", "segments", "incidents", "threats",
-    "sites", "forecast_admin1", "forecast_grid", "forecast_segments", "forecast_sites",
-    "hotspots_admin1", "hotspots_grid",
+    "provinces",
+    "pak_admin1",
+    "border",
+    "corridors",
+    "segments",
+    "incidents",
+    "threats",
+    "sites",
+    "forecast_admin1",
+    "forecast_grid",
+    "forecast_segments",
+    "forecast_sites",
+    "hotspots_admin1",
+    "hotspots_grid",
 )
 """Export layers in the order a GeoPackage lists them (the record and score layers first)."""
 
@@ -148,7 +224,8 @@ EXPORTS: dict[str, ExportLayer] = {
 }
 """Export layer name → its entry: :data:`EXPORT_ORDER`, then any other layer's exports."""
 FRAME_BUILDERS: dict[str, str] = {
-    layer.frames[0]: layer.frame_builder for layer in LAYERS if layer.frame_builder}
+    layer.frames[0]: layer.frame_builder for layer in LAYERS if layer.frame_builder
+}
 """Frame → the ``module:function(data, filters)`` that makes it (layers with their own
 data)."""
 
@@ -184,6 +261,17 @@ def function(ref: str) -> Callable[..., Any]:
     return getattr(importlib.import_module(module), name)
 
 
-__all__ = ["BY_ID", "EXPORTS", "EXPORT_ORDER", "FRAME_BUILDERS", "LAYERS", "ExportLayer",
-           "MapLayer", "default_visible_ids", "export_names", "function", "layer_of_frame",
-           "map_layer_ids"]
+__all__ = [
+    "BY_ID",
+    "EXPORTS",
+    "EXPORT_ORDER",
+    "FRAME_BUILDERS",
+    "LAYERS",
+    "ExportLayer",
+    "MapLayer",
+    "default_visible_ids",
+    "export_names",
+    "function",
+    "layer_of_frame",
+    "map_layer_ids",
+]

@@ -27,9 +27,11 @@ SYMBOLS_GROUP = "Symbols"
 def _actors_group(resolved: ResolvedMap, mode: str) -> str:
     if resolved.spec.colour_by == "attribution" and mode == "points":
         return "Incidents by attribution (size = severity)"
-    return {"points": "Incidents by actor (size = severity)",
-            "aggregate": "Grid cells by most frequent actor (size = incidents)",
-            "heat": "Heat layer: incident density"}.get(mode, "Incidents")
+    return {
+        "points": "Incidents by actor (size = severity)",
+        "aggregate": "Grid cells by most frequent actor (size = incidents)",
+        "heat": "Heat layer: incident density",
+    }.get(mode, "Incidents")
 
 
 def _has_features(layer) -> bool:
@@ -51,31 +53,43 @@ def _incident_entries(resolved: ResolvedMap, layer) -> list[LegendEntry]:
     else:
         column, table = "actor_canonical", palette.ACTOR_COLOURS
     present = set(incidents[column].dropna().astype(str)) if column in incidents else set()
-    entries = [LegendEntry(group, name, colour, "circle")
-               for name, colour in table.items() if name in present]
+    entries = [
+        LegendEntry(group, name, colour, "circle")
+        for name, colour in table.items()
+        if name in present
+    ]
     others = sorted(present - set(table))
     if others:  # drawn in the fallback grey
-        entries.append(LegendEntry(group, "other: " + ", ".join(others[:3])
-                                   + (" …" if len(others) > 3 else ""),
-                                   palette.FALLBACK_COLOUR, "circle"))
+        entries.append(
+            LegendEntry(
+                group,
+                "other: " + ", ".join(others[:3]) + (" …" if len(others) > 3 else ""),
+                palette.FALLBACK_COLOUR,
+                "circle",
+            )
+        )
     return entries
 
 
 def _muted_routes(layer) -> bool:
-    return any(f["properties"].get("style", {}).get("color") == palette.MUTED_ROUTE_COLOUR
-               for f in layer.data.get("features", []))
+    return any(
+        f["properties"].get("style", {}).get("color") == palette.MUTED_ROUTE_COLOUR
+        for f in layer.data.get("features", [])
+    )
 
 
 def drawn_legend(resolved: ResolvedMap, layers: Iterable) -> tuple[LegendEntry, ...]:
     """Legend entries for the layers drawn: visible in the spec and not empty. Bands first
     (when any banded layer is drawn), then the incidents' colours, then one line per
     symbol, then the analysis layers' own entries (forecast, hot spots)."""
-    drawn = {layer.key: layer for layer in layers
-             if resolved.visible(layer.key) and _has_features(layer)}
+    drawn = {
+        layer.key: layer for layer in layers if resolved.visible(layer.key) and _has_features(layer)
+    }
     entries: list[LegendEntry] = []
     if drawn.keys() & {"areas", "corridors", "sites"}:
-        entries += [LegendEntry(BANDS_GROUP, band.name, band.colour, "fill")
-                    for band in palette.BANDS]
+        entries += [
+            LegendEntry(BANDS_GROUP, band.name, band.colour, "fill") for band in palette.BANDS
+        ]
     if "incidents" in drawn:
         entries += _incident_entries(resolved, drawn["incidents"])
     symbols = []
@@ -94,8 +108,9 @@ def drawn_legend(resolved: ResolvedMap, layers: Iterable) -> tuple[LegendEntry, 
     symbols.append(("neighbours", "other country"))
     for key, label in symbols:
         symbol = palette.SYMBOLS[key]
-        colour = symbol.fill or (palette.BAND_COLOURS["high"] if key != "muted_routes"
-                                 else symbol.outline)
+        colour = symbol.fill or (
+            palette.BAND_COLOURS["high"] if key != "muted_routes" else symbol.outline
+        )
         entries.append(LegendEntry(SYMBOLS_GROUP, label, colour, key))
     entries += _analysis_entries(resolved)
     return tuple(entries)
@@ -127,17 +142,24 @@ def _swatch(entry: LegendEntry) -> str:
     if symbol is None:  # a plain fill or circle (bands, actors, analysis classes)
         radius = "50%" if entry.shape == "circle" else "2px"
         edge = "#ffffff;box-shadow:0 0 0 1px #999" if entry.shape == "circle" else "#777"
-        return (f"<span class='lg-s' style='{base}width:11px;height:11px;"
-                f"background:{colour};border-radius:{radius};border:1px solid {edge}'></span>")
+        return (
+            f"<span class='lg-s' style='{base}width:11px;height:11px;"
+            f"background:{colour};border-radius:{radius};border:1px solid {edge}'></span>"
+        )
     dash = "dashed" if symbol.dashed else "solid"
     if symbol.shape == "line":
-        line = html.escape(symbol.outline if entry.shape in ("border", "muted_routes")
-                           else entry.colour)
-        return (f"<span class='lg-s' style='{base}width:16px;height:0;"
-                f"border-top:3px {dash} {line}'></span>")
+        line = html.escape(
+            symbol.outline if entry.shape in ("border", "muted_routes") else entry.colour
+        )
+        return (
+            f"<span class='lg-s' style='{base}width:16px;height:0;"
+            f"border-top:3px {dash} {line}'></span>"
+        )
     if symbol.shape == "fill":
-        return (f"<span class='lg-s' style='{base}width:13px;height:10px;background:{colour};"
-                f"border:1px solid {html.escape(symbol.outline)}'></span>")
+        return (
+            f"<span class='lg-s' style='{base}width:13px;height:10px;background:{colour};"
+            f"border:1px solid {html.escape(symbol.outline)}'></span>"
+        )
     size, extra = "10px", ""
     if symbol.shape == "diamond":
         size, extra = "8px", "transform:rotate(45deg);margin-left:2px;margin-right:6px;"
@@ -145,9 +167,11 @@ def _swatch(entry: LegendEntry) -> str:
     width = "2px" if symbol.shape == "ring" else "1.5px"
     if symbol.shape == "ring":  # a band-coloured dot in a white and a dark ring
         extra += "box-shadow:inset 0 0 0 2px #ffffff;"
-    return (f"<span class='lg-s' style='{base}{extra}width:{size};height:{size};"
-            f"background:{colour};border-radius:{radius};"
-            f"border:{width} {dash} {html.escape(symbol.outline)}'></span>")
+    return (
+        f"<span class='lg-s' style='{base}{extra}width:{size};height:{size};"
+        f"background:{colour};border-radius:{radius};"
+        f"border:{width} {dash} {html.escape(symbol.outline)}'></span>"
+    )
 
 
 _LEGEND_CSS = (
@@ -166,16 +190,18 @@ _LEGEND_CSS = (
 )
 
 
-def legend_html(entries: Sequence[LegendEntry], sentence: str, notices: Sequence[str] = (),
-                open_: bool = True) -> str:
+def legend_html(
+    entries: Sequence[LegendEntry], sentence: str, notices: Sequence[str] = (), open_: bool = True
+) -> str:
     """The legend as escaped HTML: a ``<details>`` toggle titled "Legend", the filter
     sentence, then each group (bands in one row, other groups in two columns), then any
     ``notices`` (the pages show the view's notices under the map)."""
-    parts = [f"<style>{style.POPUP_CSS}{popups.POPUP_CSS}{_LEGEND_CSS}</style>",
-             f"<details{' open' if open_ else ''} class='atlas-legend-toggle'>"
-             "<summary title='Show or hide the legend'>Legend</summary>",
-             f"<div class='lg-sent' title='{html.escape(sentence)}'>{html.escape(sentence)}"
-             "</div>"]
+    parts = [
+        f"<style>{style.POPUP_CSS}{popups.POPUP_CSS}{_LEGEND_CSS}</style>",
+        f"<details{' open' if open_ else ''} class='atlas-legend-toggle'>"
+        "<summary title='Show or hide the legend'>Legend</summary>",
+        f"<div class='lg-sent' title='{html.escape(sentence)}'>{html.escape(sentence)}</div>",
+    ]
     groups: dict[str, list[LegendEntry]] = {}
     for entry in entries:
         groups.setdefault(entry.layer, []).append(entry)
@@ -183,13 +209,25 @@ def legend_html(entries: Sequence[LegendEntry], sentence: str, notices: Sequence
         if group != SYMBOLS_GROUP:
             parts.append(f"<div class='lg-g'>{html.escape(group)}</div>")
         if group == BANDS_GROUP:
-            parts.append("<div class='lg-row'>" + "".join(
-                f"<div class='lg-band lg-e'><span style='background:{html.escape(e.colour)}'>"
-                f"</span>{html.escape(e.label)}</div>" for e in items) + "</div>")
+            parts.append(
+                "<div class='lg-row'>"
+                + "".join(
+                    f"<div class='lg-band lg-e'><span style='background:{html.escape(e.colour)}'>"
+                    f"</span>{html.escape(e.label)}</div>"
+                    for e in items
+                )
+                + "</div>"
+            )
             continue
-        parts.append("<div class='lg-cols'>" + "".join(
-            f"<div class='lg-e' title='{html.escape(e.label)}'>{_swatch(e)}"
-            f"{html.escape(e.label)}</div>" for e in items) + "</div>")
+        parts.append(
+            "<div class='lg-cols'>"
+            + "".join(
+                f"<div class='lg-e' title='{html.escape(e.label)}'>{_swatch(e)}"
+                f"{html.escape(e.label)}</div>"
+                for e in items
+            )
+            + "</div>"
+        )
     for notice in notices:
         parts.append(f"<div class='lg-note'>{html.escape(notice)}</div>")
     parts.append("</details>")

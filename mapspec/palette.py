@@ -142,8 +142,9 @@ SYMBOLS: dict[str, Symbol] = {
     "muted_routes": Symbol("line", outline=MUTED_ROUTE_COLOUR),
     "incidents": Symbol("circle", "o", "50%", outline=INCIDENT_OUTLINE),
     "cells": Symbol("circle", "o", "50%", outline=INCIDENT_OUTLINE),
-    "threats": Symbol("diamond", "D", "0", 45, outline=THREAT_OUTLINE, fill=THREAT_COLOUR,
-                      dashed=True),
+    "threats": Symbol(
+        "diamond", "D", "0", 45, outline=THREAT_OUTLINE, fill=THREAT_COLOUR, dashed=True
+    ),
     "sites": Symbol("square", "s", "0", outline=SITE_OUTLINE),
     "small_units": Symbol("ring", "o", "50%", outline=SMALL_UNIT_RING),
 }

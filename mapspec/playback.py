@@ -9,7 +9,7 @@ when the user moved back in time.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import date
 from itertools import pairwise
@@ -46,6 +46,44 @@ def next_frame(frame: str | None, months: list[str]) -> str | None:
         return months[0]
     i = months.index(frame)
     return months[(i + 1) % len(months)]
+
+
+def following(frame: str | None, months: list[str], n: int) -> list[str]:
+    """The n months after ``frame`` (the ones playback or the next step will show; fewer
+    when the months run out, playback looping to the first)."""
+    out: list[str] = []
+    for _ in range(n):
+        frame = next_frame(frame, months)
+        if frame is None or frame in out:
+            break
+        out.append(frame)
+    return out
+
+
+def shown_frame(
+    stored: str | None, months: list[str], playing: bool, next_ready: Callable[[str], bool]
+) -> str | None:
+    """The month a playback tick shows: the one in the session (``stored``; none or one
+    out of range is the last month), or, while playing, the month after it when that one
+    is ready (``next_ready``: prefetched); else the same month a tick longer."""
+    if not months:
+        return None
+    frame = stored if stored in months else months[-1]
+    if playing:
+        ahead = next_frame(frame, months)
+        if ahead is not None and next_ready(ahead):
+            frame = ahead
+    return frame
+
+
+def frames_to_prefetch(shown: str, months: list[str], playing: bool) -> list[str]:
+    """The months to resolve ahead: two while playing, the next one while someone steps
+    by hand (a month before the last is shown), none on the whole view."""
+    if playing:
+        return following(shown, months, 2)
+    if months and shown != months[-1]:
+        return following(shown, months, 1)
+    return []
 
 
 def aoi_from_drawing(feature: Mapping | None) -> Aoi | None:

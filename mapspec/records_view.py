@@ -12,20 +12,50 @@ from riskmodel.vocab import COUNTRY_NAMES, TARGET_LABELS
 
 PRECISION_WORDS = {1: "exact site", 2: "town or city", 3: "district or region (approximate)"}
 
+OVERRIDE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("actor_computed", "Actor (computed)"),
+    ("actor_override", "Actor set by an analyst"),
+    ("confidence_computed", "Confidence (computed)"),
+    ("confidence_override", "Confidence set by an analyst"),
+)
+"""Present only while an analyst's override is in force (:mod:`geodata.overrides`)."""
+
 # (source column, title shown) in the order shown
 INCIDENT_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("id", "Record"), ("date", "Date"), ("country", "Country"), ("admin1", "Province / unit"),
-    ("place", "Place"), ("actor_canonical", "Actor"), ("actor", "Actor as reported"),
-    ("attribution", "Attribution"), ("attack_type", "Attack"),
-    ("target_categories", "Targets"), ("fatalities", "Killed"), ("injured", "Injured"),
-    ("confidence", "Confidence"), ("geo_precision", "Location precision"),
-    ("summary", "Summary"), ("source_1_url", "Source 1"), ("source_2_url", "Source 2"),
+    ("id", "Record"),
+    ("date", "Date"),
+    ("country", "Country"),
+    ("admin1", "Province / unit"),
+    ("place", "Place"),
+    ("actor_canonical", "Actor"),
+    *OVERRIDE_COLUMNS[:2],
+    ("actor", "Actor as reported"),
+    ("attribution", "Attribution"),
+    ("attack_type", "Attack"),
+    ("target_categories", "Targets"),
+    ("fatalities", "Killed"),
+    ("injured", "Injured"),
+    ("confidence", "Confidence"),
+    *OVERRIDE_COLUMNS[2:],
+    ("geo_precision", "Location precision"),
+    ("summary", "Summary"),
+    ("source_1_url", "Source 1"),
+    ("source_2_url", "Source 2"),
 )
 THREAT_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("id", "Record"), ("date", "Date"), ("country", "Country"),
-    ("admin1_for_scoring", "Provinces / units concerned"), ("actor_canonical", "Actor"),
-    ("threat_type", "Kind of threat"), ("target_categories", "Targets"),
-    ("reported_by", "Reported by"), ("credibility", "Credibility"), ("summary", "Summary"),
+    ("id", "Record"),
+    ("date", "Date"),
+    ("country", "Country"),
+    ("admin1_for_scoring", "Provinces / units concerned"),
+    ("actor_canonical", "Actor"),
+    *OVERRIDE_COLUMNS[:2],
+    ("threat_type", "Kind of threat"),
+    ("target_categories", "Targets"),
+    ("reported_by", "Reported by"),
+    ("credibility", "Credibility"),
+    ("credibility_computed", "Credibility (computed)"),
+    ("credibility_override", "Credibility set by an analyst"),
+    ("summary", "Summary"),
     ("source_1_url", "Source 1"),
 )
 LINK_TITLES = ("Source 1", "Source 2")
@@ -43,8 +73,7 @@ def _sentence_case(text: str) -> str:
     return text[:1].upper() + text[1:] if text else text
 
 
-def analyst_table(frame: pd.DataFrame, kind: str, unit_names: Mapping[str, str]
-                  ) -> pd.DataFrame:
+def analyst_table(frame: pd.DataFrame, kind: str, unit_names: Mapping[str, str]) -> pd.DataFrame:
     """The records of ``kind`` ("incidents" or "threats") with human titles and values:
     country and unit names, target phrases, precision in words, source URLs kept only
     when they are http(s) links (for a link column)."""
@@ -63,13 +92,13 @@ def analyst_table(frame: pd.DataFrame, kind: str, unit_names: Mapping[str, str]
             col = col.map(lambda v: _names(v, targets))
         elif source == "geo_precision":
             col = pd.to_numeric(col, errors="coerce").map(
-                lambda v: PRECISION_WORDS.get(int(v)) if v == v else None)
+                lambda v: PRECISION_WORDS.get(int(v)) if v == v else None
+            )
         elif source == "threat_type":
             col = col.map(lambda v: str(v).replace("_", " ") if isinstance(v, str) else v)
         elif source in ("source_1_url", "source_2_url"):
             col = col.where(col.map(is_http_url), None)
         elif col.dtype == object:
-            col = col.map(lambda v: ", ".join(map(str, v)) if isinstance(v, tuple | list)
-                          else v)
+            col = col.map(lambda v: ", ".join(map(str, v)) if isinstance(v, tuple | list) else v)
         out[title] = col
     return out.reset_index(drop=True)

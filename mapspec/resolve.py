@@ -19,7 +19,7 @@ from mapspec.analysis_layers import LazyFrames, area_forecast_columns
 from mapspec.resolved import LegendEntry, ResolvedMap
 from mapspec.spec import MapSpec, SpecError, ViewSpec
 from riskmodel.bands import BANDS
-from riskmodel.filters import Filters, apply_filters, describe
+from riskmodel.filters import Filters, apply_filters, describe, sites_in
 from riskmodel.score import Layers, layers_from, resolve_as_of, score
 from riskmodel.settings import settings_from_filters
 
@@ -46,8 +46,10 @@ def _bounds(spec_view: ViewSpec, bundle: Bundle) -> tuple[float, float, float, f
     hit = layer[layer[column] == spec_view.value]
     if hit.empty:
         valid = ", ".join(layer[column].astype(str).head(8))
-        raise SpecError(f"view {spec_view.to_param()!r}: no {spec_view.kind} "
-                         f"{spec_view.value!r}; valid values include {valid}")
+        raise SpecError(
+            f"view {spec_view.to_param()!r}: no {spec_view.kind} "
+            f"{spec_view.value!r}; valid values include {valid}"
+        )
     x0, y0, x1, y1 = hit.total_bounds
     pad = max(VIEW_PADDING_DEG, VIEW_PADDING_FRACTION * float(max(x1 - x0, y1 - y0)))
     return (float(x0 - pad), float(y0 - pad), float(x1 + pad), float(y1 + pad))
@@ -60,10 +62,13 @@ def _point_mode(spec: MapSpec, n_points: int) -> str:
 
 
 def _legend(spec: MapSpec, incidents: pd.DataFrame, mode: str) -> tuple[LegendEntry, ...]:
-    entries = [LegendEntry("Risk band (areas, CPEC segments, sites)", band.name.capitalize(),
-                           band.colour, "fill") for band in BANDS]
-    entries.append(LegendEntry("Lines", "Af-Pak border (generalised)", style.BORDER_COLOUR,
-                               "line"))
+    entries = [
+        LegendEntry(
+            "Risk band (areas, CPEC segments, sites)", band.name.capitalize(), band.colour, "fill"
+        )
+        for band in BANDS
+    ]
+    entries.append(LegendEntry("Lines", "Af-Pak border (generalised)", style.BORDER_COLOUR, "line"))
     if spec.colour_by == "attribution" and mode == "points":
         present = set(incidents["attribution"].dropna()) if len(incidents) else set()
         table = style.ATTRIBUTION_COLOURS
@@ -71,20 +76,29 @@ def _legend(spec: MapSpec, incidents: pd.DataFrame, mode: str) -> tuple[LegendEn
     else:
         present = set(incidents["actor_canonical"].dropna()) if len(incidents) else set()
         table = style.ACTOR_COLOURS
-        title = {"points": "Incidents by actor",
-                 "aggregate": "Grid cells by most frequent actor",
-                 "heat": "Heat layer (on briefings: grid cells by most frequent actor)"}[mode]
+        title = {
+            "points": "Incidents by actor",
+            "aggregate": "Grid cells by most frequent actor",
+            "heat": "Heat layer (on briefings: grid cells by most frequent actor)",
+        }[mode]
     for name, colour in table.items():
         if name in present:
             entries.append(LegendEntry(title, name, colour, "circle"))
-    entries.append(LegendEntry("Other markers", "Threat record (located)", style.THREAT_COLOUR,
-                               palette.SYMBOLS["threats"].shape))
+    entries.append(
+        LegendEntry(
+            "Other markers",
+            "Threat record (located)",
+            style.THREAT_COLOUR,
+            palette.SYMBOLS["threats"].shape,
+        )
+    )
     return tuple(entries)
 
 
 def _with_scores(records: gpd.GeoDataFrame, table: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    scores = pd.DataFrame(table.drop(columns=["geometry", "name", "country", "asset_type"],
-                                     errors="ignore"))
+    scores = pd.DataFrame(
+        table.drop(columns=["geometry", "name", "country", "asset_type"], errors="ignore")
+    )
     merged = records.merge(scores, on="id", how="left")
     return gpd.GeoDataFrame(merged, geometry="geometry", crs=records.crs)
 
@@ -101,38 +115,54 @@ def resolve(spec: MapSpec, data: Bundle) -> ResolvedMap:
     settings = settings.replace(as_of=resolve_as_of(layers, filters, settings))
     incidents = apply_filters(data.incidents, filters, "incidents")
     threats = apply_filters(data.threats, filters, "threats")
+    sites = sites_in(layers.sites, filters)  # with an area of interest: the sites in it
     scored = score(
-        Layers(incidents, threats if settings.include_threats else None, layers.admin1,
-               layers.segments, layers.sites),
-        Filters(), settings,
+        Layers(
+            incidents,
+            threats if settings.include_threats else None,
+            layers.admin1,
+            layers.segments,
+            sites,
+        ),
+        Filters(),
+        settings,
     )
     n_points = int(has_geometry(incidents).sum())
     mode = _point_mode(spec, n_points)
     notices: list[str] = []
     if mode == "aggregate":
-        why = (f" (more than {POINT_LIMIT:,} points); narrow the filters to see individual "
-               "incidents" if spec.point_mode == "auto" else "")
+        why = (
+            f" (more than {POINT_LIMIT:,} points); narrow the filters to see individual incidents"
+            if spec.point_mode == "auto"
+            else ""
+        )
         notices.append(f"{n_points:,} incidents are drawn as counts on a 0.25° grid{why}.")
     elif mode == "heat":
         notices.append(f"{n_points:,} incidents are drawn as a heat layer.")
     no_point = int(len(threats) - has_geometry(threats).sum())
     if no_point:
-        notices.append(f"{no_point} threat record(s) without a point location count towards "
-                       "province scores but are not drawn (see Records).")
+        notices.append(
+            f"{no_point} threat record(s) without a point location count towards "
+            "province scores but are not drawn (see Records)."
+        )
     areas = scored.table("province").copy()
     # the popups' forecast (next month, admin-1): the same numbers as `iskp-atlas forecast`
     forecast = area_forecast_columns(data, filters, areas["id"])
     for column in forecast.columns:
         areas[column] = forecast[column].to_numpy()
-    frames = LazyFrames({
-        "areas": areas,
-        "border": data.border.copy(deep=False),
-        "corridors": data.corridors.copy(deep=False),
-        "segments": scored.table("segment"),
-        "sites": _with_scores(data.sites, scored.table("site")),
-        "threats": threats,
-        "incidents": incidents,
-    }, data, filters)
+    frames = LazyFrames(
+        {
+            "areas": areas,
+            "border": data.border.copy(deep=False),
+            "corridors": data.corridors.copy(deep=False),
+            "segments": scored.table("segment"),
+            "sites": _with_scores(sites, scored.table("site")),
+            "threats": threats,
+            "incidents": incidents,
+        },
+        data,
+        filters,
+    )
     legend = list(_legend(spec, incidents, mode))
     for layer in layer_registry.LAYERS:  # the analysis layers' legends, when shown
         if layer.legend is not None and layer.id in spec.visible_layers():

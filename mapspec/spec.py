@@ -103,17 +103,16 @@ class MapSpec:
 
     def __post_init__(self) -> None:
         if self.colour_by not in COLOUR_MODES:
-            raise SpecError(
-                f"colour {self.colour_by!r} is not one of {', '.join(COLOUR_MODES)}"
-            )
+            raise SpecError(f"colour {self.colour_by!r} is not one of {', '.join(COLOUR_MODES)}")
         if self.point_mode not in POINT_MODES:
             raise SpecError(f"points {self.point_mode!r} is not one of {', '.join(POINT_MODES)}")
         names = [layer.name for layer in self.layers]
         if len(set(names)) != len(names):
             raise SpecError("each layer may appear once")
         if self.version != SPEC_VERSION:
-            raise SpecError(f"spec version {self.version} is not supported (this is "
-                            f"version {SPEC_VERSION})")
+            raise SpecError(
+                f"spec version {self.version} is not supported (this is version {SPEC_VERSION})"
+            )
 
     # -- convenience ------------------------------------------------------------------
     def visible_layers(self) -> tuple[str, ...]:
@@ -132,8 +131,11 @@ class MapSpec:
             "filters": to_params(self.filters),
             # a hidden layer that is off by default is left out (links and files made
             # before the analysis layers existed read the same)
-            "layers": [{"name": la.name, "visible": la.visible} for la in self.layers
-                       if la.visible or la.name in DEFAULT_LAYERS],
+            "layers": [
+                {"name": la.name, "visible": la.visible}
+                for la in self.layers
+                if la.visible or la.name in DEFAULT_LAYERS
+            ],
             "colour_by": self.colour_by,
             "point_mode": self.point_mode,
             "view": {"kind": self.view.kind, "value": self.view.value},
@@ -142,8 +144,7 @@ class MapSpec:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> MapSpec:
         """Read a dict written by :meth:`to_dict`; raises :class:`SpecError`."""
-        unknown = set(data) - {"version", "filters", "layers", "colour_by", "point_mode",
-                               "view"}
+        unknown = set(data) - {"version", "filters", "layers", "colour_by", "point_mode", "view"}
         if unknown:
             raise SpecError(f"unknown spec field(s) {sorted(unknown)}")
         try:
@@ -158,8 +159,9 @@ class MapSpec:
         if len(names) != len(listed):
             raise SpecError("each layer may appear once")
         # layers off by default that the dict does not list are there, hidden
-        listed += [LayerSpec(n, False) for n in LAYER_ORDER
-                   if n not in names and n not in DEFAULT_LAYERS]
+        listed += [
+            LayerSpec(n, False) for n in LAYER_ORDER if n not in names and n not in DEFAULT_LAYERS
+        ]
         layers = tuple(sorted(listed, key=lambda layer: LAYER_ORDER.index(layer.name)))
         view = data.get("view") or {}
         return cls(

@@ -85,8 +85,10 @@ def safe_link(url: object, label: object | None = None) -> str:
     text = "" if url is None or (isinstance(url, float) and math.isnan(url)) else str(url)
     shown = esc(label) if not _missing(label) and str(label) != "" else esc(text)
     if is_http_url(text):
-        return (f'<a href="{html.escape(text, quote=True)}" target="_blank" '
-                f'rel="noopener noreferrer">{shown}</a>')
+        return (
+            f'<a href="{html.escape(text, quote=True)}" target="_blank" '
+            f'rel="noopener noreferrer">{shown}</a>'
+        )
     return shown
 
 
@@ -98,13 +100,16 @@ def table_html(title_html: str, rows: Iterable[tuple[str, str]]) -> str:
     """A small popup table. The title and the values must already be escaped HTML (built
     with :func:`esc`; escaping them again would show ``&lt;`` literally); the row labels
     are plain text."""
-    body = "".join(f"<tr><th>{esc(k)}</th><td>{v}</td></tr>" for k, v in rows
-                   if v not in ("", None))
+    body = "".join(
+        f"<tr><th>{esc(k)}</th><td>{v}</td></tr>" for k, v in rows if v not in ("", None)
+    )
     return f"<div class='ap'><b>{title_html}</b><table>{body}</table></div>"
 
 
-POPUP_CSS = (".ap{max-width:360px}.ap th{text-align:left;padding-right:6px;"
-             "vertical-align:top;font-weight:600}.ap td{vertical-align:top}")
+POPUP_CSS = (
+    ".ap{max-width:360px}.ap th{text-align:left;padding-right:6px;"
+    "vertical-align:top;font-weight:600}.ap td{vertical-align:top}"
+)
 """CSS for :func:`table_html`, added once per map (not repeated in every popup)."""
 
 
@@ -130,11 +135,24 @@ def _sources(rec: Mapping[str, object]) -> str:
     return "<br>".join(links)
 
 
+def overridden(rec: Mapping[str, object], column: str, computed: str, note: str) -> str:
+    """The value of ``column`` (escaped); when an analyst's override is in force for it
+    (its ``note`` column, :mod:`geodata.overrides`) "low (analyst; computed: medium) —
+    analyst alice, until 2027-03-31: <reason>", every part escaped."""
+    value = esc(rec.get(column))
+    if _missing(rec.get(note)) or not str(rec.get(note)).strip():
+        return value
+    return (
+        f"{value} <span class='ap-ov'>(analyst; computed: {esc(rec.get(computed))}) — "
+        f"{esc(rec.get(note))}</span>"
+    )
+
+
 def incident_popup(rec: Mapping[str, object]) -> str:
     """Popup HTML of one incident (every value escaped, links only for http(s))."""
     precision = rec.get("geo_precision")
     precision_text = "" if _missing(precision) else PRECISION_LABELS.get(int(precision), "")
-    actor = esc(rec.get("actor_canonical"))
+    actor = overridden(rec, "actor_canonical", "actor_computed", "actor_override")
     raw = esc(rec.get("actor"))
     return table_html(
         f"{esc(rec.get('id'))} · {esc(rec.get('date'))}",
@@ -145,7 +163,10 @@ def incident_popup(rec: Mapping[str, object]) -> str:
             ("Target", esc(rec.get("target_categories"))),
             ("Casualties", _casualties(rec)),
             ("Attribution", esc(rec.get("attribution"))),
-            ("Confidence", esc(rec.get("confidence"))),
+            (
+                "Confidence",
+                overridden(rec, "confidence", "confidence_computed", "confidence_override"),
+            ),
             ("Coordinates", esc(precision_text)),
             ("Summary", esc(rec.get("summary"))),
             ("Sources", _sources(rec)),
@@ -159,10 +180,23 @@ def threat_popup(rec: Mapping[str, object]) -> str:
         f"{esc(rec.get('id'))} · {esc(rec.get('date'))} · threat record",
         [
             ("Type", esc(rec.get("threat_type"))),
-            ("Actor", esc(rec.get("actor"))),
+            (
+                "Actor",
+                esc(rec.get("actor"))
+                + (
+                    f" <span class='ap-ov'>(attributed by an analyst to "
+                    f"{overridden(rec, 'actor_canonical', 'actor_computed', 'actor_override')})"
+                    "</span>"
+                    if not _missing(rec.get("actor_override"))
+                    else ""
+                ),
+            ),
             ("Target", esc(rec.get("target_categories"))),
             ("Reported by", esc(rec.get("reported_by"))),
-            ("Credibility", esc(rec.get("credibility"))),
+            (
+                "Credibility",
+                overridden(rec, "credibility", "credibility_computed", "credibility_override"),
+            ),
             ("Summary", esc(rec.get("summary"))),
             ("Sources", _sources(rec)),
         ],
@@ -173,10 +207,12 @@ def segment_popup(rec: Mapping[str, object]) -> str:
     """A compact popup of one CPEC segment (hundreds are drawn: keep it short)."""
     score = rec.get("score")
     risk = "" if _missing(score) else f"{float(score):.0f}/100, {esc(rec.get('band'))}"
-    return (f"<b>{esc(rec.get('id'))}</b> · km {float(rec.get('km_from') or 0):.0f}–"
-            f"{float(rec.get('km_to') or 0):.0f} (schematic line)<br>Risk {risk} · "
-            f"{esc(rec.get('surge'))} · {esc(rec.get('n_events'))} events · top "
-            f"{esc(rec.get('top_contributor'))}")
+    return (
+        f"<b>{esc(rec.get('id'))}</b> · km {float(rec.get('km_from') or 0):.0f}–"
+        f"{float(rec.get('km_to') or 0):.0f} (schematic line)<br>Risk {risk} · "
+        f"{esc(rec.get('surge'))} · {esc(rec.get('n_events'))} events · top "
+        f"{esc(rec.get('top_contributor'))}"
+    )
 
 
 def area_popup(rec: Mapping[str, object], kind: str = "Area") -> str:

@@ -41,8 +41,10 @@ MAX_ENCODED_CHARS = 6000
 """The longest ``poly:`` text accepted (500 vertices need ~ 5,000 characters at most)."""
 _PRECISION = 5
 _POLY_CHARS = re.compile(r"[?-~]+")
-_FIX_BBOX = ("write aoi=W,S,E,N in degrees with W < E and S < N, e.g. aoi=60.5,29,75,37, "
-             "or aoi=poly: followed by an encoded polygon")
+_FIX_BBOX = (
+    "write aoi=W,S,E,N in degrees with W < E and S < N, e.g. aoi=60.5,29,75,37, "
+    "or aoi=poly: followed by an encoded polygon"
+)
 
 
 class AoiError(ValueError):
@@ -95,8 +97,10 @@ class Aoi:
     def geojson(self) -> dict:
         """The area as a GeoJSON Polygon geometry (RFC 7946: counter-clockwise exterior)."""
         geom = shapely.geometry.polygon.orient(self.polygon(), sign=1.0)
-        return {"type": "Polygon",
-                "coordinates": [[list(xy) for xy in mapping(geom)["coordinates"][0]]]}
+        return {
+            "type": "Polygon",
+            "coordinates": [[list(xy) for xy in mapping(geom)["coordinates"][0]]],
+        }
 
     def phrase(self) -> str:
         """Words for the filter sentence."""
@@ -146,19 +150,19 @@ def polygon_aoi(lonlats: list[tuple[float, float]] | tuple) -> Aoi:
     try:
         pairs = [(float(lon), float(lat)) for lon, lat in lonlats]
     except (TypeError, ValueError):
-        raise _bad(str(lonlats)[:60], "the polygon's vertices must be longitude, latitude "
-                   "pairs") from None
+        raise _bad(
+            str(lonlats)[:60], "the polygon's vertices must be longitude, latitude pairs"
+        ) from None
     if len(pairs) > MAX_VERTICES + 1:
-        raise _bad(f"{len(pairs)} vertices", f"a polygon may have at most {MAX_VERTICES} "
-                   "vertices")
+        raise _bad(f"{len(pairs)} vertices", f"a polygon may have at most {MAX_VERTICES} vertices")
     for lon, lat in pairs:
-        if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180
-                and -90 <= lat <= 90):
+        if not (
+            math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90
+        ):
             raise _bad(f"{lon},{lat}", "a vertex is outside −180…180, −90…90")
     if pairs and pairs[0] != pairs[-1]:
         pairs.append(pairs[0])
-    return parse_aoi("poly:" + polyline.encode([(lat, lon) for lon, lat in pairs],
-                                               _PRECISION))
+    return parse_aoi("poly:" + polyline.encode([(lat, lon) for lon, lat in pairs], _PRECISION))
 
 
 def parse_aoi(text: str) -> Aoi:
@@ -200,8 +204,7 @@ def _parse_poly(text: str, encoded: str) -> Aoi:
         latlons = polyline.decode(encoded, _PRECISION)
     except (IndexError, ValueError):
         raise _bad(text, "the encoded polygon is cut short or damaged") from None
-    pairs = [(round(lon, _PRECISION) + 0.0, round(lat, _PRECISION) + 0.0)
-             for lat, lon in latlons]
+    pairs = [(round(lon, _PRECISION) + 0.0, round(lat, _PRECISION) + 0.0) for lat, lon in latlons]
     if len(pairs) > MAX_VERTICES + 1:
         raise _bad(text, f"a polygon may have at most {MAX_VERTICES} vertices")
     for lon, lat in pairs:
@@ -217,8 +220,9 @@ def _parse_poly(text: str, encoded: str) -> Aoi:
     canonical = polyline.encode([(lat, lon) for lon, lat in pairs], _PRECISION)
     as_given = pairs if closed else pairs[:-1]
     if polyline.encode([(lat, lon) for lon, lat in as_given], _PRECISION) != encoded:
-        raise _bad(text, "the encoded polygon is not in the standard spelling; encode the "
-                   "vertices again")
+        raise _bad(
+            text, "the encoded polygon is not in the standard spelling; encode the vertices again"
+        )
     geom = Polygon(pairs)
     if geom.convex_hull.area <= 0:  # every vertex on one line
         raise _bad(text, "the polygon has no area")
@@ -250,8 +254,7 @@ def aoi_mask(gdf: pd.DataFrame, aoi: Aoi) -> np.ndarray:
     keep = np.zeros(n, dtype=bool)
     if n == 0:
         return keep
-    geoms = np.asarray(gdf.geometry.array if hasattr(gdf, "geometry") else [None] * n,
-                       dtype=object)
+    geoms = np.asarray(gdf.geometry.array if hasattr(gdf, "geometry") else [None] * n, dtype=object)
     located = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     if located.any():
         rows = np.flatnonzero(located)
@@ -288,5 +291,14 @@ def aoi_geojson(aoi: Aoi | None) -> dict | None:
     return aoi.geojson() if aoi is not None else None
 
 
-__all__ = ["MAX_ENCODED_CHARS", "MAX_VERTICES", "Aoi", "AoiError", "aoi_geojson", "aoi_mask",
-           "bbox_aoi", "parse_aoi", "polygon_aoi"]
+__all__ = [
+    "MAX_ENCODED_CHARS",
+    "MAX_VERTICES",
+    "Aoi",
+    "AoiError",
+    "aoi_geojson",
+    "aoi_mask",
+    "bbox_aoi",
+    "parse_aoi",
+    "polygon_aoi",
+]

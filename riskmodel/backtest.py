@@ -38,8 +38,10 @@ RELIABILITY_BINS = 10
 REFIT_EVERY = 12
 """Origins between re-estimations of a model's parameters (12: once a year, as ViEWS
 retrains); the forecasts themselves use the counts up to each origin."""
-THIN_ADVICE = ("import a longer event file (UCDP GED or ACLED: iskp-atlas import FILE) "
-               "for a back-test that can say something")
+THIN_ADVICE = (
+    "import a longer event file (UCDP GED or ACLED: iskp-atlas import FILE) "
+    "for a back-test that can say something"
+)
 
 
 # --- metrics -------------------------------------------------------------------------------
@@ -66,8 +68,9 @@ def auc(p: np.ndarray, outcome: np.ndarray) -> float:
     return float(roc_auc_score(o, np.asarray(p, float)))
 
 
-def reliability_table(p: np.ndarray, outcome: np.ndarray, bins: int = RELIABILITY_BINS
-                      ) -> pd.DataFrame:
+def reliability_table(
+    p: np.ndarray, outcome: np.ndarray, bins: int = RELIABILITY_BINS
+) -> pd.DataFrame:
     """Per bin of predicted probability ([0, 1/bins), …, [1−1/bins, 1]): ``bin_from,
     bin_to, mean_predicted, observed_frequency, count`` (empty bins left out)."""
     p, o = np.asarray(p, float), np.asarray(outcome, float)
@@ -75,15 +78,23 @@ def reliability_table(p: np.ndarray, outcome: np.ndarray, bins: int = RELIABILIT
     rows = []
     for b in np.unique(which):
         sel = which == b
-        rows.append({"bin_from": b / bins, "bin_to": (b + 1) / bins,
-                     "mean_predicted": float(p[sel].mean()),
-                     "observed_frequency": float(o[sel].mean()), "count": int(sel.sum())})
-    return pd.DataFrame(rows, columns=["bin_from", "bin_to", "mean_predicted",
-                                       "observed_frequency", "count"])
+        rows.append(
+            {
+                "bin_from": b / bins,
+                "bin_to": (b + 1) / bins,
+                "mean_predicted": float(p[sel].mean()),
+                "observed_frequency": float(o[sel].mean()),
+                "count": int(sel.sum()),
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["bin_from", "bin_to", "mean_predicted", "observed_frequency", "count"]
+    )
 
 
-def flagged_capture(p: np.ndarray, events: np.ndarray, area: np.ndarray,
-                    share: float = FLAG_SHARE) -> tuple[float, float, float]:
+def flagged_capture(
+    p: np.ndarray, events: np.ndarray, area: np.ndarray, share: float = FLAG_SHARE
+) -> tuple[float, float, float]:
     """(events captured, area flagged, units flagged) when the top ``share`` of units by
     ``p`` are flagged. Ties at the cut are shared: a unit tied with others at the boundary
     counts for the fraction of the group that fits (the expected value under random
@@ -104,8 +115,9 @@ def flagged_capture(p: np.ndarray, events: np.ndarray, area: np.ndarray,
     return captured, flagged_area, k
 
 
-def hit_rate_and_pai(captured: float, events: float, flagged_area: float, total_area: float
-                     ) -> tuple[float, float]:
+def hit_rate_and_pai(
+    captured: float, events: float, flagged_area: float, total_area: float
+) -> tuple[float, float]:
     """Hit rate = captured / events; PAI = hit rate / (flagged area / total area)."""
     hit = captured / events if events > 0 else float("nan")
     area_share = flagged_area / total_area if total_area > 0 else float("nan")
@@ -128,8 +140,7 @@ def climatology(counts: np.ndarray, h: int) -> Prediction:
     return Prediction(mu, np.zeros(len(mu)))
 
 
-def forecast_at(panel: Panel, origin: int, h: int, model: str, params: Any = None
-                ) -> Prediction:
+def forecast_at(panel: Panel, origin: int, h: int, model: str, params: Any = None) -> Prediction:
     """The forecast made at the end of month index ``origin`` from months 0..origin only
     (``params``: the model fitted at or before the origin; None = fit now)."""
     past = panel.counts[:, : origin + 1]
@@ -175,15 +186,28 @@ class BacktestResult:
 
 
 METRIC_COLUMNS: tuple[str, ...] = (
-    "model", "horizon_months", "brier", "bss_vs_persistence", "bss_vs_climatology", "auc",
-    "hit_rate_top20", "pai_top20", "n_forecasts", "n_positive", "n_events",
+    "model",
+    "horizon_months",
+    "brier",
+    "bss_vs_persistence",
+    "bss_vs_climatology",
+    "auc",
+    "hit_rate_top20",
+    "pai_top20",
+    "n_forecasts",
+    "n_positive",
+    "n_events",
 )
 
 
-def backtest(panel: Panel, start: str | pd.Period | None = None,
-             end: str | pd.Period | None = None, models: tuple[str, ...] = MODELS,
-             horizons: tuple[int, ...] = HORIZONS, refit_every: int = REFIT_EVERY
-             ) -> BacktestResult:
+def backtest(
+    panel: Panel,
+    start: str | pd.Period | None = None,
+    end: str | pd.Period | None = None,
+    models: tuple[str, ...] = MODELS,
+    horizons: tuple[int, ...] = HORIZONS,
+    refit_every: int = REFIT_EVERY,
+) -> BacktestResult:
     """Rolling-origin back-test over origins from ``start`` to ``end`` (months, inclusive;
     defaults: the first month with 12 months of history, the last month with 3 months of
     outcomes after it). Every model and both baselines forecast at each origin, from the
@@ -198,15 +222,17 @@ def backtest(panel: Panel, start: str | pd.Period | None = None,
     origins = list(range(first, last + 1))
     all_models = tuple(models) + BASELINES
     area = panel.units["area_km2"].to_numpy(float)
-    store: dict[tuple[str, int], list[np.ndarray]] = {(m, h): [] for m in all_models
-                                                     for h in horizons}
+    store: dict[tuple[str, int], list[np.ndarray]] = {
+        (m, h): [] for m in all_models for h in horizons
+    }
     outcomes: dict[int, list[np.ndarray]] = {h: [] for h in horizons}
-    capture: dict[tuple[str, int], list[float]] = {(m, h): [0.0, 0.0, 0.0] for m in all_models
-                                                  for h in horizons}
+    capture: dict[tuple[str, int], list[float]] = {
+        (m, h): [0.0, 0.0, 0.0] for m in all_models for h in horizons
+    }
     fitted: dict[tuple[str, int], Any] = {}
     for i, t in enumerate(origins):
         for h in horizons:
-            actual = panel.counts[:, t + 1: t + 1 + h].sum(axis=1)
+            actual = panel.counts[:, t + 1 : t + 1 + h].sum(axis=1)
             outcomes[h].append(actual)
             for m in all_models:
                 if m in models and i % refit_every == 0:
@@ -224,22 +250,38 @@ def backtest(panel: Panel, start: str | pd.Period | None = None,
         y = np.concatenate(outcomes[h]) if outcomes[h] else np.zeros(0)
         o = y > 0
         # Events in the evaluated months (horizon 1 counts each month once).
-        n_events[h] = int(sum(a.sum() for a in outcomes[h])) if h == 1 else \
-            int(panel.counts[:, origins[0] + 1: origins[-1] + 1 + h].sum()) if origins else 0
+        n_events[h] = (
+            int(sum(a.sum() for a in outcomes[h]))
+            if h == 1
+            else int(panel.counts[:, origins[0] + 1 : origins[-1] + 1 + h].sum())
+            if origins
+            else 0
+        )
         n_pos[h] = int(o.sum())
-        ref = {b: brier(np.concatenate(store[(b, h)]) if origins else np.zeros(0), o)
-               for b in BASELINES}
+        ref = {
+            b: brier(np.concatenate(store[(b, h)]) if origins else np.zeros(0), o)
+            for b in BASELINES
+        }
         for m in all_models:
             p = np.concatenate(store[(m, h)]) if origins else np.zeros(0)
             b = brier(p, o)
             got, total, flagged = capture[(m, h)]
             hit, pai = hit_rate_and_pai(got, total, flagged, area.sum() * len(origins))
-            rows.append({"model": m, "horizon_months": h, "brier": b,
-                         "bss_vs_persistence": brier_skill(b, ref["persistence"]),
-                         "bss_vs_climatology": brier_skill(b, ref["climatology"]),
-                         "auc": auc(p, o), "hit_rate_top20": hit, "pai_top20": pai,
-                         "n_forecasts": len(p), "n_positive": int(o.sum()),
-                         "n_events": n_events[h]})
+            rows.append(
+                {
+                    "model": m,
+                    "horizon_months": h,
+                    "brier": b,
+                    "bss_vs_persistence": brier_skill(b, ref["persistence"]),
+                    "bss_vs_climatology": brier_skill(b, ref["climatology"]),
+                    "auc": auc(p, o),
+                    "hit_rate_top20": hit,
+                    "pai_top20": pai,
+                    "n_forecasts": len(p),
+                    "n_positive": int(o.sum()),
+                    "n_events": n_events[h],
+                }
+            )
             reliability[(m, h)] = reliability_table(p, o)
     metrics = pd.DataFrame(rows, columns=list(METRIC_COLUMNS))
     events_1 = n_events.get(1, next(iter(n_events.values()), 0)) if n_events else 0
@@ -248,23 +290,38 @@ def backtest(panel: Panel, start: str | pd.Period | None = None,
     origin_labels = [str(months[t]) for t in origins]
     span = f"origins {origin_labels[0]} to {origin_labels[-1]}" if origins else "no origins"
     if thin:
-        message = (f"Too thin to judge skill: {events_1} events and {positives} unit-periods "
-                   f"with an event in the evaluated months ({span}; the minimum is "
-                   f"{MIN_EVENTS} events and {MIN_POSITIVES} unit-periods) — {THIN_ADVICE}.")
+        message = (
+            f"Too thin to judge skill: {events_1} events and {positives} unit-periods "
+            f"with an event in the evaluated months ({span}; the minimum is "
+            f"{MIN_EVENTS} events and {MIN_POSITIVES} unit-periods) — {THIN_ADVICE}."
+        )
     else:
-        message = (f"Back-test on {events_1} events, {len(origins)} origins ({span}), "
-                   f"{len(panel.units)} units.")
+        message = (
+            f"Back-test on {events_1} events, {len(origins)} origins ({span}), "
+            f"{len(panel.units)} units."
+        )
     best = None
     if not thin and len(metrics):
-        h1 = metrics[(metrics["horizon_months"] == min(horizons))
-                     & metrics["model"].isin(models)]
+        h1 = metrics[(metrics["horizon_months"] == min(horizons)) & metrics["model"].isin(models)]
         best = str(h1.sort_values("brier").iloc[0]["model"]) if len(h1) else None
-    return BacktestResult(panel.level, origin_labels, metrics, reliability, n_events, n_pos,
-                          str(months[0]) if n else "", str(panel.as_of), thin, message, best)
+    return BacktestResult(
+        panel.level,
+        origin_labels,
+        metrics,
+        reliability,
+        n_events,
+        n_pos,
+        str(months[0]) if n else "",
+        str(panel.as_of),
+        thin,
+        message,
+        best,
+    )
 
 
 def result_dict(result: BacktestResult) -> dict[str, Any]:
     """The result as plain JSON-ready data (NaN → None)."""
+
     def clean(v: Any) -> Any:
         if isinstance(v, float | np.floating):
             return None if not np.isfinite(v) else round(float(v), 4)
@@ -273,17 +330,26 @@ def result_dict(result: BacktestResult) -> dict[str, Any]:
         return v
 
     return {
-        "level": result.level, "data_from": result.data_from, "data_to": result.data_to,
+        "level": result.level,
+        "data_from": result.data_from,
+        "data_to": result.data_to,
         "origins": len(result.origins),
         "first_origin": result.origins[0] if result.origins else None,
         "last_origin": result.origins[-1] if result.origins else None,
         "n_events": {str(k): v for k, v in result.n_events.items()},
         "n_positive": {str(k): v for k, v in result.n_positive.items()},
-        "thin": result.thin, "message": result.message, "best_model": result.best_model,
-        "metrics": [{k: clean(v) for k, v in row.items()}
-                    for row in result.metrics.to_dict("records")],
-        "reliability": [{"model": m, "horizon_months": h,
-                         "bins": [{k: clean(v) for k, v in r.items()}
-                                  for r in table.to_dict("records")]}
-                        for (m, h), table in result.reliability.items()],
+        "thin": result.thin,
+        "message": result.message,
+        "best_model": result.best_model,
+        "metrics": [
+            {k: clean(v) for k, v in row.items()} for row in result.metrics.to_dict("records")
+        ],
+        "reliability": [
+            {
+                "model": m,
+                "horizon_months": h,
+                "bins": [{k: clean(v) for k, v in r.items()} for r in table.to_dict("records")],
+            }
+            for (m, h), table in result.reliability.items()
+        ],
     }

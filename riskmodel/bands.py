@@ -32,16 +32,35 @@ class Band:
 
 
 BANDS: tuple[Band, ...] = (
-    Band("insignificant", 0.0, 10.0, "#d9d9d9",
-         "little or no recent relevant activity (load below 2.1)"),
-    Band("low", 10.0, 30.0, "#fee391",
-         "some relevant activity, old or minor (load 2.1 to 7.1)"),
-    Band("medium", 30.0, 55.0, "#fdae61",
-         "recent minor attacks or an older serious one (load 7.1 to 16.0)"),
-    Band("high", 55.0, 80.0, "#f46d43",
-         "a recent serious attack or several minor ones (load 16.0 to 32.2)"),
-    Band("extreme", 80.0, 100.0, "#a50026",
-         "repeated or mass-casualty recent attacks (load 32.2 or more)"),
+    Band(
+        "insignificant",
+        0.0,
+        10.0,
+        "#d9d9d9",
+        "little or no recent relevant activity (load below 2.1)",
+    ),
+    Band("low", 10.0, 30.0, "#fee391", "some relevant activity, old or minor (load 2.1 to 7.1)"),
+    Band(
+        "medium",
+        30.0,
+        55.0,
+        "#fdae61",
+        "recent minor attacks or an older serious one (load 7.1 to 16.0)",
+    ),
+    Band(
+        "high",
+        55.0,
+        80.0,
+        "#f46d43",
+        "a recent serious attack or several minor ones (load 16.0 to 32.2)",
+    ),
+    Band(
+        "extreme",
+        80.0,
+        100.0,
+        "#a50026",
+        "repeated or mass-casualty recent attacks (load 32.2 or more)",
+    ),
 )
 """Five fixed bands, ordered from lowest to highest, covering 0–100 without overlap."""
 

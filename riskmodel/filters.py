@@ -21,7 +21,8 @@ and no attribution, attack type or casualties):
 - ``aoi`` (area of interest, ``aoi=W,S,E,N`` or ``aoi=poly:<encoded polygon>``, see
   :mod:`riskmodel.aoi`): a record with a point is in when the point is inside the area (or
   on its edge); a record without a point (located to a province or unit only, as most
-  threats are) is in when one of the units it is scored in intersects the area;
+  threats are) is in when one of the units it is scored in intersects the area; the
+  sensitive sites are limited to the area the same way (:func:`sites_in`);
 - ``frame`` (``frame=YYYY-MM``, the map's time playback): records up to the end of that
   month, and the scores as of then (:attr:`Filters.end_date`); with ``to`` the earlier
   of the two ends;
@@ -89,8 +90,11 @@ class Filters:
                 items = [raw] if isinstance(raw, str) else list(raw)
                 values: list[object] = []
                 for item in items:
-                    value = spec.parse(str(item).strip()) if isinstance(item, str) else \
-                        spec.parse(spec.format(item))
+                    value = (
+                        spec.parse(str(item).strip())
+                        if isinstance(item, str)
+                        else spec.parse(spec.format(item))
+                    )
                     if value not in values:
                         values.append(value)
                 normalised: object = tuple(values) if values else None
@@ -101,9 +105,7 @@ class Filters:
         if self.min_fatalities == 0:
             object.__setattr__(self, "min_fatalities", None)
         if self.date_from and self.date_to and self.date_from > self.date_to:
-            raise QueryError(
-                f"'from' ({self.date_from}) is after 'to' ({self.date_to}); swap them"
-            )
+            raise QueryError(f"'from' ({self.date_from}) is after 'to' ({self.date_to}); swap them")
 
     @property
     def end_date(self) -> date | None:
@@ -137,11 +139,13 @@ def _parse_date(key: str) -> Callable[[str], date]:
             return date.fromisoformat(text)
         except ValueError:
             raise _error(key, text, "a date written YYYY-MM-DD, e.g. 2024-01-31") from None
+
     return parse
 
 
-def _parse_choice(key: str, allowed: Iterable[str], aliases: Mapping[str, str] | None = None
-                  ) -> Callable[[str], str]:
+def _parse_choice(
+    key: str, allowed: Iterable[str], aliases: Mapping[str, str] | None = None
+) -> Callable[[str], str]:
     allowed = tuple(allowed)
     lookup = {a.lower(): a for a in allowed}
     lookup.update({k.lower(): v for k, v in (aliases or {}).items()})
@@ -151,6 +155,7 @@ def _parse_choice(key: str, allowed: Iterable[str], aliases: Mapping[str, str] |
         if found is None:
             raise _error(key, text, _choices(allowed))
         return found
+
     return parse
 
 
@@ -177,8 +182,9 @@ def _parse_admin1(text: str) -> str:
     code = admin1_code(text)
     if code in codes:
         return code
-    raise _error("admin1", text, "an ISO 3166-2 code or name of the 41 units: "
-                 + _choices(sorted(codes)))
+    raise _error(
+        "admin1", text, "an ISO 3166-2 code or name of the 41 units: " + _choices(sorted(codes))
+    )
 
 
 def _parse_country(text: str) -> str:
@@ -188,8 +194,7 @@ def _parse_country(text: str) -> str:
     by_name = {n.lower(): c for c, n in COUNTRY_NAMES.items()}
     if text.lower() in by_name:
         return by_name[text.lower()]
-    raise _error("country", text, "an ISO 3166-1 alpha-3 code such as "
-                 + _choices(COUNTRY_NAMES))
+    raise _error("country", text, "an ISO 3166-1 alpha-3 code such as " + _choices(COUNTRY_NAMES))
 
 
 def _parse_min_fatalities(text: str) -> int:
@@ -249,9 +254,10 @@ def _per_unique(series: pd.Series, test: Callable[[object], bool]) -> np.ndarray
     try:
         codes, uniques = pd.factorize(series, use_na_sentinel=True)
     except TypeError:  # lists are not hashable
-        codes, uniques = pd.factorize(series.map(
-            lambda v: tuple(v) if isinstance(v, list | np.ndarray) else v
-        ), use_na_sentinel=True)
+        codes, uniques = pd.factorize(
+            series.map(lambda v: tuple(v) if isinstance(v, list | np.ndarray) else v),
+            use_na_sentinel=True,
+        )
     verdict = np.array([bool(test(u)) for u in uniques] + [False], dtype=bool)
     return verdict[codes]
 
@@ -272,10 +278,11 @@ def target_category_codes(gdf: pd.DataFrame) -> tuple[np.ndarray, list[tuple[str
         pass
     if "target_category" in gdf.columns:
         codes, uniques = pd.factorize(gdf["target_category"], use_na_sentinel=True)
-        return codes, [tuple(p.strip() for p in str(u).split(";") if p.strip())
-                       for u in uniques]
-    codes, uniques = pd.factorize(cats.map(
-        lambda v: tuple(v) if isinstance(v, list | np.ndarray) else v), use_na_sentinel=True)
+        return codes, [tuple(p.strip() for p in str(u).split(";") if p.strip()) for u in uniques]
+    codes, uniques = pd.factorize(
+        cats.map(lambda v: tuple(v) if isinstance(v, list | np.ndarray) else v),
+        use_na_sentinel=True,
+    )
     return codes, [tuple(u) for u in uniques]
 
 
@@ -294,8 +301,9 @@ def _pred_to(gdf, value: date, kind: str) -> np.ndarray:
 
 def _pred_actor(gdf, value: tuple[str, ...], kind: str) -> np.ndarray:
     wanted = set(value)
-    return _per_unique(_column(gdf, "actors_all", "actor"),
-                       lambda names: bool(wanted.intersection(names or ())))
+    return _per_unique(
+        _column(gdf, "actors_all", "actor"), lambda names: bool(wanted.intersection(names or ()))
+    )
 
 
 def _pred_target(gdf, value: tuple[str, ...], kind: str) -> np.ndarray:
@@ -310,6 +318,7 @@ def _incidents_only(test: Callable[[pd.DataFrame, object], np.ndarray]):
         if kind == "threats":
             return np.zeros(len(gdf), dtype=bool)
         return test(gdf, value)
+
     return predicate
 
 
@@ -352,9 +361,12 @@ def scoring_units(gdf: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray
         point_codes, point_units = np.full(n, -1), np.array([], dtype=object)
     rows_a = np.flatnonzero(point_codes >= 0)
     rest = np.flatnonzero(point_codes < 0)
-    exploded = pd.Series(units.to_numpy(dtype=object)[rest], index=rest).map(
-        lambda v: tuple(v) if isinstance(v, list | tuple | np.ndarray) else ()
-    ).explode().dropna()
+    exploded = (
+        pd.Series(units.to_numpy(dtype=object)[rest], index=rest)
+        .map(lambda v: tuple(v) if isinstance(v, list | tuple | np.ndarray) else ())
+        .explode()
+        .dropna()
+    )
     extra_codes, extra_units = pd.factorize(exploded.to_numpy(dtype=object))
     rows = np.concatenate([rows_a, exploded.index.to_numpy(dtype=np.int64)])
     numbers = np.concatenate([point_codes[rows_a], extra_codes + len(point_units)])
@@ -431,43 +443,146 @@ def _text(value: object) -> str:
 
 
 REGISTRY: tuple[FilterSpec, ...] = (
-    FilterSpec("from", "date_from", False, _parse_date("from"), _date_text, _pred_from,
-               lambda v: f"from {v}", "first day included, YYYY-MM-DD"),
-    FilterSpec("to", "date_to", False, _parse_date("to"), _date_text, _pred_to,
-               lambda v: f"to {v}", "last day included, YYYY-MM-DD"),
-    FilterSpec("actor", "actors", True, _parse_actor, str, _pred_actor, _actor_phrase,
-               "any group named: " + _choices(ACTORS)),
-    FilterSpec("target", "targets", True, _parse_choice("target", TARGET_CATEGORIES), str,
-               _pred_target, lambda v: "on " + _or(TARGET_LABELS[t] for t in v),
-               "any target category: " + _choices(TARGET_CATEGORIES)),
-    FilterSpec("attack_type", "attack_types", True, _parse_choice("attack_type", ATTACK_TYPES),
-               str, _incidents_only(_attack), lambda v: _or(ATTACK_TYPES[t] for t in v),
-               "attack class: " + _choices(ATTACK_TYPES)),
-    FilterSpec("attribution", "attributions", True, _parse_choice("attribution", ATTRIBUTIONS),
-               str, _incidents_only(_attribution), _or, _choices(ATTRIBUTIONS)),
-    FilterSpec("confidence", "confidences", True,
-               _parse_choice("confidence", CONFIDENCE_LEVELS), str, _pred_confidence,
-               lambda v: f"{_or(v)} confidence",
-               _choices(CONFIDENCE_LEVELS) + " (threats: credibility)"),
-    FilterSpec("min_fatalities", "min_fatalities", False, _parse_min_fatalities, str,
-               _incidents_only(_fatalities),
-               lambda v: f"with at least {v} death{'s' if v != 1 else ''}",
-               "whole number of deaths"),
-    FilterSpec("country", "countries", True, _parse_country, str, _pred_country, str,
-               "ISO 3166-1 alpha-3, e.g. " + _choices(COUNTRY_NAMES)),
-    FilterSpec("admin1", "admin1", True, _parse_admin1, str, _pred_admin1, str,
-               "ISO 3166-2 code or name of a province/unit, e.g. AF-KAB, PK-BA"),
-    FilterSpec("aoi", "aoi", False, _parse_aoi, lambda v: v.to_param(), _pred_aoi,
-               lambda v: v.phrase(),
-               "area of interest: W,S,E,N in degrees (e.g. 60.5,29,75,37) or poly: and an "
-               "encoded polygon"),
-    FilterSpec("frame", "frame", False, _parse_frame, str, _pred_frame,
-               lambda v: f"shown up to the end of {v}", "playback month, YYYY-MM"),
-    FilterSpec("perspective", "perspective", False,
-               _parse_choice("perspective", PRESETS), str, _no_rows,
-               lambda v: f"weighted for {PRESETS[v].label}", _choices(PRESETS)),
-    FilterSpec("half_life", "half_life", False, _parse_half_life, _text, _no_rows,
-               lambda v: f"half-life {v:g} days", "days, 1–3650"),
+    FilterSpec(
+        "from",
+        "date_from",
+        False,
+        _parse_date("from"),
+        _date_text,
+        _pred_from,
+        lambda v: f"from {v}",
+        "first day included, YYYY-MM-DD",
+    ),
+    FilterSpec(
+        "to",
+        "date_to",
+        False,
+        _parse_date("to"),
+        _date_text,
+        _pred_to,
+        lambda v: f"to {v}",
+        "last day included, YYYY-MM-DD",
+    ),
+    FilterSpec(
+        "actor",
+        "actors",
+        True,
+        _parse_actor,
+        str,
+        _pred_actor,
+        _actor_phrase,
+        "any group named: " + _choices(ACTORS),
+    ),
+    FilterSpec(
+        "target",
+        "targets",
+        True,
+        _parse_choice("target", TARGET_CATEGORIES),
+        str,
+        _pred_target,
+        lambda v: "on " + _or(TARGET_LABELS[t] for t in v),
+        "any target category: " + _choices(TARGET_CATEGORIES),
+    ),
+    FilterSpec(
+        "attack_type",
+        "attack_types",
+        True,
+        _parse_choice("attack_type", ATTACK_TYPES),
+        str,
+        _incidents_only(_attack),
+        lambda v: _or(ATTACK_TYPES[t] for t in v),
+        "attack class: " + _choices(ATTACK_TYPES),
+    ),
+    FilterSpec(
+        "attribution",
+        "attributions",
+        True,
+        _parse_choice("attribution", ATTRIBUTIONS),
+        str,
+        _incidents_only(_attribution),
+        _or,
+        _choices(ATTRIBUTIONS),
+    ),
+    FilterSpec(
+        "confidence",
+        "confidences",
+        True,
+        _parse_choice("confidence", CONFIDENCE_LEVELS),
+        str,
+        _pred_confidence,
+        lambda v: f"{_or(v)} confidence",
+        _choices(CONFIDENCE_LEVELS) + " (threats: credibility)",
+    ),
+    FilterSpec(
+        "min_fatalities",
+        "min_fatalities",
+        False,
+        _parse_min_fatalities,
+        str,
+        _incidents_only(_fatalities),
+        lambda v: f"with at least {v} death{'s' if v != 1 else ''}",
+        "whole number of deaths",
+    ),
+    FilterSpec(
+        "country",
+        "countries",
+        True,
+        _parse_country,
+        str,
+        _pred_country,
+        str,
+        "ISO 3166-1 alpha-3, e.g. " + _choices(COUNTRY_NAMES),
+    ),
+    FilterSpec(
+        "admin1",
+        "admin1",
+        True,
+        _parse_admin1,
+        str,
+        _pred_admin1,
+        str,
+        "ISO 3166-2 code or name of a province/unit, e.g. AF-KAB, PK-BA",
+    ),
+    FilterSpec(
+        "aoi",
+        "aoi",
+        False,
+        _parse_aoi,
+        lambda v: v.to_param(),
+        _pred_aoi,
+        lambda v: v.phrase(),
+        "area of interest: W,S,E,N in degrees (e.g. 60.5,29,75,37) or poly: and an encoded polygon",
+    ),
+    FilterSpec(
+        "frame",
+        "frame",
+        False,
+        _parse_frame,
+        str,
+        _pred_frame,
+        lambda v: f"shown up to the end of {v}",
+        "playback month, YYYY-MM",
+    ),
+    FilterSpec(
+        "perspective",
+        "perspective",
+        False,
+        _parse_choice("perspective", PRESETS),
+        str,
+        _no_rows,
+        lambda v: f"weighted for {PRESETS[v].label}",
+        _choices(PRESETS),
+    ),
+    FilterSpec(
+        "half_life",
+        "half_life",
+        False,
+        _parse_half_life,
+        _text,
+        _no_rows,
+        lambda v: f"half-life {v:g} days",
+        "days, 1–3650",
+    ),
 )
 """Every filter, in the order of the query string."""
 
@@ -492,8 +607,10 @@ def parse_query(qs: str | Mapping[str, str | list[str]]) -> Filters:
         text = qs.strip().lstrip("?")
         pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=False)
         if text and not pairs:
-            raise QueryError(f"cannot read {qs!r} as a query; write key=value&key=value "
-                             f"with keys: {_choices(FILTER_KEYS)}")
+            raise QueryError(
+                f"cannot read {qs!r} as a query; write key=value&key=value "
+                f"with keys: {_choices(FILTER_KEYS)}"
+            )
     elif isinstance(qs, Mapping):
         for key in qs:
             raw = qs[key]
@@ -512,8 +629,9 @@ def parse_query(qs: str | Mapping[str, str | list[str]]) -> Filters:
         spec = _BY_KEY[key]
         parts = [p.strip() for p in value.split(",")] if spec.multi else [value.strip()]
         if any(not p for p in parts):
-            raise QueryError(f"empty value for '{key}'; give a value ({spec.help}) "
-                             "or leave the key out for any")
+            raise QueryError(
+                f"empty value for '{key}'; give a value ({spec.help}) or leave the key out for any"
+            )
         if not spec.multi and key in collected:
             raise QueryError(f"'{key}' is given more than once; give it once")
         collected.setdefault(key, []).extend(parts)
@@ -533,8 +651,9 @@ def to_params(f: Filters) -> dict[str, str]:
         value = getattr(f, spec.field)
         if value is None:
             continue
-        out[spec.key] = ",".join(spec.format(v) for v in value) if spec.multi \
-            else spec.format(value)
+        out[spec.key] = (
+            ",".join(spec.format(v) for v in value) if spec.multi else spec.format(value)
+        )
     return out
 
 
@@ -575,14 +694,15 @@ def describe(f: Filters) -> str:
         sentence += ", all dates"
     if f.frame:
         sentence += ", " + _BY_KEY["frame"].phrase(f.frame)
-    for key, field_name in (("min_fatalities", "min_fatalities"),
-                            ("confidence", "confidences")):
+    for key, field_name in (("min_fatalities", "min_fatalities"), ("confidence", "confidences")):
         value = getattr(f, field_name)
         if value:
             sentence += ", " + _BY_KEY[key].phrase(value)
-    settings = [_BY_KEY[k].phrase(getattr(f, n))
-                for k, n in (("perspective", "perspective"), ("half_life", "half_life"))
-                if getattr(f, n) is not None]
+    settings = [
+        _BY_KEY[k].phrase(getattr(f, n))
+        for k, n in (("perspective", "perspective"), ("half_life", "half_life"))
+        if getattr(f, n) is not None
+    ]
     if settings:
         sentence += "; " + ", ".join(settings)
     return sentence[0].upper() + sentence[1:]
@@ -603,8 +723,21 @@ def filter_mask(gdf: pd.DataFrame, f: Filters, kind: str = "incidents") -> np.nd
     return mask
 
 
-def apply_filters(gdf: gpd.GeoDataFrame, f: Filters, kind: str = "incidents"
-                  ) -> gpd.GeoDataFrame:
+def sites_in(sites: gpd.GeoDataFrame, f: Filters) -> gpd.GeoDataFrame:
+    """The sensitive sites a view shows: with an area of interest only the sites inside it
+    (a site's point inside the area or on its edge, as for a record with a point); the
+    other filters select records, not places, and keep every site. The map's sites layer,
+    the site tables and scores and the exports all take their sites from here."""
+    if f.aoi is None or sites is None or not len(sites):
+        return sites
+    points = (
+        sites if sites.crs is None or sites.crs.to_epsg() == 4326 else sites.to_crs("EPSG:4326")
+    )
+    mask = aoi_mask(points, f.aoi)
+    return sites.iloc[np.flatnonzero(mask)] if not mask.all() else sites
+
+
+def apply_filters(gdf: gpd.GeoDataFrame, f: Filters, kind: str = "incidents") -> gpd.GeoDataFrame:
     """The rows of ``gdf`` (enriched incidents or threats) that pass every filter.
 
     Returns a new frame (the argument is not modified); the index is kept so rows can be

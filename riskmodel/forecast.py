@@ -55,8 +55,7 @@ FORECAST_LEVELS: tuple[str, ...] = ("admin1", "grid", "segment", "site")
 AREA_LEVELS: tuple[str, ...] = ("admin1", "grid")
 """Levels whose units tile the map (neighbours, hot spots); segments and sites do not."""
 MODELS: tuple[str, ...] = ("glm", "hawkes", "eb")
-DEFAULT_MODELS: dict[str, str] = {"admin1": "hawkes", "grid": "eb", "segment": "eb",
-                                  "site": "eb"}
+DEFAULT_MODELS: dict[str, str] = {"admin1": "hawkes", "grid": "eb", "segment": "eb", "site": "eb"}
 """The model each level's forecast uses unless told otherwise: the one with the best Brier
 score in the back-test on UCDP GED Pakistan 1989-2019 (docs/FORECAST.md); for CPEC segments
 and sites, whose counts are sparse, the empirical-Bayes model (a unit with few events
@@ -75,8 +74,16 @@ MIN_HISTORY_MONTHS = 13
 TRAIN_MONTHS = 120
 """The GLM trains on (at most) the last this many months before the origin."""
 
-_COLUMNS = ("id", "date", "country", "admin1", "admin1_for_scoring", "target_categories",
-            "target_category", "geometry")
+_COLUMNS = (
+    "id",
+    "date",
+    "country",
+    "admin1",
+    "admin1_for_scoring",
+    "target_categories",
+    "target_category",
+    "geometry",
+)
 _FEATURES = ("own_lag1", "own_mean3", "own_mean12", "nbr_lag1", "nbr_mean12")
 
 
@@ -113,9 +120,17 @@ class Panel:
     def upto(self, month: pd.Period | str) -> Panel:
         """The panel cut after ``month`` (inclusive): what a forecaster knew then."""
         end = self.months.get_loc(pd.Period(month, "M")) + 1
-        return Panel(self.level, self.units, self.months[:end], self.counts[:, :end].copy(),
-                     self._neighbours, int(self.counts[:, :end].sum()), self.n_unplaced,
-                     self.months[end - 1].end_time.date(), self.description)
+        return Panel(
+            self.level,
+            self.units,
+            self.months[:end],
+            self.counts[:, :end].copy(),
+            self._neighbours,
+            int(self.counts[:, :end].sum()),
+            self.n_unplaced,
+            self.months[end - 1].end_time.date(),
+            self.description,
+        )
 
 
 def grid_cells(admin1: gpd.GeoDataFrame, deg: float = GRID_DEG) -> gpd.GeoDataFrame:
@@ -142,12 +157,19 @@ def _grid_cells(wkb: tuple[bytes, ...], deg: float) -> gpd.GeoDataFrame:
     keep = shapely.intersects(boxes, union)
     per_row = round(360 / deg)
     gid = rr[keep] * per_row + cc[keep] + 1
-    cells = gpd.GeoDataFrame({
-        "id": [f"PG-{g}" for g in gid],
-        "name": [f"{(r * deg - 90) + deg / 2:.2f}N {(c * deg - 180) + deg / 2:.2f}E"
-                 for r, c in zip(rr[keep], cc[keep], strict=True)],
-        "row": rr[keep], "col": cc[keep],
-    }, geometry=boxes[keep], crs=WGS84)
+    cells = gpd.GeoDataFrame(
+        {
+            "id": [f"PG-{g}" for g in gid],
+            "name": [
+                f"{(r * deg - 90) + deg / 2:.2f}N {(c * deg - 180) + deg / 2:.2f}E"
+                for r, c in zip(rr[keep], cc[keep], strict=True)
+            ],
+            "row": rr[keep],
+            "col": cc[keep],
+        },
+        geometry=boxes[keep],
+        crs=WGS84,
+    )
     return cells.reset_index(drop=True)
 
 
@@ -180,8 +202,9 @@ def _area_km2(geoms: gpd.GeoSeries) -> np.ndarray:
     return geoms.to_crs(METRIC_CRS).area.to_numpy() / 1e6
 
 
-def relevant_incidents(incidents: gpd.GeoDataFrame, filters: Filters,
-                       settings: RiskSettings, as_of: date) -> pd.DataFrame:
+def relevant_incidents(
+    incidents: gpd.GeoDataFrame, filters: Filters, settings: RiskSettings, as_of: date
+) -> pd.DataFrame:
     """The filtered incidents up to ``as_of`` whose relevance is ≥ :data:`MIN_RELEVANCE`."""
     from riskmodel.score import relevance
 
@@ -195,9 +218,13 @@ def relevant_incidents(incidents: gpd.GeoDataFrame, filters: Filters,
     return frame.iloc[np.flatnonzero(rel >= MIN_RELEVANCE)]
 
 
-def build_panel(source: Any, filters: Filters | None = None,
-                settings: RiskSettings | None = None, level: str = "admin1",
-                start: pd.Period | str | None = None) -> Panel:
+def build_panel(
+    source: Any,
+    filters: Filters | None = None,
+    settings: RiskSettings | None = None,
+    level: str = "admin1",
+    start: pd.Period | str | None = None,
+) -> Panel:
     """Monthly counts per unit at ``level`` for the current filters: admin1, grid, or CPEC
     ``segment`` / sensitive ``site`` (an attack counts for every segment or site within the
     score's cut-off distance of its point, so one attack may count for several).
@@ -221,16 +248,24 @@ def build_panel(source: Any, filters: Filters | None = None,
     if filters.countries and "country" in admin1.columns:  # only the filtered countries' units
         admin1 = admin1[admin1["country"].isin(filters.countries).to_numpy()]
         if not len(admin1):
-            raise ValueError("no admin-1 unit lies in the filtered countries; forecasts "
-                             "cover Afghanistan (AFG) and Pakistan (PAK)")
+            raise ValueError(
+                "no admin-1 unit lies in the filtered countries; forecasts "
+                "cover Afghanistan (AFG) and Pakistan (PAK)"
+            )
     if level in ("segment", "site"):
-        units, ev_rows, ev_unit = _near_units(layers, frame, level,
-                                              admin1 if filters.countries else None, settings)
+        units, ev_rows, ev_unit = _near_units(
+            layers, frame, level, admin1 if filters.countries else None, settings
+        )
         n_unplaced = int(len(frame) - len(np.unique(ev_rows)))
     elif level == "admin1":
-        units = gpd.GeoDataFrame({"id": admin1["iso_3166_2"].to_numpy(dtype=object),
-                                  "name": admin1["name"].to_numpy(dtype=object)},
-                                 geometry=admin1.to_crs(WGS84).geometry.values, crs=WGS84)
+        units = gpd.GeoDataFrame(
+            {
+                "id": admin1["iso_3166_2"].to_numpy(dtype=object),
+                "name": admin1["name"].to_numpy(dtype=object),
+            },
+            geometry=admin1.to_crs(WGS84).geometry.values,
+            crs=WGS84,
+        )
         rows, numbers, seen = scoring_units(frame)
         per_row = np.bincount(rows, minlength=len(frame))
         single = per_row[rows] == 1
@@ -265,31 +300,50 @@ def build_panel(source: Any, filters: Filters | None = None,
         first = last
     first = min(first, last)
     months = pd.period_range(first, last, freq="M")
-    m_index = pd.PeriodIndex(pd.to_datetime(dates), freq="M").asi8 - first.ordinal \
-        if len(dates) else np.zeros(0, np.int64)
+    m_index = (
+        pd.PeriodIndex(pd.to_datetime(dates), freq="M").asi8 - first.ordinal
+        if len(dates)
+        else np.zeros(0, np.int64)
+    )
     inside = (m_index >= 0) & (m_index < len(months))
     counts = np.zeros((len(units), len(months)), dtype=np.int64)
     np.add.at(counts, (ev_unit[inside], m_index[inside]), 1)
     if level in AREA_LEVELS:
+
         def neighbours() -> sparse.csr_matrix:
             return contiguity(units)
+
         counted = ""
     else:
         from scipy import sparse
 
         neighbours = sparse.csr_matrix((len(units), len(units)))
-        counted = (f"; an attack counts for every {level} within {settings.cutoff_km:g} km "
-                   "of its point (the score's distance cut-off)")
+        counted = (
+            f"; an attack counts for every {level} within {settings.cutoff_km:g} km "
+            "of its point (the score's distance cut-off)"
+        )
     n_events = int(counts.sum()) if level in AREA_LEVELS else len(np.unique(ev_rows))
-    return Panel(level, units, months, counts, neighbours, n_events,
-                 n_unplaced, as_of,
-                 f"{describe(filters)}; relevant = relevance ≥ {MIN_RELEVANCE:g} under "
-                 f"{settings.describe()}{counted}")
+    return Panel(
+        level,
+        units,
+        months,
+        counts,
+        neighbours,
+        n_events,
+        n_unplaced,
+        as_of,
+        f"{describe(filters)}; relevant = relevance ≥ {MIN_RELEVANCE:g} under "
+        f"{settings.describe()}{counted}",
+    )
 
 
-def _near_units(layers: Any, frame: pd.DataFrame, level: str,
-                admin1: gpd.GeoDataFrame | None, settings: RiskSettings
-                ) -> tuple[gpd.GeoDataFrame, np.ndarray, np.ndarray]:
+def _near_units(
+    layers: Any,
+    frame: pd.DataFrame,
+    level: str,
+    admin1: gpd.GeoDataFrame | None,
+    settings: RiskSettings,
+) -> tuple[gpd.GeoDataFrame, np.ndarray, np.ndarray]:
     """CPEC segments or sensitive sites as units, and the (event row, unit) pairs of the
     attacks with a point within the score's cut-off distance (``settings.cutoff_km``, the
     distance beyond which a record does not count for a segment's or site's score). With a
@@ -303,20 +357,22 @@ def _near_units(layers: Any, frame: pd.DataFrame, level: str,
         union = shapely.union_all(admin1.to_crs(WGS84).geometry.values)
         targets = targets[shapely.intersects(targets.geometry.values, union)]
     names = targets["name"] if "name" in targets.columns else targets["id"]
-    units = gpd.GeoDataFrame({"id": targets["id"].to_numpy(dtype=object),
-                              "name": names.to_numpy(dtype=object)},
-                             geometry=targets.geometry.values, crs=WGS84).reset_index(drop=True)
+    units = gpd.GeoDataFrame(
+        {"id": targets["id"].to_numpy(dtype=object), "name": names.to_numpy(dtype=object)},
+        geometry=targets.geometry.values,
+        crs=WGS84,
+    ).reset_index(drop=True)
     geoms = np.asarray(frame.geometry.values, dtype=object)
-    has = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms)) if len(geoms) \
-        else np.zeros(0, bool)
+    has = (
+        ~(shapely.is_missing(geoms) | shapely.is_empty(geoms)) if len(geoms) else np.zeros(0, bool)
+    )
     if not has.any() or not len(units):
         empty = np.zeros(0, np.int64)
         return units, empty, empty
     metric_pts = gpd.GeoSeries(geoms[has], crs=WGS84).to_crs(METRIC_CRS).values
     metric_units = units.to_crs(METRIC_CRS).geometry.values
     tree = shapely.STRtree(metric_units)
-    pts, unit = tree.query(metric_pts, predicate="dwithin",
-                           distance=settings.cutoff_km * 1000.0)
+    pts, unit = tree.query(metric_pts, predicate="dwithin", distance=settings.cutoff_km * 1000.0)
     return units, np.flatnonzero(has)[pts], unit.astype(np.int64)
 
 
@@ -350,7 +406,7 @@ def _future_sum(counts: np.ndarray, h: int) -> np.ndarray:
     n = counts.shape[1]
     out = np.full(counts.shape, np.nan)
     if n > h:
-        out[:, : n - h] = c[:, h + 1: n + 1] - c[:, 1: n - h + 1]
+        out[:, : n - h] = c[:, h + 1 : n + 1] - c[:, 1 : n - h + 1]
     return out
 
 
@@ -374,8 +430,9 @@ class Prediction:
     def p_any(self) -> np.ndarray:
         """P(count ≥ 1)."""
         mu, alpha, _ = self._dist()
-        p0 = np.where(alpha > 1e-9, (1.0 + alpha * mu) ** (-1.0 / np.maximum(alpha, 1e-9)),
-                      np.exp(-mu))
+        p0 = np.where(
+            alpha > 1e-9, (1.0 + alpha * mu) ** (-1.0 / np.maximum(alpha, 1e-9)), np.exp(-mu)
+        )
         return 1.0 - p0
 
     def quantile(self, q: float) -> np.ndarray:
@@ -415,14 +472,15 @@ def _compress(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.
 def nb_alpha(y: np.ndarray, mu: np.ndarray, weights: np.ndarray) -> float:
     """NB2 dispersion by the Cameron-Trivedi auxiliary regression (no intercept) of
     ``((y−μ)² − y)/μ`` on ``μ``: ``α = Σ w((y−μ)² − y) / Σ w μ²``, at least 0."""
-    denom = float((weights * mu ** 2).sum())
+    denom = float((weights * mu**2).sum())
     if denom <= 0:
         return 0.0
     return max(0.0, float((weights * ((y - mu) ** 2 - y)).sum()) / denom)
 
 
-def fit_glm(counts: np.ndarray, neighbours: sparse.csr_matrix, h: int
-            ) -> tuple[np.ndarray, float] | float:
+def fit_glm(
+    counts: np.ndarray, neighbours: sparse.csr_matrix, h: int
+) -> tuple[np.ndarray, float] | float:
     """Negative-binomial (NB2) GLM of the next-``h``-month count on lagged features (see
     the module doc), trained on the last :data:`TRAIN_MONTHS` months whose outcome lies
     within ``counts``. Returns (coefficients, α), or a plain monthly rate when there is
@@ -443,8 +501,9 @@ def fit_glm(counts: np.ndarray, neighbours: sparse.csr_matrix, h: int
     if len(train_months) == 0 or np.nansum(target[:, train_months]) == 0:
         recent = counts[:, -TRAIN_MONTHS:]
         return float(recent.sum() / max(recent.size, 1))
-    x, y, w = _compress(feats[:, train_months, :].reshape(-1, feats.shape[-1]),
-                        target[:, train_months].reshape(-1))
+    x, y, w = _compress(
+        feats[:, train_months, :].reshape(-1, feats.shape[-1]), target[:, train_months].reshape(-1)
+    )
     x = sm.add_constant(x, has_constant="add")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence/rank warnings: the fallback below
@@ -452,8 +511,9 @@ def fit_glm(counts: np.ndarray, neighbours: sparse.csr_matrix, h: int
         params, alpha = poisson.params, nb_alpha(y, poisson.fittedvalues, w)
         if alpha > 1e-6:
             try:
-                nb = sm.GLM(y, x, family=sm.families.NegativeBinomial(alpha=alpha),
-                            freq_weights=w).fit(start_params=poisson.params)
+                nb = sm.GLM(
+                    y, x, family=sm.families.NegativeBinomial(alpha=alpha), freq_weights=w
+                ).fit(start_params=poisson.params)
                 if np.all(np.isfinite(nb.params)):
                     params = nb.params
             except (ValueError, np.linalg.LinAlgError):
@@ -461,14 +521,16 @@ def fit_glm(counts: np.ndarray, neighbours: sparse.csr_matrix, h: int
     return np.asarray(params, float), float(alpha)
 
 
-def apply_glm(fit: tuple[np.ndarray, float] | float, counts: np.ndarray,
-              neighbours: sparse.csr_matrix, h: int) -> Prediction:
+def apply_glm(
+    fit: tuple[np.ndarray, float] | float, counts: np.ndarray, neighbours: sparse.csr_matrix, h: int
+) -> Prediction:
     """The GLM's predictive distribution from the features of the last month."""
     if isinstance(fit, float):
         return _nb_pred(np.full(counts.shape[0], fit * h), 0.0)
     params, alpha = fit
-    x_now = np.column_stack([np.ones(counts.shape[0]),
-                             features(counts[:, -12:], neighbours)[:, -1, :]])
+    x_now = np.column_stack(
+        [np.ones(counts.shape[0]), features(counts[:, -12:], neighbours)[:, -1, :]]
+    )
     eta = np.clip(x_now @ params, -30, 15)
     return _nb_pred(np.exp(eta), alpha)
 
@@ -487,13 +549,17 @@ def eb_prior(sums: np.ndarray, exposure: float) -> tuple[float, float]:
 
     def nll(theta: np.ndarray) -> float:
         a, b = np.exp(theta)
-        ll = gammaln(sums + a) - gammaln(a) + a * np.log(b / (b + t)) \
-            + sums * np.log(t / (b + t))
+        ll = gammaln(sums + a) - gammaln(a) + a * np.log(b / (b + t)) + sums * np.log(t / (b + t))
         return -float(ll.sum())
 
     start = np.log([1.0, 1.0 / mean])
-    res = optimize.minimize(nll, start, method="Nelder-Mead", bounds=[(-9, 9), (-12, 15)],
-                            options={"xatol": 1e-4, "fatol": 1e-6})
+    res = optimize.minimize(
+        nll,
+        start,
+        method="Nelder-Mead",
+        bounds=[(-9, 9), (-12, 15)],
+        options={"xatol": 1e-4, "fatol": 1e-6},
+    )
     a, b = np.exp(res.x)
     return float(a), float(b)
 
@@ -566,13 +632,17 @@ def fit_hawkes(counts: np.ndarray) -> tuple[float, float, float]:
 
     def nll(theta: np.ndarray) -> float:
         mu, alpha, beta = theta
-        lam = mu * background[:, None] + alpha * _excitation(counts, beta)[:, lo - 1:-1]
+        lam = mu * background[:, None] + alpha * _excitation(counts, beta)[:, lo - 1 : -1]
         lam = np.maximum(lam, 1e-12)
         return float((lam - y * np.log(lam)).sum())
 
-    res = optimize.minimize(nll, np.array([0.5, 0.5, 0.7]), method="Nelder-Mead",
-                            bounds=[(1e-4, 20.0), (0.0, 0.999), (0.01, 5.0)],
-                            options={"xatol": 1e-4, "fatol": 1e-6})
+    res = optimize.minimize(
+        nll,
+        np.array([0.5, 0.5, 0.7]),
+        method="Nelder-Mead",
+        bounds=[(1e-4, 20.0), (0.0, 0.999), (0.01, 5.0)],
+        options={"xatol": 1e-4, "fatol": 1e-6},
+    )
     mu, alpha, beta = (float(v) for v in res.x)
     return mu, alpha, beta
 
@@ -606,8 +676,9 @@ def fit(counts: np.ndarray, neighbours: sparse.csr_matrix, h: int, model: str) -
     raise ValueError(f"unknown model {model!r}; use one of: {', '.join(MODELS)}")
 
 
-def apply(params: Any, counts: np.ndarray, neighbours: sparse.csr_matrix, h: int,
-          model: str) -> Prediction:
+def apply(
+    params: Any, counts: np.ndarray, neighbours: sparse.csr_matrix, h: int, model: str
+) -> Prediction:
     """The predictive distribution of the next ``h`` months from fitted ``params`` and the
     counts up to the origin (the last column)."""
     if model == "glm":
@@ -617,8 +688,9 @@ def apply(params: Any, counts: np.ndarray, neighbours: sparse.csr_matrix, h: int
     return apply_eb(counts, h)
 
 
-def predict(panel_counts: np.ndarray, neighbours: sparse.csr_matrix, h: int,
-            model: str = DEFAULT_MODEL) -> Prediction:
+def predict(
+    panel_counts: np.ndarray, neighbours: sparse.csr_matrix, h: int, model: str = DEFAULT_MODEL
+) -> Prediction:
     """The predictive distribution of each unit's count in the ``h`` months after the last
     column of ``panel_counts``, fitted and applied on ``panel_counts`` alone."""
     return apply(fit(panel_counts, neighbours, h, model), panel_counts, neighbours, h, model)
@@ -627,13 +699,26 @@ def predict(panel_counts: np.ndarray, neighbours: sparse.csr_matrix, h: int,
 # --- the forecast table --------------------------------------------------------------------
 
 FORECAST_COLUMNS: tuple[str, ...] = (
-    "id", "name", "p_any", "expected", "low", "high", "last_month", "last_12_months",
+    "id",
+    "name",
+    "p_any",
+    "expected",
+    "low",
+    "high",
+    "last_month",
+    "last_12_months",
 )
 
 
-def forecast(source: Any, filters: Filters | None = None, settings: RiskSettings | None = None,
-             level: str = "admin1", horizon: int = 1, model: str | None = None,
-             panel: Panel | None = None) -> gpd.GeoDataFrame:
+def forecast(
+    source: Any,
+    filters: Filters | None = None,
+    settings: RiskSettings | None = None,
+    level: str = "admin1",
+    horizon: int = 1,
+    model: str | None = None,
+    panel: Panel | None = None,
+) -> gpd.GeoDataFrame:
     """Forecast table (GeoDataFrame, EPSG:4326) for every unit at ``level``.
 
     Columns: ``id, name, p_any`` (P of at least one relevant attack in the next
@@ -646,16 +731,20 @@ def forecast(source: Any, filters: Filters | None = None, settings: RiskSettings
     model = model or DEFAULT_MODELS[panel.level]
     neighbours = panel.neighbours if model == "glm" else None  # only the GLM reads them
     pred = predict(panel.counts, neighbours, horizon, model)
-    out = gpd.GeoDataFrame({
-        "id": panel.units["id"].to_numpy(dtype=object),
-        "name": panel.units["name"].to_numpy(dtype=object),
-        "p_any": np.round(pred.p_any(), 4),
-        "expected": np.round(pred.mu, 3),
-        "low": pred.quantile(INTERVAL[0]).astype(int),
-        "high": pred.quantile(INTERVAL[1]).astype(int),
-        "last_month": panel.counts[:, -1].astype(int) if panel.counts.shape[1] else 0,
-        "last_12_months": panel.counts[:, -12:].sum(axis=1).astype(int),
-    }, geometry=panel.units.geometry.values, crs=WGS84)
+    out = gpd.GeoDataFrame(
+        {
+            "id": panel.units["id"].to_numpy(dtype=object),
+            "name": panel.units["name"].to_numpy(dtype=object),
+            "p_any": np.round(pred.p_any(), 4),
+            "expected": np.round(pred.mu, 3),
+            "low": pred.quantile(INTERVAL[0]).astype(int),
+            "high": pred.quantile(INTERVAL[1]).astype(int),
+            "last_month": panel.counts[:, -1].astype(int) if panel.counts.shape[1] else 0,
+            "last_12_months": panel.counts[:, -12:].sum(axis=1).astype(int),
+        },
+        geometry=panel.units.geometry.values,
+        crs=WGS84,
+    )
     last = panel.months[-1]
     out.attrs.update(forecast_metadata(panel, model, horizon))
     out.attrs["target_months"] = f"{last + 1}" if horizon == 1 else f"{last + 1} to {last + 3}"
@@ -665,12 +754,16 @@ def forecast(source: Any, filters: Filters | None = None, settings: RiskSettings
 def forecast_metadata(panel: Panel, model: str, horizon: int) -> dict[str, Any]:
     """What a forecast table says about itself (for pages, exports and JSON output)."""
     return {
-        "model": model, "level": panel.level, "horizon_months": horizon,
+        "model": model,
+        "level": panel.level,
+        "horizon_months": horizon,
         "interval": f"{round((INTERVAL[1] - INTERVAL[0]) * 100)} % "
-                    f"(quantiles {INTERVAL[0]:g}-{INTERVAL[1]:g} of the predictive "
-                    "distribution)",
+        f"(quantiles {INTERVAL[0]:g}-{INTERVAL[1]:g} of the predictive "
+        "distribution)",
         "data_from": str(panel.months[0]) if len(panel.months) else None,
         "data_to": str(panel.as_of),
-        "n_events": panel.n_events, "n_unplaced": panel.n_unplaced,
-        "n_units": len(panel.units), "description": panel.description,
+        "n_events": panel.n_events,
+        "n_unplaced": panel.n_unplaced,
+        "n_units": len(panel.units),
+        "description": panel.description,
     }

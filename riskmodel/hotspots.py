@@ -36,11 +36,12 @@ MIN_UNITS_WITH_EVENTS = 3
 LEVELS_Q: tuple[tuple[float, str], ...] = ((0.01, "99 %"), (0.05, "95 %"), (0.10, "90 %"))
 NOT_SIGNIFICANT = "not significant"
 TOO_FEW = "too few events"
-HOTSPOT_COLUMNS: tuple[str, ...] = ("id", "name", "events", "gi_z", "p", "q", "hotspot",
-                                    "status")
-METHOD = ("Getis-Ord Gi* (esda.G_Local, star=True, binary queen contiguity) of relevant-"
-          "attack counts; two-sided normal p-values; Benjamini-Hochberg FDR (q); hot/cold "
-          "at q < 0.10/0.05/0.01")
+HOTSPOT_COLUMNS: tuple[str, ...] = ("id", "name", "events", "gi_z", "p", "q", "hotspot", "status")
+METHOD = (
+    "Getis-Ord Gi* (esda.G_Local, star=True, binary queen contiguity) of relevant-"
+    "attack counts; two-sided normal p-values; Benjamini-Hochberg FDR (q); hot/cold "
+    "at q < 0.10/0.05/0.01"
+)
 
 
 def classify(z: np.ndarray, q: np.ndarray) -> np.ndarray:
@@ -68,9 +69,13 @@ def gi_star(counts: np.ndarray, units: gpd.GeoDataFrame) -> tuple[np.ndarray, np
     return z, p
 
 
-def hotspots(source: Any = None, filters: Filters | None = None,
-             settings: RiskSettings | None = None, level: str = "admin1",
-             panel: Panel | None = None) -> gpd.GeoDataFrame:
+def hotspots(
+    source: Any = None,
+    filters: Filters | None = None,
+    settings: RiskSettings | None = None,
+    level: str = "admin1",
+    panel: Panel | None = None,
+) -> gpd.GeoDataFrame:
     """Gi* hot/cold spots per unit at ``level`` (admin1 or grid), EPSG:4326.
 
     Columns :data:`HOTSPOT_COLUMNS` + geometry; ``attrs``: ``status`` (ok / too few
@@ -81,10 +86,15 @@ def hotspots(source: Any = None, filters: Filters | None = None,
     panel = panel if panel is not None else build_panel(source, filters, settings, level)
     events = panel.counts.sum(axis=1)
     n_events, n_units = int(events.sum()), int((events > 0).sum())
-    out = gpd.GeoDataFrame({"id": panel.units["id"].to_numpy(dtype=object),
-                            "name": panel.units["name"].to_numpy(dtype=object),
-                            "events": events.astype(int)},
-                           geometry=panel.units.geometry.values, crs=WGS84)
+    out = gpd.GeoDataFrame(
+        {
+            "id": panel.units["id"].to_numpy(dtype=object),
+            "name": panel.units["name"].to_numpy(dtype=object),
+            "events": events.astype(int),
+        },
+        geometry=panel.units.geometry.values,
+        crs=WGS84,
+    )
     enough = n_events >= MIN_EVENTS and n_units >= MIN_UNITS_WITH_EVENTS
     if enough:
         z, p = gi_star(events, panel.units)
@@ -97,11 +107,20 @@ def hotspots(source: Any = None, filters: Filters | None = None,
         out["gi_z"] = out["p"] = out["q"] = np.nan
         out["hotspot"] = None
         out["status"] = TOO_FEW
-        status = (f"too few events for Gi*: {n_events} events in {n_units} units (needs "
-                  f"{MIN_EVENTS} events in {MIN_UNITS_WITH_EVENTS} or more units)")
+        status = (
+            f"too few events for Gi*: {n_events} events in {n_units} units (needs "
+            f"{MIN_EVENTS} events in {MIN_UNITS_WITH_EVENTS} or more units)"
+        )
     out = out[[*HOTSPOT_COLUMNS, "geometry"]]
-    out.attrs.update({"status": status, "method": METHOD, "level": panel.level,
-                      "n_events": n_events,
-                      "data_from": str(panel.months[0]) if len(panel.months) else None,
-                      "data_to": str(panel.as_of), "description": panel.description})
+    out.attrs.update(
+        {
+            "status": status,
+            "method": METHOD,
+            "level": panel.level,
+            "n_events": n_events,
+            "data_from": str(panel.months[0]) if len(panel.months) else None,
+            "data_to": str(panel.as_of),
+            "description": panel.description,
+        }
+    )
     return out

@@ -30,7 +30,13 @@ from pyproj import Transformer
 from geodata.places import admin1_code
 from geodata.spatial import METRIC_CRS, WGS84
 from riskmodel.bands import band_names, score_from_load
-from riskmodel.filters import Filters, filter_mask, scoring_units, target_category_codes
+from riskmodel.filters import (
+    Filters,
+    filter_mask,
+    scoring_units,
+    sites_in,
+    target_category_codes,
+)
 from riskmodel.segments import segment_corridors
 from riskmodel.settings import RiskSettings, settings_from_filters
 from riskmodel.trend import TREND_CATEGORIES, change_level, trend
@@ -39,8 +45,18 @@ LEVELS: tuple[str, ...] = ("province", "segment", "site")
 SURGE_CATEGORIES: tuple[str, ...] = TREND_CATEGORIES
 NATIONWIDE_COUNTRIES: tuple[str, ...] = ("AFG", "PAK")
 EXPLAIN_COLUMNS: tuple[str, ...] = (
-    "id", "kind", "date", "actor_canonical", "summary", "severity", "recency", "relevance",
-    "distance_km", "kernel", "split", "contribution",
+    "id",
+    "kind",
+    "date",
+    "actor_canonical",
+    "summary",
+    "severity",
+    "recency",
+    "relevance",
+    "distance_km",
+    "kernel",
+    "split",
+    "contribution",
 )
 _TO_METRIC = Transformer.from_crs(WGS84, METRIC_CRS, always_xy=True)
 
@@ -60,11 +76,11 @@ class Layers:
 
 
 @lru_cache(maxsize=8)
-def _cached_segments(key: tuple[tuple[str, bytes, str], ...], target_km: float
-                     ) -> gpd.GeoDataFrame:
+def _cached_segments(key: tuple[tuple[str, bytes, str], ...], target_km: float) -> gpd.GeoDataFrame:
     corridors = gpd.GeoDataFrame(
         {"route_id": [k[0] for k in key], "name": [k[2] for k in key]},
-        geometry=shapely.from_wkb([k[1] for k in key]), crs=WGS84,
+        geometry=shapely.from_wkb([k[1] for k in key]),
+        crs=WGS84,
     )
     return segment_corridors(corridors, target_km)
 
@@ -72,9 +88,14 @@ def _cached_segments(key: tuple[tuple[str, bytes, str], ...], target_km: float
 def corridor_segments(corridors: gpd.GeoDataFrame, target_km: float = 25.0) -> gpd.GeoDataFrame:
     """:func:`segment_corridors`, cached per corridor geometry (treat as read-only)."""
     names = corridors["name"] if "name" in corridors.columns else corridors["route_id"]
-    key = tuple(zip(corridors["route_id"].astype(str),
-                    shapely.to_wkb(corridors.to_crs(WGS84).geometry.values),
-                    names.astype(str), strict=True))
+    key = tuple(
+        zip(
+            corridors["route_id"].astype(str),
+            shapely.to_wkb(corridors.to_crs(WGS84).geometry.values),
+            names.astype(str),
+            strict=True,
+        )
+    )
     return _cached_segments(key, float(target_km))
 
 
@@ -115,8 +136,9 @@ def severity(deaths: np.ndarray, injured: np.ndarray, settings: RiskSettings) ->
     """GTI-style severity ``base + per_death·D + per_injured·I`` (missing counts = 0)."""
     d = np.nan_to_num(np.asarray(deaths, dtype=float), nan=0.0)
     i = np.nan_to_num(np.asarray(injured, dtype=float), nan=0.0)
-    return settings.severity_base + settings.severity_per_death * d \
-        + settings.severity_per_injured * i
+    return (
+        settings.severity_base + settings.severity_per_death * d + settings.severity_per_injured * i
+    )
 
 
 def relevance(records: pd.DataFrame, weights: Mapping[str, float]) -> np.ndarray:
@@ -153,8 +175,9 @@ class _Records:
         return len(self.ids)
 
 
-def _kind_arrays(frame: pd.DataFrame, kind: str, settings: RiskSettings,
-                 as_of: np.datetime64) -> dict[str, np.ndarray]:
+def _kind_arrays(
+    frame: pd.DataFrame, kind: str, settings: RiskSettings, as_of: np.datetime64
+) -> dict[str, np.ndarray]:
     dates = pd.to_datetime(frame["date"]).to_numpy("datetime64[ns]")
     age = (as_of - dates) / np.timedelta64(1, "D")
     if kind == "incidents":
@@ -165,12 +188,19 @@ def _kind_arrays(frame: pd.DataFrame, kind: str, settings: RiskSettings,
     rec = recency_weight(age, settings.half_life_days)
     rel = relevance(frame, settings.weights)
     geoms = np.asarray(frame.geometry.values, dtype=object)
-    return {"ids": frame["id"].to_numpy(dtype=object), "dates": dates, "severity": sev,
-            "recency": rec, "relevance": rel, "geoms": geoms}
+    return {
+        "ids": frame["id"].to_numpy(dtype=object),
+        "dates": dates,
+        "severity": sev,
+        "recency": rec,
+        "relevance": rel,
+        "geoms": geoms,
+    }
 
 
-def _prepare(incidents: pd.DataFrame, threats: pd.DataFrame | None, settings: RiskSettings,
-             as_of: date) -> _Records:
+def _prepare(
+    incidents: pd.DataFrame, threats: pd.DataFrame | None, settings: RiskSettings, as_of: date
+) -> _Records:
     cut = np.datetime64(as_of, "ns") + np.timedelta64(1, "D")  # the whole as-of day counts
     as_of64 = np.datetime64(as_of, "ns")
     frames = [("incidents", incidents)] + ([("threats", threats)] if threats is not None else [])
@@ -197,10 +227,16 @@ def _prepare(incidents: pd.DataFrame, threats: pd.DataFrame | None, settings: Ri
     is_threat = np.zeros(len(geoms), dtype=bool)
     is_threat[n_inc:] = True
     return _Records(
-        ids=merged["ids"], is_threat=is_threat, dates=merged["dates"],
-        severity=merged["severity"], recency=merged["recency"], relevance=merged["relevance"],
+        ids=merged["ids"],
+        is_threat=is_threat,
+        dates=merged["dates"],
+        severity=merged["severity"],
+        recency=merged["recency"],
+        relevance=merged["relevance"],
         base=merged["severity"] * merged["recency"] * merged["relevance"],
-        geoms=np.where(has, geoms, None), x=x, y=y,
+        geoms=np.where(has, geoms, None),
+        x=x,
+        y=y,
         sources=(kept_frames[0], kept_frames[1] if len(kept_frames) > 1 else None),
         n_incidents=n_inc,
     )
@@ -239,8 +275,11 @@ def _province_pairs(records: _Records, admin1: gpd.GeoDataFrame) -> _Pairs:
         has_unit[rows] = True
         for country in NATIONWIDE_COUNTRIES:
             lone = np.flatnonzero(~has_unit & (nation == country))
-            units = admin1.loc[admin1["country"] == country, "iso_3166_2"].to_numpy(object) \
-                if "country" in admin1.columns else np.array([], dtype=object)
+            units = (
+                admin1.loc[admin1["country"] == country, "iso_3166_2"].to_numpy(object)
+                if "country" in admin1.columns
+                else np.array([], dtype=object)
+            )
             if len(lone) and len(units):
                 rows_all.append(np.repeat(lone, len(units)) + offset)
                 codes_all.append(np.tile(codes_index.get_indexer(units), len(lone)))
@@ -252,8 +291,14 @@ def _province_pairs(records: _Records, admin1: gpd.GeoDataFrame) -> _Pairs:
     contribution = records.base[rows] * split
     ones = np.ones(len(rows))
     keep = contribution > 0
-    return _Pairs(rows[keep], area[keep], np.full(keep.sum(), np.nan), ones[keep], split[keep],
-                  contribution[keep])
+    return _Pairs(
+        rows[keep],
+        area[keep],
+        np.full(keep.sum(), np.nan),
+        ones[keep],
+        split[keep],
+        contribution[keep],
+    )
 
 
 def _padded_vertices(targets_metric: np.ndarray) -> np.ndarray:
@@ -268,8 +313,9 @@ def _padded_vertices(targets_metric: np.ndarray) -> np.ndarray:
     return coords[pos]
 
 
-def _kernel_pairs(records: _Records, targets: list[gpd.GeoDataFrame], settings: RiskSettings
-                  ) -> list[_Pairs]:
+def _kernel_pairs(
+    records: _Records, targets: list[gpd.GeoDataFrame], settings: RiskSettings
+) -> list[_Pairs]:
     """Record points within the cut-off of each target (lines or points), with the kernel.
 
     All target layers share one STRtree query, so the records are scanned once.
@@ -280,11 +326,12 @@ def _kernel_pairs(records: _Records, targets: list[gpd.GeoDataFrame], settings: 
     has = np.flatnonzero(~np.isnan(records.x))
     empty = np.zeros(0)
     if not len(has) or not offsets[-1]:
-        return [_Pairs(empty.astype(np.int64), empty.astype(np.int64), empty, empty, empty,
-                       empty) for _ in targets]
+        return [
+            _Pairs(empty.astype(np.int64), empty.astype(np.int64), empty, empty, empty, empty)
+            for _ in targets
+        ]
     wgs = np.concatenate([np.asarray(t.to_crs(WGS84).geometry.values) for t in targets])
-    metric = np.concatenate([np.asarray(t.to_crs(METRIC_CRS).geometry.values)
-                             for t in targets])
+    metric = np.concatenate([np.asarray(t.to_crs(METRIC_CRS).geometry.values) for t in targets])
     # Candidate pairs from an STRtree of the targets' envelopes widened by the cut-off in
     # degrees (generously: 1.1 × the km-per-degree at the poleward edge), then exact
     # distances in the metric CRS.
@@ -295,23 +342,40 @@ def _kernel_pairs(records: _Records, targets: list[gpd.GeoDataFrame], settings: 
     tree = shapely.STRtree(shapely.box(minx - dlon, miny - dlat, maxx + dlon, maxy + dlat))
     verts = _padded_vertices(metric)
     # Records in chunks, to bound the temporary arrays (a loop over chunks, not rows).
-    found = [_near_pairs(records, has[i:i + _CHUNK], tree, verts, sigma_km, cutoff_km)
-             for i in range(0, len(has), _CHUNK)]
-    rec, target, dist_km, kernel, contribution = (np.concatenate(parts)
-                                                  for parts in zip(*found, strict=True))
+    found = [
+        _near_pairs(records, has[i : i + _CHUNK], tree, verts, sigma_km, cutoff_km)
+        for i in range(0, len(has), _CHUNK)
+    ]
+    rec, target, dist_km, kernel, contribution = (
+        np.concatenate(parts) for parts in zip(*found, strict=True)
+    )
     out = []
     for i in range(len(targets)):
         mine = (target >= offsets[i]) & (target < offsets[i + 1])
-        out.append(_Pairs(rec[mine], target[mine] - offsets[i], dist_km[mine], kernel[mine],
-                          np.ones(int(mine.sum())), contribution[mine]))
+        out.append(
+            _Pairs(
+                rec[mine],
+                target[mine] - offsets[i],
+                dist_km[mine],
+                kernel[mine],
+                np.ones(int(mine.sum())),
+                contribution[mine],
+            )
+        )
     return out
 
 
 _CHUNK = 250_000
 
 
-def _near_pairs(records: _Records, rows: np.ndarray, tree: shapely.STRtree, verts: np.ndarray,
-                sigma_km: float, cutoff_km: float) -> tuple[np.ndarray, ...]:
+def _near_pairs(
+    records: _Records,
+    rows: np.ndarray,
+    tree: shapely.STRtree,
+    verts: np.ndarray,
+    sigma_km: float,
+    cutoff_km: float,
+) -> tuple[np.ndarray, ...]:
     """(record, target, distance km, kernel, contribution) for ``rows`` within the cut-off."""
     hit, target = tree.query(records.geoms[rows])
     rec = rows[hit]
@@ -321,8 +385,9 @@ def _near_pairs(records: _Records, rows: np.ndarray, tree: shapely.STRtree, vert
         ax, ay = verts[target, k, 0], verts[target, k, 1]
         dx, dy = verts[target, k + 1, 0] - ax, verts[target, k + 1, 1] - ay
         length2 = dx * dx + dy * dy
-        t = np.clip(((px - ax) * dx + (py - ay) * dy) / np.where(length2 > 0, length2, 1.0),
-                    0.0, 1.0)
+        t = np.clip(
+            ((px - ax) * dx + (py - ay) * dy) / np.where(length2 > 0, length2, 1.0), 0.0, 1.0
+        )
         best = np.minimum(best, (px - ax - t * dx) ** 2 + (py - ay - t * dy) ** 2)
     dist_km = np.sqrt(best) / 1000.0
     within = dist_km <= cutoff_km
@@ -341,19 +406,26 @@ def surge_category(latest: np.ndarray, baseline_mean: np.ndarray) -> tuple[np.nd
     return change_level(latest, baseline_mean)
 
 
-def _surge(records: _Records, pairs: _Pairs, n_areas: int, as_of: date,
-           settings: RiskSettings) -> dict[str, np.ndarray]:
+def _surge(
+    records: _Records, pairs: _Pairs, n_areas: int, as_of: date, settings: RiskSettings
+) -> dict[str, np.ndarray]:
     """The trend of each area from its incidents (:func:`riskmodel.trend.trend`)."""
     incident = ~records.is_threat[pairs.record]
-    return trend(pairs.area[incident], records.dates[pairs.record[incident]], n_areas, as_of,
-                 settings.surge_min_baseline_events)
+    return trend(
+        pairs.area[incident],
+        records.dates[pairs.record[incident]],
+        n_areas,
+        as_of,
+        settings.surge_min_baseline_events,
+    )
 
 
 # --- tables and result -------------------------------------------------------------------
 
 
-def _area_table(base: pd.DataFrame, records: _Records, pairs: _Pairs, as_of: date,
-                settings: RiskSettings) -> pd.DataFrame:
+def _area_table(
+    base: pd.DataFrame, records: _Records, pairs: _Pairs, as_of: date, settings: RiskSettings
+) -> pd.DataFrame:
     n = len(base)
     load = np.bincount(pairs.area, weights=pairs.contribution, minlength=n)
     load = np.maximum(load, 0.0)
@@ -366,8 +438,9 @@ def _area_table(base: pd.DataFrame, records: _Records, pairs: _Pairs, as_of: dat
     if len(pairs.area):
         best = pd.Series(pairs.contribution).groupby(pairs.area).idxmax()
         top[best.index.to_numpy()] = records.ids[pairs.record[best.to_numpy()]]
-        top_share[best.index.to_numpy()] = pairs.contribution[best.to_numpy()] \
-            / load[best.index.to_numpy()]
+        top_share[best.index.to_numpy()] = (
+            pairs.contribution[best.to_numpy()] / load[best.index.to_numpy()]
+        )
     out = base.copy()
     out["load"] = load
     out["score"] = np.round(score, 1)
@@ -383,6 +456,33 @@ def _area_table(base: pd.DataFrame, records: _Records, pairs: _Pairs, as_of: dat
     return gpd.GeoDataFrame(out, geometry="geometry", crs=WGS84)
 
 
+def _with_analyst_bands(table: gpd.GeoDataFrame, admin1: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """An analyst's band override (``analyst_band``/``analyst_band_note`` on the admin-1
+    layer, :mod:`geodata.overrides`): ``band`` becomes the analyst's, ``band_computed``
+    keeps the band of the score and ``band_override`` says who, why and until when. The
+    score and the load stay the computed ones."""
+    if "analyst_band" not in admin1.columns:
+        return table
+    analyst = admin1["analyst_band"].to_numpy(dtype=object)
+    given = pd.notna(analyst)
+    if not given.any():
+        return table
+    out = table.copy()
+    out.insert(out.columns.get_loc("band") + 1, "band_computed", out["band"].to_numpy())
+    band = out["band"].to_numpy(dtype=object).copy()
+    band[given] = analyst[given]
+    out["band"] = band
+    notes = (
+        admin1["analyst_band_note"].to_numpy(dtype=object)
+        if "analyst_band_note" in admin1.columns
+        else np.full(len(out), None, dtype=object)
+    )
+    out.insert(
+        out.columns.get_loc("band_computed") + 1, "band_override", np.where(given, notes, None)
+    )
+    return out
+
+
 @dataclass(frozen=True)
 class RiskResult:
     """Scores at every level, with what produced them and how to explain each one.
@@ -391,7 +491,9 @@ class RiskResult:
     ``id, name, load, score, band, surge, surge_window, surge_change_pct, surge_latest,
     surge_baseline_mean, n_events, n_threats, top_contributor, top_share`` (+ ``country``
     for provinces, ``route_id, seq, km_from, km_to`` for segments, ``asset_type, country``
-    for sites) and ``geometry``.
+    for sites) and ``geometry``. With an analyst's band override in force for a province
+    or unit (:mod:`geodata.overrides`) its table adds ``band_computed`` and
+    ``band_override``, and ``band`` is the analyst's (the score stays computed).
     """
 
     provinces: gpd.GeoDataFrame | None
@@ -422,9 +524,12 @@ class RiskResult:
             code = admin1_code(text)
             hits = np.flatnonzero(ids.to_numpy() == code)
         if not len(hits):
-            raise ValueError(f"no {level} with id {text!r}; ids look like "
-                             + ", ".join(ids.head(3)) + f" (see: iskp-atlas scores --level "
-                             f"{level})")
+            raise ValueError(
+                f"no {level} with id {text!r}; ids look like "
+                + ", ".join(ids.head(3))
+                + f" (see: iskp-atlas scores --level "
+                f"{level})"
+            )
         return int(hits[0])
 
     def explain(self, area_id: str, level: str = "province") -> pd.DataFrame:
@@ -450,22 +555,23 @@ class RiskResult:
             for name, target in (("actor_canonical", actors), ("summary", summaries)):
                 if name in frame.columns:
                     target[mine] = frame[name].to_numpy(dtype=object)[pos]
-        out = pd.DataFrame({
-            "id": r.ids[rec],
-            "kind": np.where(r.is_threat[rec], "threat", "incident"),
-            "date": pd.to_datetime(r.dates[rec]),
-            "actor_canonical": actors,
-            "summary": summaries,
-            "severity": r.severity[rec],
-            "recency": r.recency[rec],
-            "relevance": r.relevance[rec],
-            "distance_km": pairs.distance_km[sel],
-            "kernel": pairs.kernel[sel],
-            "split": pairs.split[sel],
-            "contribution": pairs.contribution[sel],
-        })
-        return out.sort_values("contribution", ascending=False, kind="stable",
-                               ignore_index=True)
+        out = pd.DataFrame(
+            {
+                "id": r.ids[rec],
+                "kind": np.where(r.is_threat[rec], "threat", "incident"),
+                "date": pd.to_datetime(r.dates[rec]),
+                "actor_canonical": actors,
+                "summary": summaries,
+                "severity": r.severity[rec],
+                "recency": r.recency[rec],
+                "relevance": r.relevance[rec],
+                "distance_km": pairs.distance_km[sel],
+                "kernel": pairs.kernel[sel],
+                "split": pairs.split[sel],
+                "contribution": pairs.contribution[sel],
+            }
+        )
+        return out.sort_values("contribution", ascending=False, kind="stable", ignore_index=True)
 
 
 def _check_level(level: str) -> None:
@@ -474,9 +580,19 @@ def _check_level(level: str) -> None:
 
 
 _SCORING_COLUMNS = (
-    "id", "date", "fatalities", "injured", "credibility", "target_categories",
-    "target_category", "admin1", "admin1_for_scoring", "country", "actor_canonical",
-    "summary", "geometry",
+    "id",
+    "date",
+    "fatalities",
+    "injured",
+    "credibility",
+    "target_categories",
+    "target_category",
+    "admin1",
+    "admin1_for_scoring",
+    "country",
+    "actor_canonical",
+    "summary",
+    "geometry",
 )
 
 
@@ -493,8 +609,9 @@ def _selected(frame: gpd.GeoDataFrame, filters: Filters, kind: str) -> pd.DataFr
 
 def newest_record_date(layers: Layers, include_threats: bool = True) -> date:
     """The newest record date among incidents (and threats) before any filter."""
-    frames = [layers.incidents] + ([layers.threats] if include_threats and
-                                   layers.threats is not None else [])
+    frames = [layers.incidents] + (
+        [layers.threats] if include_threats and layers.threats is not None else []
+    )
     newest = max((pd.to_datetime(f["date"]).max() for f in frames if len(f)), default=None)
     if newest is None or pd.isna(newest):
         raise ValueError("there are no dated records to score")
@@ -514,9 +631,12 @@ def resolve_as_of(layers: Layers, filters: Filters, settings: RiskSettings) -> d
     return newest
 
 
-def score(bundle_or_layers: Any, filters: Filters | None = None,
-          settings: RiskSettings | None = None,
-          levels: tuple[str, ...] = LEVELS) -> RiskResult:
+def score(
+    bundle_or_layers: Any,
+    filters: Filters | None = None,
+    settings: RiskSettings | None = None,
+    levels: tuple[str, ...] = LEVELS,
+) -> RiskResult:
     """Filter once and score provinces (all admin-1 units), corridor segments and sites.
 
     ``bundle_or_layers``: a geodata Bundle, a mapping of layers or :class:`Layers`.
@@ -545,38 +665,54 @@ def score(bundle_or_layers: Any, filters: Filters | None = None,
     tables: dict[str, gpd.GeoDataFrame | None] = {lv: None for lv in LEVELS}
     if "province" in levels:
         admin1 = layers.admin1
-        base = pd.DataFrame({
-            "id": admin1["iso_3166_2"].to_numpy(), "name": admin1["name"].to_numpy(),
-            "country": admin1["country"].to_numpy() if "country" in admin1.columns else None,
-            "geometry": admin1.geometry.values,
-        })
+        base = pd.DataFrame(
+            {
+                "id": admin1["iso_3166_2"].to_numpy(),
+                "name": admin1["name"].to_numpy(),
+                "country": admin1["country"].to_numpy() if "country" in admin1.columns else None,
+                "geometry": admin1.geometry.values,
+            }
+        )
         pairs["province"] = _province_pairs(records, admin1)
-        tables["province"] = _area_table(base, records, pairs["province"], as_of, settings)
+        tables["province"] = _with_analyst_bands(
+            _area_table(base, records, pairs["province"], as_of, settings), admin1
+        )
     kernel_levels = [lv for lv in ("segment", "site") if lv in levels]
-    kernel_targets = {"segment": layers.segments, "site": layers.sites}
+    # with an area of interest only the sites inside it are scored (and listed)
+    site_targets = sites_in(layers.sites, filters)
+    kernel_targets = {"segment": layers.segments, "site": site_targets}
     found = _kernel_pairs(records, [kernel_targets[lv] for lv in kernel_levels], settings)
     pairs.update(zip(kernel_levels, found, strict=True))
     if "segment" in levels:
         seg = layers.segments
-        base = pd.DataFrame({c: seg[c].to_numpy() for c in
-                             ("id", "name", "route_id", "seq", "km_from", "km_to")})
+        base = pd.DataFrame(
+            {c: seg[c].to_numpy() for c in ("id", "name", "route_id", "seq", "km_from", "km_to")}
+        )
         base["geometry"] = seg.to_crs(WGS84).geometry.values
         tables["segment"] = _area_table(base, records, pairs["segment"], as_of, settings)
     if "site" in levels:
-        sites = layers.sites
-        base = pd.DataFrame({
-            "id": sites["id"].to_numpy(), "name": sites["name"].to_numpy(),
-            "asset_type": sites["asset_type"].to_numpy() if "asset_type" in sites else None,
-            "country": sites["country"].to_numpy() if "country" in sites else None,
-            "geometry": sites.to_crs(WGS84).geometry.values,
-        })
+        sites = site_targets
+        base = pd.DataFrame(
+            {
+                "id": sites["id"].to_numpy(),
+                "name": sites["name"].to_numpy(),
+                "asset_type": sites["asset_type"].to_numpy() if "asset_type" in sites else None,
+                "country": sites["country"].to_numpy() if "country" in sites else None,
+                "geometry": sites.to_crs(WGS84).geometry.values,
+            }
+        )
         tables["site"] = _area_table(base, records, pairs["site"], as_of, settings)
 
     from riskmodel.filters import describe
 
     return RiskResult(
-        provinces=tables["province"], segments=tables["segment"], sites=tables["site"],
-        filters=filters, settings=settings, as_of=as_of,
+        provinces=tables["province"],
+        segments=tables["segment"],
+        sites=tables["site"],
+        filters=filters,
+        settings=settings,
+        as_of=as_of,
         description=f"{describe(filters)}. {settings.describe()}; as of {as_of}.",
-        _records=records, _pairs=pairs,
+        _records=records,
+        _pairs=pairs,
     )

@@ -34,8 +34,10 @@ def segment_corridors(corridors: gpd.GeoDataFrame, target_km: float = 25.0) -> g
     metric = corridors.to_crs(METRIC_CRS)
     rows: list[dict[str, object]] = []
     for route_id, line, label in zip(
-        metric["route_id"], metric.geometry.values,
-        metric["name"] if "name" in metric.columns else metric["route_id"], strict=True,
+        metric["route_id"],
+        metric.geometry.values,
+        metric["name"] if "name" in metric.columns else metric["route_id"],
+        strict=True,
     ):
         line = shapely.line_merge(line) if line.geom_type == "MultiLineString" else line
         if line.is_empty or line.length == 0:
@@ -46,16 +48,18 @@ def segment_corridors(corridors: gpd.GeoDataFrame, target_km: float = 25.0) -> g
         short = str(label).split(":")[0]
         for seq in range(1, n + 1):
             start, end = float(cuts[seq - 1]), float(cuts[seq])
-            rows.append({
-                "id": f"{route_id}-{seq:03d}",
-                "name": f"{short}, km {start / 1000:.0f}–{end / 1000:.0f}",
-                "route_id": route_id,
-                "seq": seq,
-                "km_from": round(start / 1000.0, 2),
-                "km_to": round(end / 1000.0, 2),
-                "length_km": round((end - start) / 1000.0, 2),
-                "geometry": substring(line, start, end),
-            })
+            rows.append(
+                {
+                    "id": f"{route_id}-{seq:03d}",
+                    "name": f"{short}, km {start / 1000:.0f}–{end / 1000:.0f}",
+                    "route_id": route_id,
+                    "seq": seq,
+                    "km_from": round(start / 1000.0, 2),
+                    "km_to": round(end / 1000.0, 2),
+                    "length_km": round((end - start) / 1000.0, 2),
+                    "geometry": substring(line, start, end),
+                }
+            )
     if not rows:
         raise ValueError("no corridor line with a length to cut into segments")
     out = gpd.GeoDataFrame(rows, geometry="geometry", crs=METRIC_CRS).to_crs(WGS84)

@@ -41,38 +41,60 @@ PRESETS: dict[str, Perspective] = {
     p.name: p
     for p in (
         Perspective(
-            "all", "All targets", _weights(1.0),
+            "all",
+            "All targets",
+            _weights(1.0),
             "Every target category counts fully: the plain time-decayed severity of attacks.",
         ),
         Perspective(
-            "china_cpec", "Chinese nationals & CPEC",
+            "china_cpec",
+            "Chinese nationals & CPEC",
             _weights(
                 0.1,
-                chinese_nationals=1.0, chinese_interests=1.0, cpec=1.0,
-                foreign_nationals=0.5, diplomatic=0.5, security_forces=0.3,
-                pakistani_state=0.2, taliban_government=0.2, civilians=0.2,
+                chinese_nationals=1.0,
+                chinese_interests=1.0,
+                cpec=1.0,
+                foreign_nationals=0.5,
+                diplomatic=0.5,
+                security_forces=0.3,
+                pakistani_state=0.2,
+                taliban_government=0.2,
+                civilians=0.2,
             ),
             "Chinese nationals, Chinese projects and CPEC assets first; attacks on other "
             "foreigners and diplomats count half (the same attackers, the same exposure); "
             "escort forces and authorities count a little; sectarian attacks barely.",
         ),
         Perspective(
-            "pakistan_state", "Pakistani state",
+            "pakistan_state",
+            "Pakistani state",
             _weights(
                 0.2,
-                pakistani_state=1.0, security_forces=1.0, political=0.7, cpec=0.6,
-                diplomatic=0.5, chinese_nationals=0.4, chinese_interests=0.4,
-                civilians=0.3, religious_minority=0.3, shia_hazara=0.3, sufi=0.3,
+                pakistani_state=1.0,
+                security_forces=1.0,
+                political=0.7,
+                cpec=0.6,
+                diplomatic=0.5,
+                chinese_nationals=0.4,
+                chinese_interests=0.4,
+                civilians=0.3,
+                religious_minority=0.3,
+                shia_hazara=0.3,
+                sufi=0.3,
             ),
             "Pakistani security forces, officials and Pakistani interests in Afghanistan "
             "(the embassy in Kabul) first; political gatherings and CPEC, which the state "
             "protects, follow; other targets count little.",
         ),
         Perspective(
-            "shia_hazara", "Shia/Hazara civilians",
+            "shia_hazara",
+            "Shia/Hazara civilians",
             _weights(
                 0.1,
-                shia_hazara=1.0, religious_minority=0.8, sufi=0.6, civilians=0.4,
+                shia_hazara=1.0,
+                religious_minority=0.8,
+                sufi=0.6,
+                civilians=0.4,
             ),
             "Shia and Hazara civilians and their places of worship first; other religious "
             "minorities and Sufi gatherings (the same sectarian targeting) follow; attacks on "
@@ -88,8 +110,11 @@ CREDIBILITY_WEIGHTS: Mapping[str, float] = MappingProxyType(
 """Default weight of a threat record by its ``credibility``."""
 
 
-def _frozen_mapping(value: Mapping[str, float] | Iterable[tuple[str, float]] | None,
-                    allowed: Iterable[str], what: str) -> Mapping[str, float]:
+def _frozen_mapping(
+    value: Mapping[str, float] | Iterable[tuple[str, float]] | None,
+    allowed: Iterable[str],
+    what: str,
+) -> Mapping[str, float]:
     items = dict(value.items() if isinstance(value, Mapping) else (value or ()))
     allowed = tuple(allowed)
     unknown = sorted(set(items) - set(allowed))
@@ -154,8 +179,12 @@ class RiskSettings:
             value = getattr(self, name)
             if not isinstance(value, int | float) or isinstance(value, bool) or not value > 0:
                 raise ValueError(f"{name} must be a positive number, got {value!r}")
-        for name in ("severity_base", "severity_per_death", "severity_per_injured",
-                     "threat_weight"):
+        for name in (
+            "severity_base",
+            "severity_per_death",
+            "severity_per_injured",
+            "threat_weight",
+        ):
             value = getattr(self, name)
             if not isinstance(value, int | float) or isinstance(value, bool) or not value >= 0:
                 raise ValueError(f"{name} must be a number of 0 or more, got {value!r}")
@@ -173,10 +202,17 @@ class RiskSettings:
             if hasattr(as_of, "date") and callable(as_of.date):  # datetime / Timestamp
                 as_of = as_of.date()
             object.__setattr__(self, "as_of", as_of)
-        object.__setattr__(self, "weight_overrides", _frozen_mapping(
-            self.weight_overrides, TARGET_CATEGORIES, "target category"))
-        credibility = {**CREDIBILITY_WEIGHTS, **dict(_frozen_mapping(
-            self.credibility_weights, CONFIDENCE_LEVELS, "credibility level"))}
+        object.__setattr__(
+            self,
+            "weight_overrides",
+            _frozen_mapping(self.weight_overrides, TARGET_CATEGORIES, "target category"),
+        )
+        credibility = {
+            **CREDIBILITY_WEIGHTS,
+            **dict(
+                _frozen_mapping(self.credibility_weights, CONFIDENCE_LEVELS, "credibility level")
+            ),
+        }
         object.__setattr__(self, "credibility_weights", MappingProxyType(credibility))
 
     def __hash__(self) -> int:

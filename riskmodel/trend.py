@@ -30,7 +30,11 @@ LIMITED_CHANGE = "limited change"
 LARGE_DECREASE = "large decrease"
 TOO_FEW = "too few events to say"
 TREND_CATEGORIES: tuple[str, ...] = (
-    LARGE_INCREASE, MODERATE_INCREASE, LIMITED_CHANGE, LARGE_DECREASE, TOO_FEW,
+    LARGE_INCREASE,
+    MODERATE_INCREASE,
+    LIMITED_CHANGE,
+    LARGE_DECREASE,
+    TOO_FEW,
 )
 MIN_BASELINE_EVENTS = 6
 """Default of ``RiskSettings.surge_min_baseline_events``."""
@@ -52,15 +56,16 @@ class Window:
         """Period boundaries (oldest first); the last period ends with the as-of day."""
         end = pd.Timestamp(as_of) + pd.Timedelta(days=1)
         step = pd.Timedelta(weeks=1) if self.unit == "week" else pd.DateOffset(months=1)
-        return np.array([(end - step * j).to_datetime64()
-                         for j in range(self.periods + 1, -1, -1)], dtype="datetime64[ns]")
+        return np.array(
+            [(end - step * j).to_datetime64() for j in range(self.periods + 1, -1, -1)],
+            dtype="datetime64[ns]",
+        )
 
 
 WINDOWS: tuple[Window, ...] = (Window("week", 4), Window("month", 3), Window("month", 12))
 
 
-def change_level(latest: np.ndarray, baseline_mean: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray]:
+def change_level(latest: np.ndarray, baseline_mean: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Trendfinder level and % change of ``latest`` against ``baseline_mean``.
 
     A zero baseline gives +inf (``large increase``) when the latest period has events and
@@ -70,8 +75,11 @@ def change_level(latest: np.ndarray, baseline_mean: np.ndarray
     latest = np.asarray(latest, dtype=float)
     mean = np.asarray(baseline_mean, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        change = np.where(mean > 0, (latest - mean) / np.where(mean > 0, mean, 1) * 100.0,
-                          np.where(latest > 0, np.inf, np.nan))
+        change = np.where(
+            mean > 0,
+            (latest - mean) / np.where(mean > 0, mean, 1) * 100.0,
+            np.where(latest > 0, np.inf, np.nan),
+        )
     level = np.select(
         [np.isnan(change), change > 25, change >= 10, change >= -25],
         [TOO_FEW, LARGE_INCREASE, MODERATE_INCREASE, LIMITED_CHANGE],
@@ -80,19 +88,26 @@ def change_level(latest: np.ndarray, baseline_mean: np.ndarray
     return level, change
 
 
-def period_counts(area: np.ndarray, when: np.ndarray, n_areas: int, window: Window,
-                  as_of: date) -> np.ndarray:
+def period_counts(
+    area: np.ndarray, when: np.ndarray, n_areas: int, window: Window, as_of: date
+) -> np.ndarray:
     """Array [areas, periods + 1] of incident counts per period (last column = latest)."""
     edges = window.edges(as_of)
     period = np.searchsorted(edges, when, side="right") - 1
     inside = (period >= 0) & (period <= window.periods)
     k = window.periods + 1
-    return np.bincount(np.asarray(area)[inside] * k + period[inside],
-                       minlength=n_areas * k).reshape(n_areas, k)
+    return np.bincount(
+        np.asarray(area)[inside] * k + period[inside], minlength=n_areas * k
+    ).reshape(n_areas, k)
 
 
-def trend(area: np.ndarray, when: np.ndarray, n_areas: int, as_of: date,
-          min_baseline_events: int = MIN_BASELINE_EVENTS) -> dict[str, np.ndarray]:
+def trend(
+    area: np.ndarray,
+    when: np.ndarray,
+    n_areas: int,
+    as_of: date,
+    min_baseline_events: int = MIN_BASELINE_EVENTS,
+) -> dict[str, np.ndarray]:
     """The trend of each area from incident (area index, date) pairs.
 
     Returns ``surge`` (the level), ``surge_window`` (the window used, or None),
@@ -123,6 +138,10 @@ def trend(area: np.ndarray, when: np.ndarray, n_areas: int, as_of: date,
     window_used[busy] = WINDOWS[-1].label
     latest[todo] = sparse_latest[todo, -1]
     mean[todo] = sparse_latest[todo, :-1].mean(axis=1)
-    return {"surge": level, "surge_window": window_used,
-            "surge_change_pct": np.round(change, 1), "surge_latest": latest,
-            "surge_baseline_mean": np.round(mean, 2)}
+    return {
+        "surge": level,
+        "surge_window": window_used,
+        "surge_change_pct": np.round(change, 1),
+        "surge_latest": latest,
+        "surge_baseline_mean": np.round(mean, 2),
+    }

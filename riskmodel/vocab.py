@@ -29,8 +29,11 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("suicide_bombing", r"suicide|explosive vest"),
         ("rocket_or_drone", r"rocket|drone|\buav\b|mortar|missile"),
         ("targeted_killing", r"targeted killing|assassinat"),
-        ("armed_assault", r"^\s*(cross-border\s+)?armed|shooting|gunmen|gunfire|firearm|"
-                          r"sniper|small-arms|\bgun\b"),
+        (
+            "armed_assault",
+            r"^\s*(cross-border\s+)?armed|shooting|gunmen|gunfire|firearm|"
+            r"sniper|small-arms|\bgun\b",
+        ),
         ("ied", r"\bieds?\b|bomb|explosi|grenade|blast|mine\b"),
     )
 )

@@ -37,8 +37,10 @@ def _unavailable(reason: str):
 
 def _bindir() -> Path | None:
     """The newest installed server's binaries (Debian's layout, else PATH)."""
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"),
-                   key=lambda p: int(re.sub(r"\D", "", p.parts[-3]) or 0))
+    found = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+        key=lambda p: int(re.sub(r"\D", "", p.parts[-3]) or 0),
+    )
     if found:
         return found[-1].parent
     initdb = shutil.which("initdb")
@@ -69,25 +71,48 @@ class Cluster:
         cmd = [str(self.bindir / args[0]), *args[1:]]
         if self.owner is not None:
             cmd = ["runuser", "-u", "postgres", "--", *cmd]
-        return subprocess.run(cmd, capture_output=True, text=True, check=False,
-                              cwd=self.root)
+        return subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=self.root)
 
     def start(self) -> None:
-        init = self._run("initdb", "-D", str(self.data), "-U", "postgres", "-E", "UTF8",
-                         "--no-locale", "--auth-local=trust", "--auth-host=reject")
+        init = self._run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--no-locale",
+            "--auth-local=trust",
+            "--auth-host=reject",
+        )
         if init.returncode != 0:
             _unavailable(f"initdb failed: {init.stderr.strip()[:300]}")
         (self.data / "pg_hba.conf").write_text(
-            "local all postgres trust\nlocal all all scram-sha-256\n", encoding="utf-8")
-        options = (f"-c listen_addresses='' -c unix_socket_directories={self.socket} "
-                   f"-c port={PORT} -c fsync=off -c synchronous_commit=off "
-                   "-c full_page_writes=off -c max_connections=60")
-        started = self._run("pg_ctl", "-D", str(self.data), "-o", options,
-                            "-l", str(self.root / "server.log"), "-w", "start")
+            "local all postgres trust\nlocal all all scram-sha-256\n", encoding="utf-8"
+        )
+        options = (
+            f"-c listen_addresses='' -c unix_socket_directories={self.socket} "
+            f"-c port={PORT} -c fsync=off -c synchronous_commit=off "
+            "-c full_page_writes=off -c max_connections=60"
+        )
+        started = self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-l",
+            str(self.root / "server.log"),
+            "-w",
+            "start",
+        )
         if started.returncode != 0:
-            log = (self.root / "server.log")
-            _unavailable("the PostgreSQL server did not start: "
-                         + (log.read_text()[-300:] if log.exists() else started.stderr))
+            log = self.root / "server.log"
+            _unavailable(
+                "the PostgreSQL server did not start: "
+                + (log.read_text()[-300:] if log.exists() else started.stderr)
+            )
         self.started = True
         admin = self.admin()
         try:
@@ -98,8 +123,10 @@ class Cluster:
         try:
             template.execute("CREATE EXTENSION postgis")
         except Exception as exc:  # PostGIS not installed
-            _unavailable(f"PostGIS is not installed ({' '.join(str(exc).split())[:200]}); "
-                         "apt-get install postgresql-15-postgis-3")
+            _unavailable(
+                f"PostGIS is not installed ({' '.join(str(exc).split())[:200]}); "
+                "apt-get install postgresql-15-postgis-3"
+            )
         finally:
             template.close()
 
@@ -111,8 +138,7 @@ class Cluster:
 
     def url(self, dbname: str, user: str = "postgres", password: str | None = None) -> str:
         auth = quote(user) + (f":{quote(password, safe='')}" if password else "")
-        return f"postgresql://{auth}@/{dbname}?host={quote(str(self.socket), safe='')}" \
-            f"&port={PORT}"
+        return f"postgresql://{auth}@/{dbname}?host={quote(str(self.socket), safe='')}&port={PORT}"
 
     def admin(self, dbname: str = "postgres"):
         import psycopg
@@ -148,8 +174,9 @@ def pg_cluster():
         _unavailable("psycopg is not installed (pip install -e '.[postgres]')")
     bindir = _bindir()
     if bindir is None:
-        _unavailable("PostgreSQL is not installed (apt-get install postgresql "
-                     "postgresql-15-postgis-3)")
+        _unavailable(
+            "PostgreSQL is not installed (apt-get install postgresql postgresql-15-postgis-3)"
+        )
     cluster = Cluster(bindir)
     _CLUSTER.append(cluster)
     try:

@@ -44,12 +44,15 @@ def _isolated(tmp_path, monkeypatch):
 # --- the two written forms ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text, canonical", [
-    ("60.5,29,75,37", "60.5,29,75,37"),
-    (" 60.50 , 29.0, 75 ,37.000 ", "60.5,29,75,37"),
-    ("69.123456789,33.1,70.2,34.9999999", "69.123457,33.1,70.2,35"),
-    ("-10,-5.5,10,5", "-10,-5.5,10,5"),
-])
+@pytest.mark.parametrize(
+    "text, canonical",
+    [
+        ("60.5,29,75,37", "60.5,29,75,37"),
+        (" 60.50 , 29.0, 75 ,37.000 ", "60.5,29,75,37"),
+        ("69.123456789,33.1,70.2,34.9999999", "69.123457,33.1,70.2,35"),
+        ("-10,-5.5,10,5", "-10,-5.5,10,5"),
+    ],
+)
 def test_a_bounding_box_round_trips(text, canonical):
     aoi = parse_aoi(text)
     assert aoi.kind == "bbox"
@@ -102,26 +105,29 @@ def _bowtie() -> str:
     return "poly:" + polyline.encode([(33, 68), (36, 72), (33, 72), (36, 68), (33, 68)])
 
 
-@pytest.mark.parametrize("value, why", [
-    ("68,33,72", "needs 4 numbers, got 3"),
-    ("68,33,72,36,1", "needs 4 numbers, got 5"),
-    ("72,33,68,36", "W (72) must be less than E (68)"),
-    ("68,36,72,33", "S (36) must be less than N (33)"),
-    ("68,33,68,36", "W (68) must be less than E (68)"),
-    ("-190,33,72,36", "within −180…180"),
-    ("68,-95,72,36", "within −90…90"),
-    ("68,33,inf,36", "finite"),
-    ("68,33,nan,36", "finite"),
-    ("a,b,c,d", "four numbers"),
-    ("1" * 200, "four numbers"),
-    ("poly:", "needs an encoded polygon"),
-    ("poly:<script>", "only the characters ? to ~"),
-    ("poly:~~~~", "cut short or damaged"),
-    ("poly:" + polyline.encode([(33, 68), (36, 72)]), "at least 3 distinct vertices"),
-    ("poly:" + polyline.encode([(33, 68), (34, 69), (35, 70)]), "no area"),
-    ("poly:" + polyline.encode([(33, 68), (36, 400), (33, 72)]), "outside"),
-    ("poly:" + "?" * 7000, "longer than"),
-])
+@pytest.mark.parametrize(
+    "value, why",
+    [
+        ("68,33,72", "needs 4 numbers, got 3"),
+        ("68,33,72,36,1", "needs 4 numbers, got 5"),
+        ("72,33,68,36", "W (72) must be less than E (68)"),
+        ("68,36,72,33", "S (36) must be less than N (33)"),
+        ("68,33,68,36", "W (68) must be less than E (68)"),
+        ("-190,33,72,36", "within −180…180"),
+        ("68,-95,72,36", "within −90…90"),
+        ("68,33,inf,36", "finite"),
+        ("68,33,nan,36", "finite"),
+        ("a,b,c,d", "four numbers"),
+        ("1" * 200, "four numbers"),
+        ("poly:", "needs an encoded polygon"),
+        ("poly:<script>", "only the characters ? to ~"),
+        ("poly:~~~~", "cut short or damaged"),
+        ("poly:" + polyline.encode([(33, 68), (36, 72)]), "at least 3 distinct vertices"),
+        ("poly:" + polyline.encode([(33, 68), (34, 69), (35, 70)]), "no area"),
+        ("poly:" + polyline.encode([(33, 68), (36, 400), (33, 72)]), "outside"),
+        ("poly:" + "?" * 7000, "longer than"),
+    ],
+)
 def test_bad_values_name_the_key_the_value_and_the_fix(value, why):
     with pytest.raises(QueryError) as info:
         parse_query({"aoi": value})
@@ -134,8 +140,10 @@ def test_bad_values_name_the_key_the_value_and_the_fix(value, why):
 def test_a_self_crossing_or_oversized_polygon_is_refused():
     with pytest.raises(QueryError, match="crosses itself"):
         parse_query({"aoi": _bowtie()})
-    ring = [(68 + 0.01 * np.cos(t), 33 + 0.01 * np.sin(t))
-            for t in np.linspace(0, 2 * np.pi, MAX_VERTICES + 5, endpoint=False)]
+    ring = [
+        (68 + 0.01 * np.cos(t), 33 + 0.01 * np.sin(t))
+        for t in np.linspace(0, 2 * np.pi, MAX_VERTICES + 5, endpoint=False)
+    ]
     with pytest.raises(ValueError, match=f"at most {MAX_VERTICES}"):
         polygon_aoi(ring)
 
@@ -150,15 +158,21 @@ def test_the_aoi_is_given_once():
 
 def _records(points, units) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
-        {"id": [f"R{i}" for i in range(len(points))],
-         "date": [np.datetime64("2025-01-01")] * len(points),
-         "admin1_for_scoring": units},
-        geometry=[Point(p) if p else None for p in points], crs="EPSG:4326")
+        {
+            "id": [f"R{i}" for i in range(len(points))],
+            "date": [np.datetime64("2025-01-01")] * len(points),
+            "admin1_for_scoring": units,
+        },
+        geometry=[Point(p) if p else None for p in points],
+        crs="EPSG:4326",
+    )
 
 
 def test_points_inside_the_box_or_on_its_edge_are_kept():
-    frame = _records([(69.2, 34.5), (72.0, 34.0), (66.9, 30.2), (69.5, 35.5)],
-                     [("AF-KAB",), ("PK-KP",), ("PK-BA",), ("AF-PAN",)])
+    frame = _records(
+        [(69.2, 34.5), (72.0, 34.0), (66.9, 30.2), (69.5, 35.5)],
+        [("AF-KAB",), ("PK-KP",), ("PK-BA",), ("AF-PAN",)],
+    )
     kept = apply_filters(frame, parse_query(f"aoi={KABUL_BOX}"))
     assert list(kept["id"]) == ["R0", "R1", "R3"]
 
@@ -167,13 +181,11 @@ def test_a_polygon_keeps_only_what_is_inside_it_not_its_bounding_box():
     frame = _records([(69.0, 33.5), (71.5, 35.5)], [("AF-LOG",), ("AF-KNR",)])
     f = Filters(aoi=polygon_aoi(TRIANGLE))
     assert list(apply_filters(frame, f)["id"]) == ["R0"]
-    assert list(apply_filters(frame, Filters(aoi=bbox_aoi(68, 33, 72, 36)))["id"]) == \
-        ["R0", "R1"]
+    assert list(apply_filters(frame, Filters(aoi=bbox_aoi(68, 33, 72, 36)))["id"]) == ["R0", "R1"]
 
 
 def test_records_without_a_point_follow_their_provinces():
-    frame = _records([None, None, None, None],
-                     [("AF-KAB",), ("PK-BA",), ("PK-BA", "AF-NAN"), ()])
+    frame = _records([None, None, None, None], [("AF-KAB",), ("PK-BA",), ("PK-BA", "AF-NAN"), ()])
     kept = apply_filters(frame, parse_query(f"aoi={KABUL_BOX}"), "threats")
     # Kabul lies inside; Balochistan does not touch the area; a threat to Balochistan and
     # Nangarhar is kept through Nangarhar; a record placed nowhere is left out.
@@ -199,12 +211,11 @@ def test_on_the_bundled_records_the_area_narrows_incidents_and_threats():
 
 def test_the_sentence_names_the_area():
     assert describe(parse_query("aoi=60.5,29,75,37")) == (
-        "All attacks and threats inside the area 60.5–75.0°E, 29.0–37.0°N, all dates")
+        "All attacks and threats inside the area 60.5–75.0°E, 29.0–37.0°N, all dates"
+    )
     f = parse_query({"actor": "ISKP", "aoi": polygon_aoi(TRIANGLE).to_param()})
-    assert describe(f) == "ISKP attacks and threats inside a drawn polygon of 3 vertices, " \
-                          "all dates"
-    assert "inside the area 10.0°W–5.0°E, 5.5°S–5.0°N" in describe(
-        parse_query("aoi=-10,-5.5,5,5"))
+    assert describe(f) == "ISKP attacks and threats inside a drawn polygon of 3 vertices, all dates"
+    assert "inside the area 10.0°W–5.0°E, 5.5°S–5.0°N" in describe(parse_query("aoi=-10,-5.5,5,5"))
 
 
 # --- it flows everywhere the filters flow -------------------------------------------------
@@ -225,8 +236,9 @@ def test_scores_and_forecast_see_only_the_area():
     settings = settings_from_filters(f)
     panel_rows = relevant_incidents(bundle.incidents, f, settings, inside.as_of)
     assert set(panel_rows["id"]) <= set(inside.layer("incidents")["id"])
-    assert len(panel_rows) < len(relevant_incidents(bundle.incidents, Filters(), settings,
-                                                    inside.as_of))
+    assert len(panel_rows) < len(
+        relevant_incidents(bundle.incidents, Filters(), settings, inside.as_of)
+    )
 
 
 def test_export_metadata_carries_the_geometry():
@@ -241,8 +253,22 @@ def test_export_metadata_carries_the_geometry():
 
 def test_cli_query_with_an_area(tmp_path, capsys):
     out = tmp_path / "inc.geojson"
-    assert main(["export", "--layer", "incidents", "--format", "geojson", "--query",
-                 f"aoi={KABUL_BOX}", "-o", str(out)]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "--layer",
+                "incidents",
+                "--format",
+                "geojson",
+                "--query",
+                f"aoi={KABUL_BOX}",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     data = json.loads(out.read_text(encoding="utf-8"))
     bundle = load_bundle()
     expected = set(apply_filters(bundle.incidents, parse_query(f"aoi={KABUL_BOX}"))["id"])

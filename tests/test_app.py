@@ -15,8 +15,16 @@ from mapspec.resolve import resolve_query
 from ui import md_escape
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
-PAGES = ["app_pages/risk_map.py", "app_pages/corridors.py", "app_pages/records.py",
-         "app_pages/forecast.py", "app_pages/export.py", "app_pages/data.py", "app_pages/methodology.py"]
+PAGES = [
+    "app_pages/risk_map.py",
+    "app_pages/corridors.py",
+    "app_pages/records.py",
+    "app_pages/forecast.py",
+    "app_pages/export.py",
+    "app_pages/data.py",
+    "app_pages/methodology.py",
+    "app_pages/watch.py",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -36,6 +44,13 @@ def _map_args(at: AppTest) -> dict:
     components = at.get("component_instance")
     assert components, "no map component on the page"
     return json.loads(components[0].proto.json_args)
+
+
+def _map_text(at: AppTest) -> str:
+    """Everything the map draws: the base map's script and the layers sent with it
+    (``feature_group``: the part a playback step swaps)."""
+    args = _map_args(at)
+    return args["script"] + (args.get("feature_group") or "")
 
 
 def _sentence(at: AppTest) -> str:
@@ -62,20 +77,26 @@ def test_map_assets_are_all_local():
 
 def test_changing_a_filter_changes_the_map_and_the_sentence():
     at = _app()
-    before_script, before_sentence = _map_args(at)["script"], _sentence(at)
+    before_script, before_sentence = _map_text(at), _sentence(at)
     at.sidebar.multiselect(key="w_actor").set_value(["BLA"]).run()
-    after_script, after_sentence = _map_args(at)["script"], _sentence(at)
+    after_script, after_sentence = _map_text(at), _sentence(at)
     assert after_sentence != before_sentence and "BLA" in after_sentence
     assert after_script != before_script
     expected = resolve_query("actor=BLA", load_bundle())
     assert set(expected.layer("incidents")["id"]) == {
-        i for i in set(load_bundle().incidents["id"]) if f"rec-{i}" in after_script}
+        i for i in set(load_bundle().incidents["id"]) if f"rec-{i}" in after_script
+    }
     assert at.query_params["actor"] in ("BLA", ["BLA"])
 
 
 def test_link_restores_the_view():
-    query = {"actor": "ISKP", "target": "shia_hazara", "country": "AFG",
-             "perspective": "shia_hazara", "layers": "areas,incidents"}
+    query = {
+        "actor": "ISKP",
+        "target": "shia_hazara",
+        "country": "AFG",
+        "perspective": "shia_hazara",
+        "layers": "areas,incidents",
+    }
     at = _app(query)
     assert not failures(at)
     expected = resolve_query("&".join(f"{k}={v}" for k, v in query.items()), load_bundle())
@@ -83,16 +104,23 @@ def test_link_restores_the_view():
     assert at.sidebar.multiselect(key="w_actor").value == ["ISKP"]
     assert at.sidebar.selectbox(key="w_perspective").value == "shia_hazara"
     assert at.sidebar.multiselect(key="w_layers").value == ["areas", "incidents"]
-    script = _map_args(at)["script"]
+    script = _map_text(at)
     shown = set(expected.layer("incidents")["id"])
     assert shown and all(f"rec-{i}" in script for i in shown)
     # Hidden layers stay in the layer control (switchable) but are not drawn: the real
     # browser test checks what is drawn.
 
 
-@pytest.mark.parametrize("params", [{"actor": "Martians"}, {"from": "yesterday"},
-                                    {"zoom": "9"}, {"layers": "satellite"},
-                                    {"[click](https://evil.example)": "1"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"actor": "Martians"},
+        {"from": "yesterday"},
+        {"zoom": "9"},
+        {"layers": "satellite"},
+        {"[click](https://evil.example)": "1"},
+    ],
+)
 def test_bad_link_warns_and_falls_back(params):
     at = _app(params)
     assert not failures(at)
@@ -111,13 +139,16 @@ def test_link_to_a_missing_view_warns_and_frames_everything():
     assert at.sidebar.selectbox(key="w_view").value == "all"
 
 
-@pytest.mark.parametrize("params", [{"from": "1990-01-01", "to": "2031-01-01"},
-                                    {"country": "IND"}, {"half_life": "100.5"}])
+@pytest.mark.parametrize(
+    "params",
+    [{"from": "1990-01-01", "to": "2031-01-01"}, {"country": "IND"}, {"half_life": "100.5"}],
+)
 def test_valid_links_outside_the_widgets_defaults_are_kept(params):
     at = _app(params)
     assert not failures(at) and not at.warning
     assert {k: v for k, v in at.query_params.items()} == {
-        k: [v] if isinstance(at.query_params[k], list) else v for k, v in params.items()}
+        k: [v] if isinstance(at.query_params[k], list) else v for k, v in params.items()
+    }
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -11,8 +11,16 @@ ROOT = Path(__file__).resolve().parents[1]
 LAYERS = ["geodata", "riskmodel", "mapspec"]
 UPWARD = {
     "geodata": {"riskmodel", "mapspec", "app", "pages", "app_pages", "atlas_cli", "streamlit"},
-    "riskmodel": {"mapspec", "app", "pages", "app_pages", "atlas_cli", "streamlit", "folium",
-                  "streamlit_folium"},
+    "riskmodel": {
+        "mapspec",
+        "app",
+        "pages",
+        "app_pages",
+        "atlas_cli",
+        "streamlit",
+        "folium",
+        "streamlit_folium",
+    },
     "mapspec": {"app", "pages", "app_pages", "atlas_cli", "streamlit", "streamlit_folium"},
 }
 

@@ -59,8 +59,9 @@ def test_reliability_table_by_hand():
 
 def test_flagged_capture_shares_ties_at_the_cut():
     # Top 40 % of 5 units = 2: the 0.9 unit, then half of the two tied at 0.5.
-    got, area, k = flagged_capture([0.9, 0.5, 0.5, 0.1, 0.0], [3, 1, 0, 0, 2],
-                                   [10, 20, 30, 40, 100], share=0.4)
+    got, area, k = flagged_capture(
+        [0.9, 0.5, 0.5, 0.1, 0.0], [3, 1, 0, 0, 2], [10, 20, 30, 40, 100], share=0.4
+    )
     assert (got, area, k) == pytest.approx((3.5, 35.0, 2.0))
     hit, pai = hit_rate_and_pai(got, 6, area, 200)
     assert hit == pytest.approx(3.5 / 6)
@@ -101,9 +102,10 @@ def test_altering_the_future_never_changes_the_forecast_made_at_the_origin(panel
     rng = np.random.default_rng(0)
     origin = panel.counts.shape[1] - 10
     changed = panel.counts.copy()
-    future = changed[:, origin + 1:]
-    changed[:, origin + 1:] = rng.permutation(future.ravel()).reshape(future.shape) \
-        + rng.integers(0, 5, future.shape)
+    future = changed[:, origin + 1 :]
+    changed[:, origin + 1 :] = rng.permutation(future.ravel()).reshape(future.shape) + rng.integers(
+        0, 5, future.shape
+    )
     for h in (1, 3):
         a = forecast_at(panel, origin, h, model)
         b = forecast_at(_with_counts(panel, changed), origin, h, model)
@@ -143,8 +145,9 @@ def test_cli_backtest_says_how_thin_before_any_figure(tmp_path, monkeypatch, cap
     out = capsys.readouterr().out
     assert out.startswith("# Too thin to judge skill:")
     assert main(["backtest", "--format", "json", "--refit-every", "12"]) == 0
-    data = json.loads(capsys.readouterr().out,
-                      parse_constant=lambda c: pytest.fail(f"non-strict JSON {c}"))
+    data = json.loads(
+        capsys.readouterr().out, parse_constant=lambda c: pytest.fail(f"non-strict JSON {c}")
+    )
     assert data["thin"] is True and data["n_events"]["1"] < MIN_EVENTS
     assert {m["model"] for m in data["metrics"]} == {*MODELS, "persistence", "climatology"}
 
@@ -175,8 +178,10 @@ def ucdp_bundle(tmp_path_factory):
         store.import_file(UCDP_WEB, home=home)
     except (ImportFileError, ValueError) as exc:
         mp.undo()
-        pytest.skip(f"the importer does not read the UCDP web-export layout yet: "
-                    f"{str(exc).splitlines()[0][:200]}")
+        pytest.skip(
+            f"the importer does not read the UCDP web-export layout yet: "
+            f"{str(exc).splitlines()[0][:200]}"
+        )
     yield load_current(home=home)
     mp.undo()
 
@@ -184,8 +189,9 @@ def ucdp_bundle(tmp_path_factory):
 def test_real_ucdp_backtest_2010_2019_admin1(ucdp_bundle):
     from riskmodel import Filters
 
-    panel = build_panel(ucdp_bundle, Filters(countries=("PAK",), date_to="2019-12-31"),
-                        level="admin1")
+    panel = build_panel(
+        ucdp_bundle, Filters(countries=("PAK",), date_to="2019-12-31"), level="admin1"
+    )
     result = backtest(panel, start="2010-01", end="2019-09")
     assert not result.thin, result.message
     assert len(result.origins) == 117

@@ -49,10 +49,13 @@ def test_png_is_wide_enough_for_a_slide():
     assert _png_size(briefing.briefing_png(small_resolved(), wide))[0] == 1600
 
 
-@pytest.mark.parametrize(("changes", "message"), [
-    ({"width_px": 1200}, "at least 1600"),
-    ({"banner": "  "}, "banner needs some text"),
-])
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"width_px": 1200}, "at least 1600"),
+        ({"banner": "  "}, "banner needs some text"),
+    ],
+)
 def test_bad_options_are_refused(changes, message):
     with pytest.raises(ValueError, match=message):
         briefing.BriefingOptions(**changes)
@@ -183,9 +186,11 @@ def test_pdf_is_one_page_with_tables_and_sources():
     fig, manifest = briefing.briefing_pdf_figure(resolved, OPTIONS)
     texts = _texts(fig)
     assert _one_line(texts["sentence"][0]) == _one_line(resolved.sentence)
-    assert texts["table_heading"] == ["Top 10: Provinces / admin-1 units",
-                                      "Top 10: CPEC segments (about 25 km)",
-                                      "Top 10: Sensitive sites"]
+    assert texts["table_heading"] == [
+        "Top 10: Provinces / admin-1 units",
+        "Top 10: CPEC segments (about 25 km)",
+        "Top 10: Sensitive sites",
+    ]
     rows = [t for t in manifest.texts if " | " in t]
     assert rows[0].startswith("1 | Gamma (PK-CCC) | 86 | extreme")
     assert rows[0].endswith("| I-1")  # no risk result: the top_contributor column
@@ -195,10 +200,8 @@ def test_pdf_is_one_page_with_tables_and_sources():
 
 
 def test_briefing_does_not_touch_pyplot():
-    code = ("import sys, mapspec.briefing; "
-            "print('matplotlib.pyplot' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    code = "import sys, mapspec.briefing; print('matplotlib.pyplot' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 
@@ -214,7 +217,14 @@ def test_notes_under_the_legend_end_above_the_sources_line(bundle):
     fig, _ = briefing_figure(resolved)
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
-    boxes = {t.get_gid(): t.get_window_extent(renderer) for t in fig.findobj(
-        lambda a: hasattr(a, "get_gid") and a.get_gid() in ("notes", "sources")
-        and hasattr(a, "get_window_extent"))}
+    boxes = {
+        t.get_gid(): t.get_window_extent(renderer)
+        for t in fig.findobj(
+            lambda a: (
+                hasattr(a, "get_gid")
+                and a.get_gid() in ("notes", "sources")
+                and hasattr(a, "get_window_extent")
+            )
+        )
+    }
     assert boxes["notes"].y0 > boxes["sources"].y1  # display y grows upwards

@@ -36,20 +36,27 @@ def long_text_resolved():
     layers["areas"]["name"] = [
         "Islamabad Capital Territory and the federally administered surroundings",
         "Khyber Pakhtunkhwa (formerly North-West Frontier Province, merged tribal districts)",
-        UNBROKEN]
+        UNBROKEN,
+    ]
     layers["areas"]["surge"] = ["too few events to say", "moderate increase", "limited change"]
     layers["areas"]["top_contributor"] = [
-        None, "UCDP-GED-2023-000123456 Tehrik-i-Taliban Pakistan and affiliated groups (61%)",
-        "ACLED-PAK-00004242 Balochistan Liberation Army (Jeeyand faction) (40%), "
-        "INC-1 ISKP (7%)"]
+        None,
+        "UCDP-GED-2023-000123456 Tehrik-i-Taliban Pakistan and affiliated groups (61%)",
+        "ACLED-PAK-00004242 Balochistan Liberation Army (Jeeyand faction) (40%), INC-1 ISKP (7%)",
+    ]
     layers["segments"]["name"] = [
         "CPEC western alignment through the Makran coastal belt and Turbat, km 0–120",
-        "Eastern motorways via Karachi, Hyderabad and the Sukkur–Multan motorway, km 120–240"]
-    layers["segments"]["id"] = ["EASTERN_MOTORWAY_KARACHI_VARIANT_LONG_NAME-001",
-                                "EASTERN_MOTORWAY_KARACHI_VARIANT_LONG_NAME-002"]
+        "Eastern motorways via Karachi, Hyderabad and the Sukkur–Multan motorway, km 120–240",
+    ]
+    layers["segments"]["id"] = [
+        "EASTERN_MOTORWAY_KARACHI_VARIANT_LONG_NAME-001",
+        "EASTERN_MOTORWAY_KARACHI_VARIANT_LONG_NAME-002",
+    ]
     layers["sites"]["name"] = [
         "Kabul International Airport (ex-HKIA) and adjacent military airport, terminal "
-        "and the road to the Chinese embassy compound", "=cmd|' /C calc'!A0 " + "x" * 90]
+        "and the road to the Chinese embassy compound",
+        "=cmd|' /C calc'!A0 " + "x" * 90,
+    ]
     return dataclasses.replace(resolved, layers=layers)
 
 
@@ -96,11 +103,15 @@ def check_pdf(resolved, options=OPTIONS) -> None:
     chars = [c for c in page.chars if c["text"].strip()]
     char_boxes = np.array([[c["x0"], c["top"], c["x1"], c["bottom"]] for c in chars])
     # kerning ("Ta", "To") lets two neighbouring letters of one word overlap a little
-    clashes = [(i, j) for i, j in _overlapping(char_boxes, slack=0.6)
-               if j != i + 1 or min(char_boxes[i, 2], char_boxes[j, 2])
-               - max(char_boxes[i, 0], char_boxes[j, 0]) > 1.5]
-    assert not clashes, [(chars[i]["text"], chars[j]["text"], chars[i]["top"])
-                         for i, j in clashes[:5]]
+    clashes = [
+        (i, j)
+        for i, j in _overlapping(char_boxes, slack=0.6)
+        if j != i + 1
+        or min(char_boxes[i, 2], char_boxes[j, 2]) - max(char_boxes[i, 0], char_boxes[j, 0]) > 1.5
+    ]
+    assert not clashes, [
+        (chars[i]["text"], chars[j]["text"], chars[i]["top"]) for i, j in clashes[:5]
+    ]
     # nothing runs off the page
     assert boxes[:, 0].min() >= 0 and boxes[:, 2].max() <= float(page.width)
     assert boxes[:, 1].min() >= 0 and boxes[:, 3].max() <= float(page.height)
@@ -112,8 +123,12 @@ def check_pdf(resolved, options=OPTIONS) -> None:
     table_top = headings[0]["top"]
     sources_top = min(w["top"] for w in words if w["text"] == "Tables:")
     heading_tops = [h["top"] for h in headings]
-    in_tables = [w["text"] for w in words if table_top <= w["top"] < sources_top
-                 and not any(abs(w["top"] - t) < 1.0 for t in heading_tops)]
+    in_tables = [
+        w["text"]
+        for w in words
+        if table_top <= w["top"] < sources_top
+        and not any(abs(w["top"] - t) < 1.0 for t in heading_tops)
+    ]
     strays = [t for t in in_tables if not any(t in cw for cw in cell_words)]
     assert not strays, strays[:10]
 
@@ -175,8 +190,11 @@ def test_real_imported_records_brief_without_collisions(tmp_path, bundle):
 def _text_boxes(fig):
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
-    texts = [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()
-             and t.get_gid() not in (None, "banner")]
+    texts = [
+        t
+        for t in fig.findobj(Text)
+        if t.get_visible() and t.get_text().strip() and t.get_gid() not in (None, "banner")
+    ]
     boxes = np.array([list(t.get_window_extent(renderer).extents) for t in texts])
     return texts, boxes
 
@@ -185,8 +203,9 @@ def check_png(fig) -> None:
     texts, boxes = _text_boxes(fig)
     # display y grows upwards: (x0, y0, x1, y1) as (x0, top, x1, bottom) works alike
     clashes = _overlapping(boxes, slack=0.5)
-    assert not clashes, [(texts[i].get_text()[:30], texts[j].get_text()[:30])
-                         for i, j in clashes[:5]]
+    assert not clashes, [
+        (texts[i].get_text()[:30], texts[j].get_text()[:30]) for i, j in clashes[:5]
+    ]
     width, height = fig.canvas.get_width_height()
     assert boxes[:, 0].min() >= 0 and boxes[:, 2].max() <= width
     assert boxes[:, 1].min() >= 0 and boxes[:, 3].max() <= height
@@ -201,8 +220,11 @@ def test_bundled_png_names_cities_and_top_provinces_without_overlaps(bundle):
     assert {"IRAN", "CHINA", "TAJIKISTAN"} <= set(manifest.labels)
     areas = resolved.layer("areas")
     top = areas.nlargest(briefing.TOP_LABELS, "score")
-    named = [f"{n} ({s:.0f})" for n, s in zip(top["name"], top["score"], strict=True)
-             if f"{n} ({s:.0f})" in manifest.labels]
+    named = [
+        f"{n} ({s:.0f})"
+        for n, s in zip(top["name"], top["score"], strict=True)
+        if f"{n} ({s:.0f})" in manifest.labels
+    ]
     assert len(named) >= 4, manifest.labels  # most of the highest-scoring provinces
     # the map takes most of the slide's width
     ax = next(a for a in fig.axes if a.get_gid() == "map")

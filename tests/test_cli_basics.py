@@ -37,7 +37,9 @@ def test_validate_bad_file_is_one_line_without_traceback(tmp_path):
     bad.write_text("id,date\nX-1,2024-02-30\n", encoding="utf-8")
     proc = subprocess.run(
         [sys.executable, "-m", "atlas_cli", "validate", str(bad)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()

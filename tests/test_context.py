@@ -68,9 +68,17 @@ def test_unit_label_points_lie_inside_their_units(bundle):
 def _hostile_places() -> gpd.GeoDataFrame:
     names = [*JINJA, *HTML_JS]
     return gpd.GeoDataFrame(
-        {"name": names, "label": names, "rank": "capital", "min_zoom": 4,
-         "population": 1, "country": "AF"},
-        geometry=gpd.points_from_xy([69.0] * len(names), [34.5] * len(names)), crs=4326)
+        {
+            "name": names,
+            "label": names,
+            "rank": "capital",
+            "min_zoom": 4,
+            "population": 1,
+            "country": "AF",
+        },
+        geometry=gpd.points_from_xy([69.0] * len(names), [34.5] * len(names)),
+        crs=4326,
+    )
 
 
 def test_hostile_label_text_stays_json_text():
@@ -111,18 +119,24 @@ def test_highlight_route_mutes_other_routes(bundle):
     out = highlight_route(seg_layer, "KKH_N35")
     assert json.dumps(seg_layer.data) == before  # the cached layer is not changed
     ids = [f["properties"].get("id") for f in out.data["features"]]
-    chosen = [f for f in out.data["features"]
-              if str(f["properties"].get("id")).startswith("KKH_N35-")]
-    others = [f for f in out.data["features"] if f["properties"].get("id")
-              and not f["properties"]["id"].startswith("KKH_N35-")]
+    chosen = [
+        f for f in out.data["features"] if str(f["properties"].get("id")).startswith("KKH_N35-")
+    ]
+    others = [
+        f
+        for f in out.data["features"]
+        if f["properties"].get("id") and not f["properties"]["id"].startswith("KKH_N35-")
+    ]
     casing = [f for f in out.data["features"] if "id" not in f["properties"]]
     assert len(casing) == len(chosen)  # a dark edge under each chosen segment
     assert ids.count(None) == len(casing) and not any("popup" in f["properties"] for f in casing)
     assert chosen and others
-    assert out.data["features"][-len(chosen):] == chosen  # drawn on top
+    assert out.data["features"][-len(chosen) :] == chosen  # drawn on top
     assert {f["properties"]["style"]["color"] for f in others} == {"#bdbdbd"}
-    assert all(f["properties"]["style"]["weight"] > others[0]["properties"]["style"]["weight"]
-               for f in chosen)
+    assert all(
+        f["properties"]["style"]["weight"] > others[0]["properties"]["style"]["weight"]
+        for f in chosen
+    )
     # its bounds are the selected route's
     kkh = resolved.layer("segments")
     x0, y0, x1, y1 = kkh[kkh["route_id"] == "KKH_N35"].total_bounds
@@ -143,6 +157,7 @@ def test_route_view_frames_the_whole_route_with_padding(bundle):
 
 # --- helpers ------------------------------------------------------------------------------
 
+
 def _bundle():
     from geodata import load_bundle
 
@@ -151,7 +166,7 @@ def _bundle():
 
 def _label_script(html: str) -> str:
     start = html.index("var labels_")
-    return html[start:html.index("return group;", start)]
+    return html[start : html.index("return group;", start)]
 
 
 def _label_json(html: str) -> dict:
@@ -212,6 +227,10 @@ def test_briefing_image_has_neighbours_city_names_and_palette_shapes(bundle):
         wanted = palette.SYMBOLS[gid].mpl_marker
         from matplotlib.markers import MarkerStyle
 
-        assert artist.get_paths()[0].vertices.tolist() == \
-            MarkerStyle(wanted).get_path().transformed(
-                MarkerStyle(wanted).get_transform()).vertices.tolist()
+        assert (
+            artist.get_paths()[0].vertices.tolist()
+            == MarkerStyle(wanted)
+            .get_path()
+            .transformed(MarkerStyle(wanted).get_transform())
+            .vertices.tolist()
+        )

@@ -33,26 +33,62 @@ def drop_column(frame: pd.DataFrame) -> pd.DataFrame:
 @pytest.mark.parametrize(
     ("mutate", "row", "column", "fix"),
     [
-        (drop_column, None, "attribution",
-         "add the required column"),
-        (lambda f: f.__setitem__("date", f["date"].where(f.index != 2, "2022-13-40")), 3,
-         "date", "YYYY-MM-DD"),
-        (lambda f: f.__setitem__("date", f["date"].where(f.index != 1, "12/03/2022")), 2,
-         "date", "YYYY-MM-DD"),
-        (lambda f: f.__setitem__("attribution", f["attribution"].where(f.index != 4, "rumour")),
-         5, "attribution", "claimed, attributed, suspected, unclaimed"),
-        (lambda f: f.__setitem__("fatalities", f["fatalities"].where(f.index != 0, "many")),
-         1, "fatalities", "whole numbers"),
-        (lambda f: f.__setitem__("source_1_url", f["source_1_url"].where(f.index != 3, "")),
-         4, "source_1_url", None),
-        (lambda f: f.__setitem__("target_category",
-                                 f["target_category"].where(f.index != 2, "chinese;cpec")),
-         3, "target_category", "chinese_nationals"),
-        (lambda f: f.__setitem__("id", f["id"].where(f.index != 5, f["id"].iloc[0])), 6, "id",
-         "unique"),
+        (drop_column, None, "attribution", "add the required column"),
+        (
+            lambda f: f.__setitem__("date", f["date"].where(f.index != 2, "2022-13-40")),
+            3,
+            "date",
+            "YYYY-MM-DD",
+        ),
+        (
+            lambda f: f.__setitem__("date", f["date"].where(f.index != 1, "12/03/2022")),
+            2,
+            "date",
+            "YYYY-MM-DD",
+        ),
+        (
+            lambda f: f.__setitem__("attribution", f["attribution"].where(f.index != 4, "rumour")),
+            5,
+            "attribution",
+            "claimed, attributed, suspected, unclaimed",
+        ),
+        (
+            lambda f: f.__setitem__("fatalities", f["fatalities"].where(f.index != 0, "many")),
+            1,
+            "fatalities",
+            "whole numbers",
+        ),
+        (
+            lambda f: f.__setitem__("source_1_url", f["source_1_url"].where(f.index != 3, "")),
+            4,
+            "source_1_url",
+            None,
+        ),
+        (
+            lambda f: f.__setitem__(
+                "target_category", f["target_category"].where(f.index != 2, "chinese;cpec")
+            ),
+            3,
+            "target_category",
+            "chinese_nationals",
+        ),
+        (
+            lambda f: f.__setitem__("id", f["id"].where(f.index != 5, f["id"].iloc[0])),
+            6,
+            "id",
+            "unique",
+        ),
     ],
-    ids=["missing-column", "bad-date", "non-iso-date", "unknown-attribution", "non-numeric",
-         "missing-url", "unknown-target", "duplicate-id"],
+    ids=[
+        "missing-column",
+        "bad-date",
+        "non-iso-date",
+        "unknown-attribution",
+        "non-numeric",
+        "missing-url",
+        "unknown-target",
+        "duplicate-id",
+    ],
 )
 def test_contract_rejects_with_row_and_column(mutate, row, column, fix):
     frame = _broken(mutate)
@@ -71,7 +107,9 @@ def test_swapped_coordinates_are_detected():
     frame = _bundled("incidents.csv").head(3).copy()
     kabul = frame.index[frame["country"] == "AFG"][0] if (frame["country"] == "AFG").any() else 0
     frame.loc[kabul, ["latitude", "longitude"]] = (
-        frame.loc[kabul, "longitude"], frame.loc[kabul, "latitude"])
+        frame.loc[kabul, "longitude"],
+        frame.loc[kabul, "latitude"],
+    )
     with pytest.raises(DataContractError) as info:
         validate_records(frame, "incidents", "swap.csv")
     assert f"row {kabul + 1} " in str(info.value)

@@ -133,13 +133,15 @@ def test_the_rule_checker_catches_broken_files():
     cases.append(with_crs)
     precise = copy.deepcopy(good)
     precise["features"][0]["geometry"]["coordinates"][0][1][0] = 65.12345678
-    precise["features"][0]["geometry"]["coordinates"][0][-1] = \
-        precise["features"][0]["geometry"]["coordinates"][0][0]
+    precise["features"][0]["geometry"]["coordinates"][0][-1] = precise["features"][0]["geometry"][
+        "coordinates"
+    ][0][0]
     cases.append(precise)
     swapped = copy.deepcopy(good)
     swapped["features"][1]["geometry"] = {  # lat/lon swapped: latitude 170 is out of range
         "type": "Polygon",
-        "coordinates": [[[30.0, 170.0], [31.0, 170.0], [31.0, 171.0], [30.0, 170.0]]]}
+        "coordinates": [[[30.0, 170.0], [31.0, 170.0], [31.0, 171.0], [30.0, 170.0]]],
+    }
     cases.append(swapped)
     for broken in cases:
         with pytest.raises(AssertionError):
@@ -173,8 +175,7 @@ def test_records_without_location_have_null_geometry():
     doc = _geojson("threats")
     geometry = {f["id"]: f["geometry"] for f in doc["features"]}
     assert geometry["T-2"] is None and geometry["T-3"] is None
-    assert geometry["T-1"] == {"type": "Point", "coordinates": [Decimal("71.0"),
-                                                               Decimal("30.5")]}
+    assert geometry["T-1"] == {"type": "Point", "coordinates": [Decimal("71.0"), Decimal("30.5")]}
 
 
 def test_values_are_plain_json():
@@ -188,8 +189,10 @@ def test_values_are_plain_json():
     assert props["I-2"]["dist_border_km"] is None  # NaN
     assert props["I-1"]["fatalities"] == 5 and isinstance(props["I-1"]["fatalities"], int)
     assert props["I-2"]["admin1_mismatch"] is True
-    areas = {f["id"]: f["properties"] for f in
-             json.loads(exports.to_geojson(small_resolved(), "provinces"))["features"]}
+    areas = {
+        f["id"]: f["properties"]
+        for f in json.loads(exports.to_geojson(small_resolved(), "provinces"))["features"]
+    }
     assert areas["AF-BBB"]["surge_change_pct"] == -40.0
     assert areas["AF-AAA"]["top_contributor"] is None
 
@@ -212,8 +215,13 @@ def test_metadata_carries_spec_sentence_time_version_sources():
     assert meta["generated"] == "2025-07-01T12:30:00Z"
     assert meta["version"] == exports.product_version() != ""
     assert meta["as_of"] == "2025-06-30"
-    assert meta["sources"] == [{"name": "Test boundaries", "licence": "public domain",
-                                "attribution": "Made with Natural Earth."}]
+    assert meta["sources"] == [
+        {
+            "name": "Test boundaries",
+            "licence": "public domain",
+            "attribution": "Made with Natural Earth.",
+        }
+    ]
     assert any("schematic" in note for note in meta["notes"])
     now = json.loads(exports.to_geojson(resolved, "segments"))["metadata"]["generated"]
     parsed = datetime.fromisoformat(now.replace("Z", "+00:00"))
@@ -275,18 +283,21 @@ def test_other_crs_is_reprojected_to_lonlat():
 # --- CSV ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("=1+1", "'=1+1"),
-    ("+1", "'+1"),
-    ("-2 killed", "'-2 killed"),
-    ("@SUM(A1)", "'@SUM(A1)"),
-    ("\tx", "'\tx"),
-    ("\rx", "'\rx"),
-    (HYPERLINK, "'" + HYPERLINK),
-    ("Kabul", "Kabul"),
-    ("a=b", "a=b"),
-    ("", ""),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+1", "'+1"),
+        ("-2 killed", "'-2 killed"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        (HYPERLINK, "'" + HYPERLINK),
+        ("Kabul", "Kabul"),
+        ("a=b", "a=b"),
+        ("", ""),
+    ],
+)
 def test_neutralise_cell(text, expected):
     assert neutralise_cell(text) == expected
 
@@ -332,10 +343,12 @@ def test_csv_is_rfc4180_with_embedded_newlines_quoted():
     assert set(rows) == {"I-1", "I-2", "I-3", "I-4"}
     resolved = small_resolved()
     sites = resolved.layers["sites"].copy()
-    sites["notes"] = ["two\nlines, \"quoted\"", None]
-    back = {r["id"]: r for r in _csv_rows("sites", small_resolved(
-        layers={**resolved.layers, "sites": sites}))}
-    assert back["S-1"]["notes"] == "two\nlines, \"quoted\"" and back["S-2"]["notes"] == ""
+    sites["notes"] = ['two\nlines, "quoted"', None]
+    back = {
+        r["id"]: r
+        for r in _csv_rows("sites", small_resolved(layers={**resolved.layers, "sites": sites}))
+    }
+    assert back["S-1"]["notes"] == 'two\nlines, "quoted"' and back["S-2"]["notes"] == ""
 
 
 # --- GeoPackage -----------------------------------------------------------------------------
@@ -366,8 +379,12 @@ def test_geopackage_reads_back_with_same_counts_and_attributes():
                 elif column == "date":
                     assert pd.Timestamp(got).date().isoformat() == want
                 else:
-                    assert got == pytest.approx(want) if isinstance(want, float) \
-                        else got == want, (name, column, got, want)
+                    assert got == pytest.approx(want) if isinstance(want, float) else got == want, (
+                        name,
+                        column,
+                        got,
+                        want,
+                    )
         for geom, feature in zip(table.geometry, expected, strict=True):
             if feature["geometry"] is None:
                 assert geom is None
@@ -400,12 +417,15 @@ def test_export_file_names_and_types():
     assert several.file_name.endswith("_layers_2025-06-30.gpkg")
 
 
-@pytest.mark.parametrize(("layers", "fmt", "message"), [
-    ("roads", "geojson", "unknown export layer 'roads'"),
-    ("incidents", "shp", "unknown export format 'shp'"),
-    (["sites", "border"], "csv", "csv holds one layer"),
-    ([], "gpkg", "at least one layer"),
-])
+@pytest.mark.parametrize(
+    ("layers", "fmt", "message"),
+    [
+        ("roads", "geojson", "unknown export layer 'roads'"),
+        ("incidents", "shp", "unknown export format 'shp'"),
+        (["sites", "border"], "csv", "csv holds one layer"),
+        ([], "gpkg", "at least one layer"),
+    ],
+)
 def test_export_file_errors_say_what_to_do(layers, fmt, message):
     with pytest.raises(ValueError, match=message):
         exports.export_file(small_resolved(), layers, fmt)

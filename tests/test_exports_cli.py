@@ -20,12 +20,25 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_export_geojson_with_query(tmp_path, capsys):
     out = tmp_path / "iskp.geojson"
-    assert main(["export", "--layer", "incidents", "--format", "geojson",
-                 "--query", "actor=ISKP&country=AFG", "-o", str(out)]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "--layer",
+                "incidents",
+                "--format",
+                "geojson",
+                "--query",
+                "actor=ISKP&country=AFG",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     doc = json.loads(out.read_text(encoding="utf-8"))
     assert doc["metadata"]["spec"]["filters"] == {"actor": "ISKP", "country": "AFG"}
-    assert doc["features"] and all(f["properties"]["country"] == "AFG"
-                                   for f in doc["features"])
+    assert doc["features"] and all(f["properties"]["country"] == "AFG" for f in doc["features"])
     assert f"incidents {len(doc['features'])} feature(s)" in capsys.readouterr().err
 
 
@@ -42,8 +55,16 @@ def test_export_gpkg_all_layers(tmp_path):
     out = tmp_path / "atlas.gpkg"
     assert main(["export", "--layer", "all", "-o", str(out)]) == 0
     names = [row[0] for row in pyogrio.list_layers(out)]
-    assert names == ["provinces", "pak_admin1", "border", "corridors", "segments",
-                     "incidents", "threats", "sites"]
+    assert names == [
+        "provinces",
+        "pak_admin1",
+        "border",
+        "corridors",
+        "segments",
+        "incidents",
+        "threats",
+        "sites",
+    ]
     assert len(pyogrio.read_dataframe(out, layer="provinces")) == 34
 
 
@@ -55,17 +76,24 @@ def test_brief_png_and_pdf(tmp_path):
     assert pdf.read_bytes()[:4] == b"%PDF"
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["export", "--layer", "roads", "-o", "x.geojson"], "unknown layer 'roads'"),
-    (["export", "--layer", "incidents", "-o", "x.shp"], "format 'shp' is not one of"),
-    (["export", "--layer", "incidents", "--query", "actor=NOPE", "-o", "x.geojson"],
-     "bad value 'NOPE' for 'actor'"),
-    (["export", "--layer", "incidents", "--query", "colour=pink", "-o", "x.csv"],
-     "colour 'pink'"),
-    (["export", "--layer", "sites,incidents", "-o", "x.csv"], "csv holds one layer"),
-    (["brief", "-o", "x.svg"], "format 'svg' is not one of png, pdf"),
-    (["brief", "--width", "900", "-o", "x.png"], "at least 1600"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["export", "--layer", "roads", "-o", "x.geojson"], "unknown layer 'roads'"),
+        (["export", "--layer", "incidents", "-o", "x.shp"], "format 'shp' is not one of"),
+        (
+            ["export", "--layer", "incidents", "--query", "actor=NOPE", "-o", "x.geojson"],
+            "bad value 'NOPE' for 'actor'",
+        ),
+        (
+            ["export", "--layer", "incidents", "--query", "colour=pink", "-o", "x.csv"],
+            "colour 'pink'",
+        ),
+        (["export", "--layer", "sites,incidents", "-o", "x.csv"], "csv holds one layer"),
+        (["brief", "-o", "x.svg"], "format 'svg' is not one of png, pdf"),
+        (["brief", "--width", "900", "-o", "x.png"], "at least 1600"),
+    ],
+)
 def test_user_errors_are_one_line_exit_2(args, message, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(args) == 2
@@ -76,8 +104,21 @@ def test_user_errors_are_one_line_exit_2(args, message, tmp_path, capsys, monkey
 
 def test_cli_error_has_no_traceback_in_a_real_process(tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "atlas_cli", "export", "--layer", "nope", "-o",
-         str(tmp_path / "x.geojson")], capture_output=True, text=True, check=False, cwd=ROOT)
+        [
+            sys.executable,
+            "-m",
+            "atlas_cli",
+            "export",
+            "--layer",
+            "nope",
+            "-o",
+            str(tmp_path / "x.geojson"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
 

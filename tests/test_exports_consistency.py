@@ -42,8 +42,7 @@ def _folium_ids(resolved) -> dict[str, list]:
     out: dict[str, list] = {}
     for child in fmap._children.values():
         if getattr(child, "layer_name", "").startswith("Incidents (grid"):
-            out["incident_cells"] = [(round(c[1], 4), round(c[0], 4))
-                                     for c in child.data["cells"]]
+            out["incident_cells"] = [(round(c[1], 4), round(c[0], 4)) for c in child.data["cells"]]
         if not isinstance(child, folium.GeoJson):
             continue
         layer = next(v for k, v in FOLIUM_LAYERS.items() if child.layer_name.startswith(k))
@@ -53,16 +52,18 @@ def _folium_ids(resolved) -> dict[str, list]:
 
 def _geojson_ids(resolved, layer: str, located_only: bool = False) -> list[str]:
     doc = json.loads(exports.to_geojson(resolved, layer))
-    return [f["id"] for f in doc["features"]
-            if not located_only or f["geometry"] is not None]
+    return [f["id"] for f in doc["features"] if not located_only or f["geometry"] is not None]
 
 
 def _csv_ids(resolved, layer: str) -> list[str]:
     return [row["id"] for row in csv.DictReader(io.StringIO(exports.to_csv(resolved, layer)))]
 
 
-@pytest.fixture(scope="module", params=FILTER_STATES, ids=lambda p: "&".join(
-    f"{k}={v}" for k, v in p.items()) or "all")
+@pytest.fixture(
+    scope="module",
+    params=FILTER_STATES,
+    ids=lambda p: "&".join(f"{k}={v}" for k, v in p.items()) or "all",
+)
 def state(request, bundle):
     resolved = resolve(MapSpec.from_params(request.param), bundle)
     _fig, manifest = briefing.briefing_figure(resolved)
@@ -96,11 +97,11 @@ def test_aggregated_incidents_are_the_same_cells_on_map_and_png(state):
     if resolved.point_mode != "aggregate":
         assert manifest.incident_cells == ()
         return
-    png_cells = sorted((round(lon, 4), round(lat, 4)) for lon, lat, _ in
-                       manifest.incident_cells)
+    png_cells = sorted((round(lon, 4), round(lat, 4)) for lon, lat, _ in manifest.incident_cells)
     assert png_cells == sorted(folium_ids["incident_cells"])
     assert sum(n for *_, n in manifest.incident_cells) == len(
-        _geojson_ids(resolved, "incidents", located_only=True))
+        _geojson_ids(resolved, "incidents", located_only=True)
+    )
 
 
 def test_filtered_records_match_the_sentence_state(state):
@@ -115,8 +116,11 @@ def test_filtered_records_match_the_sentence_state(state):
 def test_filters_really_differ_between_states(bundle):
     everything = resolve(MapSpec(), bundle)
     iskp = resolve(MapSpec.from_params({"actor": "ISKP"}), bundle)
-    assert 0 < exports.feature_count(iskp, "incidents") < exports.feature_count(
-        everything, "incidents")
+    assert (
+        0
+        < exports.feature_count(iskp, "incidents")
+        < exports.feature_count(everything, "incidents")
+    )
     from riskmodel.filters import apply_filters, parse_query
 
     expected = apply_filters(bundle.incidents, parse_query("actor=ISKP"), "incidents")

@@ -18,8 +18,11 @@ from riskmodel.bands import BAND_COLOURS
 def _geojson_layers(fmap) -> dict[str, dict]:
     import folium
 
-    return {child.layer_name: child.data for child in fmap._children.values()
-            if isinstance(child, folium.GeoJson)}
+    return {
+        child.layer_name: child.data
+        for child in fmap._children.values()
+        if isinstance(child, folium.GeoJson)
+    }
 
 
 def _ids(data: dict) -> set[str]:
@@ -28,14 +31,26 @@ def _ids(data: dict) -> set[str]:
 
 def _hostile_bundle(bundle):
     row = {c: "" for c in declared_columns("incidents")}
-    row.update({
-        "id": "X-1", "date": "2025-01-02", "country": "AFG", "province": "Kabul",
-        "place": "<img src=x onerror=alert(1)>", "latitude": "34.52", "longitude": "69.18",
-        "geo_precision": "2", "actor": "ISIS-K <b>cell</b>", "attribution": "claimed",
-        "attack_type": "IED", "target_category": "civilians", "fatalities": "2",
-        "summary": "<script>alert(1)</script> & more", "confidence": "medium",
-        "source_1_url": "https://example.org/a?x=1&y=<2>",
-    })
+    row.update(
+        {
+            "id": "X-1",
+            "date": "2025-01-02",
+            "country": "AFG",
+            "province": "Kabul",
+            "place": "<img src=x onerror=alert(1)>",
+            "latitude": "34.52",
+            "longitude": "69.18",
+            "geo_precision": "2",
+            "actor": "ISIS-K <b>cell</b>",
+            "attribution": "claimed",
+            "attack_type": "IED",
+            "target_category": "civilians",
+            "fatalities": "2",
+            "summary": "<script>alert(1)</script> & more",
+            "confidence": "medium",
+            "source_1_url": "https://example.org/a?x=1&y=<2>",
+        }
+    )
     typed = validate_records(pd.DataFrame([row]), "incidents", "hostile.csv")
     return bundle.with_records(incidents=enrich_records(typed, "incidents", load_geography()))
 
@@ -46,7 +61,8 @@ def test_map_features_are_the_resolved_layers(bundle):
     assert _ids(layers["Risk by province / admin-1"]) == set(resolved.layer("areas")["id"])
     assert _ids(layers["Incidents"]) == set(resolved.layer("incidents")["id"])
     assert _ids(layers["CPEC corridors (schematic), risk by segment"]) == set(
-        resolved.layer("segments")["id"])
+        resolved.layer("segments")["id"]
+    )
     located = resolved.layer("threats")
     located = located[~(located.geometry.isna() | located.geometry.is_empty)]
     assert _ids(layers["Threat records (with a location)"]) == set(located["id"])
@@ -55,8 +71,7 @@ def test_map_features_are_the_resolved_layers(bundle):
 def test_areas_are_coloured_by_their_band(bundle):
     resolved = resolve(MapSpec(), bundle)
     data = _geojson_layers(build_map(resolved))["Risk by province / admin-1"]
-    bands = dict(zip(resolved.layer("areas")["id"], resolved.layer("areas")["band"],
-                     strict=True))
+    bands = dict(zip(resolved.layer("areas")["id"], resolved.layer("areas")["band"], strict=True))
     for feature in data["features"]:
         props = feature["properties"]
         assert props["style"]["fillColor"] == BAND_COLOURS[bands[props["id"]]]
@@ -74,14 +89,22 @@ def test_text_from_data_is_escaped_and_only_http_links(bundle):
     assert "<img" not in props["tip"] and "&lt;img" in props["tip"]
 
 
-@pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,x", "ftp://a.b/c",
-                                 "//evil.example/x", " https:/broken"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        "data:text/html,x",
+        "ftp://a.b/c",
+        "//evil.example/x",
+        " https:/broken",
+    ],
+)
 def test_only_http_urls_become_links(url):
     from mapspec.style import safe_link
 
     html = safe_link(url, "<label>")
     assert "<a " not in html and "&lt;label&gt;" in html
-    assert "<a href=\"https://a.b/c?q=&lt;x&gt;\"" in safe_link("https://a.b/c?q=<x>", None)
+    assert '<a href="https://a.b/c?q=&lt;x&gt;"' in safe_link("https://a.b/c?q=<x>", None)
 
 
 def test_many_points_switch_to_a_grid_and_say_so(bundle, monkeypatch):
@@ -91,8 +114,11 @@ def test_many_points_switch_to_a_grid_and_say_so(bundle, monkeypatch):
     assert resolved.point_mode == "aggregate"
     assert any("grid" in n for n in resolved.notices)
     fmap = build_map(resolved)
-    grid = next(c for c in fmap._children.values()
-                if getattr(c, "layer_name", "").startswith("Incidents (grid"))
+    grid = next(
+        c
+        for c in fmap._children.values()
+        if getattr(c, "layer_name", "").startswith("Incidents (grid")
+    )
     cells = grid.data["cells"]
     assert sum(c[4] for c in cells) == len(resolved.layer("incidents"))
     deaths = pd.to_numeric(resolved.layer("incidents")["fatalities"], errors="coerce")
@@ -104,7 +130,8 @@ def test_many_points_switch_to_a_grid_and_say_so(bundle, monkeypatch):
     # Forced points draw every incident; below the limit auto draws points.
     forced = resolve(MapSpec.from_params({"points": "points"}), big)
     assert len(_ids(_geojson_layers(build_map(forced))["Incidents"])) == len(
-        forced.layer("incidents"))
+        forced.layer("incidents")
+    )
     monkeypatch.setattr(resolve_mod, "POINT_LIMIT", 10**6)
     assert resolve(MapSpec(), big).point_mode == "points"
 
@@ -129,8 +156,13 @@ def test_point_markers_are_filled_with_their_colour(bundle):
     resolved = resolve(MapSpec(), bundle)
     fmap = build_map(resolved)
     layers = {c.layer_name: c for c in fmap._children.values() if isinstance(c, folium.GeoJson)}
-    colours = dict(zip(resolved.layer("incidents")["id"],
-                       style.point_colours(resolved.layer("incidents"), "actor"), strict=True))
+    colours = dict(
+        zip(
+            resolved.layer("incidents")["id"],
+            style.point_colours(resolved.layer("incidents"), "actor"),
+            strict=True,
+        )
+    )
     for name in ("Incidents", "Sensitive sites (risk)", "Threat records (with a location)"):
         layer = layers[name]
         assert layer.data["features"], name
@@ -156,8 +188,7 @@ def test_cached_layers_draw_the_same_map_and_are_not_changed_by_drawing(bundle):
     second = build_map(resolved, layers=layers)
     second.get_root().render()
     assert layers == before
-    assert _geojson_layers(first) == _geojson_layers(second) == _geojson_layers(
-        build_map(resolved))
+    assert _geojson_layers(first) == _geojson_layers(second) == _geojson_layers(build_map(resolved))
 
 
 def test_layer_bounds_match_what_folium_computes(bundle):
@@ -185,7 +216,10 @@ def test_grid_tooltips_escape_actor_names(bundle, monkeypatch):
     resolved = resolve(MapSpec(), dataclasses.replace(hostile, incidents=frame))
     assert resolved.point_mode == "aggregate"
     fmap = build_map(resolved)
-    grid = next(c for c in fmap._children.values()
-                if getattr(c, "layer_name", "").startswith("Incidents (grid"))
+    grid = next(
+        c
+        for c in fmap._children.values()
+        if getattr(c, "layer_name", "").startswith("Incidents (grid")
+    )
     assert grid.data["actors"] == ["&lt;img src=x onerror=alert(1)&gt;"]
     assert "<img src=x" not in fmap.get_root().render()

@@ -94,15 +94,15 @@ def test_prediction_probabilities_and_intervals_by_hand():
 
 def test_eb_shrinks_a_single_event_toward_the_regional_rate():
     counts = np.zeros((20, 12), dtype=int)
-    counts[:10, ::3] = 1     # ten units with one event a quarter (4 a year)
-    counts[10, 5] = 1        # one unit with a single event
+    counts[:10, ::3] = 1  # ten units with one event a quarter (4 a year)
+    counts[10, 5] = 1  # one unit with a single event
     a, b = eb_prior(counts.sum(axis=1), 12)
     assert a > 0 and b > 0
     pred = apply_eb(counts, 1)
     lone = pred.mu[10]
-    assert 0 < lone < 4 / 12           # shrunk below the busy units …
-    assert lone > pred.mu[15]           # … but above the units with none
-    assert pred.mu[15] > 0              # no unit is certain to stay quiet
+    assert 0 < lone < 4 / 12  # shrunk below the busy units …
+    assert lone > pred.mu[15]  # … but above the units with none
+    assert pred.mu[15] > 0  # no unit is certain to stay quiet
 
 
 def test_hawkes_finds_self_excitation_only_where_there_is_some():
@@ -167,8 +167,9 @@ def test_cli_forecast_json_is_strict_and_csv_has_the_columns(capsys):
     from atlas_cli.main import main
 
     assert main(["forecast", "--format", "json", "--level", "grid", "--horizon", "3"]) == 0
-    data = json.loads(capsys.readouterr().out,
-                      parse_constant=lambda c: pytest.fail(f"non-strict JSON {c}"))
+    data = json.loads(
+        capsys.readouterr().out, parse_constant=lambda c: pytest.fail(f"non-strict JSON {c}")
+    )
     assert data["method"]["level"] == "grid" and data["method"]["horizon_months"] == 3
     assert all(f["id"].startswith("PG-") for f in data["forecasts"])
     assert main(["forecast", "--format", "csv"]) == 0
@@ -182,7 +183,6 @@ def test_cli_forecast_user_error_is_one_line(capsys):
     assert main(["forecast", "--query", "country=IRN"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "AFG" in err[0]
-
 
 
 def test_forecast_page_shows_map_table_backtest_and_limits(tmp_path, monkeypatch):

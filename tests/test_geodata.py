@@ -12,14 +12,52 @@ from geodata import enrich_records, load_geography, validate_records
 from geodata.spatial import METRIC_CRS, geodesic_distance_km
 
 AF_CODES = {
-    "AF-BDS", "AF-BDG", "AF-BGL", "AF-BAL", "AF-BAM", "AF-DAY", "AF-FRA", "AF-FYB", "AF-GHA",
-    "AF-GHO", "AF-HEL", "AF-HER", "AF-JOW", "AF-KAB", "AF-KAN", "AF-KAP", "AF-KHO", "AF-KNR",
-    "AF-KDZ", "AF-LAG", "AF-LOG", "AF-NAN", "AF-NIM", "AF-NUR", "AF-PKA", "AF-PIA", "AF-PAN",
-    "AF-PAR", "AF-SAM", "AF-SAR", "AF-TAK", "AF-URU", "AF-WAR", "AF-ZAB",
+    "AF-BDS",
+    "AF-BDG",
+    "AF-BGL",
+    "AF-BAL",
+    "AF-BAM",
+    "AF-DAY",
+    "AF-FRA",
+    "AF-FYB",
+    "AF-GHA",
+    "AF-GHO",
+    "AF-HEL",
+    "AF-HER",
+    "AF-JOW",
+    "AF-KAB",
+    "AF-KAN",
+    "AF-KAP",
+    "AF-KHO",
+    "AF-KNR",
+    "AF-KDZ",
+    "AF-LAG",
+    "AF-LOG",
+    "AF-NAN",
+    "AF-NIM",
+    "AF-NUR",
+    "AF-PKA",
+    "AF-PIA",
+    "AF-PAN",
+    "AF-PAR",
+    "AF-SAM",
+    "AF-SAR",
+    "AF-TAK",
+    "AF-URU",
+    "AF-WAR",
+    "AF-ZAB",
 }
 PK_CODES = {"PK-BA", "PK-GB", "PK-IS", "PK-JK", "PK-KP", "PK-PB", "PK-SD"}
-LAYERS = ("provinces", "pak_admin1", "countries", "border", "corridors", "incidents",
-          "threats", "sites")
+LAYERS = (
+    "provinces",
+    "pak_admin1",
+    "countries",
+    "border",
+    "corridors",
+    "incidents",
+    "threats",
+    "sites",
+)
 
 
 def test_layer_counts_and_codes(bundle):
@@ -46,8 +84,11 @@ def test_every_layer_is_wgs84_and_valid(bundle, layer):
 
 
 def test_records_keep_every_reference_column(bundle):
-    for layer, fname in (("incidents", "incidents.csv"), ("threats", "threats.csv"),
-                         ("sites", "assets.csv")):
+    for layer, fname in (
+        ("incidents", "incidents.csv"),
+        ("threats", "threats.csv"),
+        ("sites", "assets.csv"),
+    ):
         from geodata import data_path
 
         header = pd.read_csv(data_path(fname), nrows=0).columns
@@ -104,10 +145,20 @@ def test_points_outside_afpak_get_no_admin1(bundle):
 
 def _one_record(lat, lon, country="PAK", province="Sindh"):
     row = {
-        "id": "T-1", "date": "2024-01-02", "country": country, "province": province,
-        "latitude": str(lat), "longitude": str(lon), "geo_precision": "2", "actor": "ISIS-K",
-        "attribution": "claimed", "attack_type": "IED", "target_category": "civilians",
-        "fatalities": "1", "summary": "test", "source_1_url": "https://example.org/a",
+        "id": "T-1",
+        "date": "2024-01-02",
+        "country": country,
+        "province": province,
+        "latitude": str(lat),
+        "longitude": str(lon),
+        "geo_precision": "2",
+        "actor": "ISIS-K",
+        "attribution": "claimed",
+        "attack_type": "IED",
+        "target_category": "civilians",
+        "fatalities": "1",
+        "summary": "test",
+        "source_1_url": "https://example.org/a",
         "confidence": "high",
     }
     return validate_records(pd.DataFrame([row]), "incidents", "fixture.csv")
@@ -147,10 +198,14 @@ def test_actor_canonical_merges_iskp_aliases(bundle):
 
 def test_metric_distances_match_geodesic_within_one_percent():
     kabul, islamabad, gwadar = (69.2075, 34.5553), (73.04329, 33.72148), (62.32541, 25.12163)
-    pts = gpd.GeoSeries([shapely.Point(kabul), shapely.Point(islamabad), shapely.Point(gwadar)],
-                        crs=4326).to_crs(METRIC_CRS)
-    for a, b, pa_, pb in ((0, 1, kabul, islamabad), (0, 2, kabul, gwadar),
-                          (1, 2, islamabad, gwadar)):
+    pts = gpd.GeoSeries(
+        [shapely.Point(kabul), shapely.Point(islamabad), shapely.Point(gwadar)], crs=4326
+    ).to_crs(METRIC_CRS)
+    for a, b, pa_, pb in (
+        (0, 1, kabul, islamabad),
+        (0, 2, kabul, gwadar),
+        (1, 2, islamabad, gwadar),
+    ):
         metric = pts.iloc[a].distance(pts.iloc[b]) / 1000
         geodesic = float(geodesic_distance_km(*pa_, *pb))
         assert abs(metric - geodesic) / geodesic < 0.01
@@ -168,8 +223,9 @@ def test_disk_cache_gives_the_same_bundle_and_ignores_a_broken_file(tmp_path, mo
     cached = bundle_mod._read_cache(path)
     for layer in LAYERS:
         a, b = getattr(cached, layer), getattr(fresh, layer)
-        pd.testing.assert_frame_equal(pd.DataFrame(a.drop(columns="geometry")),
-                                      pd.DataFrame(b.drop(columns="geometry")))
+        pd.testing.assert_frame_equal(
+            pd.DataFrame(a.drop(columns="geometry")), pd.DataFrame(b.drop(columns="geometry"))
+        )
         assert list(a.geometry.to_wkb()) == list(b.geometry.to_wkb())
     path.write_bytes(b"not a pickle")
     assert bundle_mod._read_cache(path) is None

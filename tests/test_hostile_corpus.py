@@ -42,8 +42,11 @@ def base_store(tmp_path_factory):
 
 
 def _digest(home: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(home.iterdir()) if p.is_file()}
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(home.iterdir())
+        if p.is_file()
+    }
 
 
 def test_corpus_is_large_and_covers_every_kind_of_file():
@@ -61,8 +64,7 @@ def test_corpus_on_disk_is_what_the_script_writes(tmp_path):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     manifest = module.main(tmp_path)
-    assert json.loads(manifest.read_text()) == json.loads(
-        (HOSTILE / "MANIFEST.json").read_text())
+    assert json.loads(manifest.read_text()) == json.loads((HOSTILE / "MANIFEST.json").read_text())
     for entry in ENTRIES:
         if entry["file"].endswith(".xlsx"):  # openpyxl stamps the time of writing
             continue
@@ -102,9 +104,21 @@ def test_corpus_file(entry, base_store, tmp_path, capsys):
 def test_one_hostile_file_through_a_real_process(base_store, tmp_path):
     before = _digest(base_store)
     proc = subprocess.run(
-        [sys.executable, "-m", "atlas_cli", "import", str(FILES / "json_deep_array.geojson"),
-         "--home", str(base_store)], capture_output=True, text=True, check=False, cwd=REPO,
-        timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "atlas_cli",
+            "import",
+            str(FILES / "json_deep_array.geojson"),
+            "--home",
+            str(base_store),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=REPO,
+        timeout=120,
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     assert "nested 100,000 levels deep" in proc.stderr

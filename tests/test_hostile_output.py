@@ -30,8 +30,14 @@ from mapspec.resolve import resolve, resolve_query
 from mapspec.spec import MapSpec
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
-PAGES = ["app_pages/risk_map.py", "app_pages/corridors.py", "app_pages/records.py",
-         "app_pages/export.py", "app_pages/data.py", "app_pages/methodology.py"]
+PAGES = [
+    "app_pages/risk_map.py",
+    "app_pages/corridors.py",
+    "app_pages/records.py",
+    "app_pages/export.py",
+    "app_pages/data.py",
+    "app_pages/methodology.py",
+]
 HX = hostile.record_id("incidents")
 KABUL_2025 = "from=2024-06-01&country=AFG"
 
@@ -59,8 +65,13 @@ def _no_evaluation(text: str, pwned: Path) -> None:
 
 def _json_in_script(text: str) -> str:
     """``text`` as folium/Jinja's ``tojson`` writes it inside a <script>."""
-    return (json.dumps(text).replace("<", "\\u003c").replace(">", "\\u003e")
-            .replace("&", "\\u0026").replace("'", "\\u0027"))
+    return (
+        json.dumps(text)
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("'", "\\u0027")
+    )
 
 
 # --- The folium map --------------------------------------------------------------------------
@@ -94,9 +105,19 @@ def test_map_through_streamlit_folium_keeps_payloads_as_text(hostile_bundle, pwn
     assert "{{ 7*7 }}" in text and "<img src=x onerror" not in text
 
 
-@pytest.mark.parametrize("text", ["Price {{ x", "{% if %}", "{# comment", "{%raw%}",
-                                  "{% endraw %}", "{{ 123456*1000 }}", "rce",
-                                  hostile.RCE_NO_QUOTES])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Price {{ x",
+        "{% if %}",
+        "{# comment",
+        "{%raw%}",
+        "{% endraw %}",
+        "{{ 123456*1000 }}",
+        "rce",
+        hostile.RCE_NO_QUOTES,
+    ],
+)
 def test_one_template_payload_alone_stays_text(bundle, pwned, text):
     """Each payload on its own in one summary (the other fields plain): unbalanced ones
     crashed the map, balanced ones were evaluated."""
@@ -104,30 +125,50 @@ def test_one_template_payload_alone_stays_text(bundle, pwned, text):
 
     text = hostile.rce(pwned) if text == "rce" else text
     row = {c: v for c, v in hostile.rows(pwned)["incidents"][0].items()}
-    row.update({c: "plain" for c in ("actor", "place", "district", "attack_type", "notes",
-                                     "target_detail", "source_1_title", "source_2_title")})
+    row.update(
+        {
+            c: "plain"
+            for c in (
+                "actor",
+                "place",
+                "district",
+                "attack_type",
+                "notes",
+                "target_detail",
+                "source_1_title",
+                "source_2_title",
+            )
+        }
+    )
     row.update({"id": "ONE-1", "summary": text})
     typed = geodata.validate_records(pd.DataFrame([row]), "incidents", "one.csv")
-    data = bundle.with_records(incidents=geodata.enrich_records(
-        typed, "incidents", geodata.load_geography()))
+    data = bundle.with_records(
+        incidents=geodata.enrich_records(typed, "incidents", geodata.load_geography())
+    )
     html = build_map(resolve(MapSpec(), data)).get_root().render()
     _no_evaluation(html, pwned)
     assert _json_in_script(html_escape(text, quote=True))[1:-1] in html
 
 
 def test_popup_titles_show_the_id_escaped_once(hostile_bundle, pwned):
-    layers = {layer.css_class: layer for layer in map_layers(resolve(MapSpec(),
-                                                                      hostile_bundle))}
+    layers = {layer.css_class: layer for layer in map_layers(resolve(MapSpec(), hostile_bundle))}
     for css_class, kind in (("incident", "incidents"), ("threat", "threats")):
-        props = next(f["properties"] for f in layers[css_class].data["features"]
-                     if f["properties"]["id"] == hostile.record_id(kind))
+        props = next(
+            f["properties"]
+            for f in layers[css_class].data["features"]
+            if f["properties"]["id"] == hostile.record_id(kind)
+        )
         title = props["popup"].split("<b>", 1)[1].split("</b>", 1)[0]
-        assert title.startswith(f"{hostile.ID_PREFIX[kind]} &lt;img src=x onerror=alert(1)"
-                                "&gt; {{ 7*7 }}")
+        assert title.startswith(
+            f"{hostile.ID_PREFIX[kind]} &lt;img src=x onerror=alert(1)&gt; {{{{ 7*7 }}}}"
+        )
         assert "&amp;lt;" not in props["popup"], "text escaped twice shows &lt; literally"
         assert "<img" not in props["popup"] and "<script" not in props["popup"]
-    site = next(f["properties"] for f in layers["site"].data["features"]
-                if f["properties"]["id"] == hostile.record_id("sites"))
+    site = next(
+        f["properties"]
+        for f in layers["site"].data["features"]
+        if f["properties"]["id"] == hostile.record_id("sites")
+    )
     assert "&amp;lt;" not in site["popup"] and "<img" not in site["popup"]
 
 
@@ -166,16 +207,20 @@ def _hostile_values(pwned: Path, kind: str) -> dict[str, str]:
     return {k: v for k, v in row.items() if "{{ 7*7 }}" in v}
 
 
-@pytest.mark.parametrize(("layer", "kind"), [("incidents", "incidents"),
-                                             ("threats", "threats"), ("sites", "sites")])
+@pytest.mark.parametrize(
+    ("layer", "kind"), [("incidents", "incidents"), ("threats", "threats"), ("sites", "sites")]
+)
 def test_geojson_export_keeps_the_text_exactly(hostile_bundle, pwned, layer, kind):
     resolved = resolve(MapSpec(), hostile_bundle)
     raw = exports.geojson_bytes(resolved, layer)
     _no_evaluation(raw.decode("utf-8"), pwned)
     assert b"<" not in raw and b">" not in raw  # written as \u003c / \u003e
     collection = json.loads(raw, parse_constant=_refuse_constant)
-    props = next(f["properties"] for f in collection["features"]
-                 if f["properties"]["id"] == hostile.record_id(kind))
+    props = next(
+        f["properties"]
+        for f in collection["features"]
+        if f["properties"]["id"] == hostile.record_id(kind)
+    )
     for column, value in _hostile_values(pwned, kind).items():
         if column in props:
             assert props[column] == value.strip(), column
@@ -201,8 +246,9 @@ def _neutralised(cell: str) -> bool:
     return not risky or cell.startswith("'") or _is_number(cell)
 
 
-@pytest.mark.parametrize(("layer", "kind"), [("incidents", "incidents"),
-                                             ("threats", "threats"), ("sites", "sites")])
+@pytest.mark.parametrize(
+    ("layer", "kind"), [("incidents", "incidents"), ("threats", "threats"), ("sites", "sites")]
+)
 def test_csv_export_neutralises_every_formula_cell(hostile_bundle, pwned, layer, kind):
     text = exports.to_csv(resolve(MapSpec(), hostile_bundle), layer)
     _no_evaluation(text, pwned)
@@ -238,8 +284,9 @@ def test_geopackage_export_keeps_the_text(hostile_bundle, pwned, tmp_path):
 
 def test_briefing_png_and_pdf_with_payloads(hostile_bundle, pwned):
     resolved = resolve_query(KABUL_2025, hostile_bundle)
-    options = briefing.BriefingOptions(banner="PUBLIC {{ 7*7 }} <b>x</b>",
-                                       title=hostile.payload(1, pwned)[:120])
+    options = briefing.BriefingOptions(
+        banner="PUBLIC {{ 7*7 }} <b>x</b>", title=hostile.payload(1, pwned)[:120]
+    )
     png = briefing.briefing_png(resolved, options)
     pdf = briefing.briefing_pdf(resolved, options)
     assert png.startswith(b"\x89PNG") and pdf.startswith(b"%PDF")
@@ -274,7 +321,11 @@ def test_every_page_with_the_hostile_store(page, hostile_home, pwned, monkeypatc
     assert hostile.EVALUATED not in shown
     if page in ("app_pages/risk_map.py", "app_pages/corridors.py"):
         args = json.loads(at.get("component_instance")[0].proto.json_args)
-        assert hostile.EVALUATED not in args["script"]
+        # the base map and the layers sent with it (the part a playback step swaps)
+        drawn = (
+            args["script"] + (args.get("feature_group") or "") + (args.get("layer_control") or "")
+        )
+        assert hostile.EVALUATED not in drawn
         if page == "app_pages/risk_map.py":
-            assert "{{ 7*7 }}" in args["script"]  # the records are drawn, as text
-            assert "<img src=x onerror" not in args["script"]
+            assert "{{ 7*7 }}" in drawn  # the records are drawn, as text
+            assert "<img src=x onerror" not in drawn

@@ -14,8 +14,14 @@ from riskmodel.hotspots import HOTSPOT_COLUMNS, MIN_EVENTS, TOO_FEW, classify, h
 def test_classify_by_hand():
     z = np.array([3.0, 2.0, 1.8, -2.5, 0.5, 4.0])
     q = np.array([0.005, 0.03, 0.08, 0.009, 0.5, 0.2])
-    assert classify(z, q).tolist() == ["hot 99 %", "hot 95 %", "hot 90 %", "cold 99 %",
-                                       "not significant", "not significant"]
+    assert classify(z, q).tolist() == [
+        "hot 99 %",
+        "hot 95 %",
+        "hot 90 %",
+        "cold 99 %",
+        "not significant",
+        "not significant",
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +36,8 @@ def test_the_bundled_records_give_gi_star_at_admin1(bundle):
     assert table.attrs["n_events"] >= MIN_EVENTS  # the bundle's 60-odd events are enough
     assert (table["status"] == "ok").all() and table["gi_z"].notna().all()
     assert set(table["hotspot"]) <= {"not significant"} | {
-        f"{kind} {level}" for kind in ("hot", "cold") for level in ("90 %", "95 %", "99 %")}
+        f"{kind} {level}" for kind in ("hot", "cold") for level in ("90 %", "95 %", "99 %")
+    }
 
 
 def test_too_few_events_returns_the_status_not_numbers(grid_panel):

@@ -40,40 +40,97 @@ def _bad_byte() -> bytes:
     """UTF-8 (a valid 'Kabul\u2013' elsewhere) with one Windows-1252 byte: a damaged or mixed
     file, not a Windows export (a file with no UTF-8 sequence at all is read as cp1252)."""
     return acled_rows({"notes": "SYNTHETIC caf\u00e9", "source": "Kabul\u2013Times"}).replace(
-        b"caf\xc3\xa9", b"caf\xe9")
+        b"caf\xc3\xa9", b"caf\xe9"
+    )
 
 
-FEATURE = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [69.1, 34.5]},
-           "properties": {"id": "X"}}
+FEATURE = {
+    "type": "Feature",
+    "geometry": {"type": "Point", "coordinates": [69.1, 34.5]},
+    "properties": {"id": "X"},
+}
 
 BAD_CASES = [
     # label, file name, content, max_mb, fragments the one-line message must contain
     ("empty file", "empty.csv", b"", None, ["empty.csv", "the file is empty"]),
     ("header only", "head.csv", _header_only(), None, ["header but no data rows"]),
-    ("unknown format", "other.csv", b"name,colour\nx,red\n", None,
-     ["match no known format", "--format"]),
-    ("wrong encoding", "latin.csv", _bad_byte(), None,
-     ["row 1", "column 'notes'", "byte 0xE9", "UTF-8", "--encoding cp1252"]),
-    ("missing required column", "nolat.csv", acled_rows({}, drop="latitude"), None,
-     ["column 'latitude'", "add the required column 'latitude'"]),
-    ("unparseable date", "date.csv", acled_rows({"event_date": "32 March 2024"}), None,
-     ["row 1", "column 'event_date'", "'32 March 2024'", "YYYY-MM-DD"]),
-    ("future date", "future.csv", acled_rows({"event_date": "2099-01-01"}), None,
-     ["row 1", "column 'event_date'", "between 1970-01-01 and today"]),
-    ("latitude out of range", "lat.csv", acled_rows({"latitude": "134.5"}), None,
-     ["row 1", "column 'latitude'", "between -90 and 90"]),
-    ("swapped coordinates", "swap.csv",
-     acled_rows({"latitude": "69.1180", "longitude": "34.5010"}), None,
-     ["row 1", "column 'latitude'", "look swapped"]),
-    ("non-numeric casualties", "dead.csv", acled_rows({"fatalities": "three"}), None,
-     ["row 1", "column 'fatalities'", "'three'", "whole number"]),
-    ("duplicate ids", "dup.csv", acled_rows({"event_id_cnty": "AFG1"},
-                                            {"event_id_cnty": "AFG1"}), None,
-     ["row 1", "column 'event_id_cnty'", "unique"]),
-    ("over the size limit", "big.csv", acled_rows({}), 0.0001,
-     ["over the 0.0001 MB import limit", "--max-mb"]),
-    ("GeoJSON that is not a FeatureCollection", "one.geojson",
-     json.dumps(FEATURE).encode(), None, ["is a Feature", "FeatureCollection"]),
+    (
+        "unknown format",
+        "other.csv",
+        b"name,colour\nx,red\n",
+        None,
+        ["match no known format", "--format"],
+    ),
+    (
+        "wrong encoding",
+        "latin.csv",
+        _bad_byte(),
+        None,
+        ["row 1", "column 'notes'", "byte 0xE9", "UTF-8", "--encoding cp1252"],
+    ),
+    (
+        "missing required column",
+        "nolat.csv",
+        acled_rows({}, drop="latitude"),
+        None,
+        ["column 'latitude'", "add the required column 'latitude'"],
+    ),
+    (
+        "unparseable date",
+        "date.csv",
+        acled_rows({"event_date": "32 March 2024"}),
+        None,
+        ["row 1", "column 'event_date'", "'32 March 2024'", "YYYY-MM-DD"],
+    ),
+    (
+        "future date",
+        "future.csv",
+        acled_rows({"event_date": "2099-01-01"}),
+        None,
+        ["row 1", "column 'event_date'", "between 1970-01-01 and today"],
+    ),
+    (
+        "latitude out of range",
+        "lat.csv",
+        acled_rows({"latitude": "134.5"}),
+        None,
+        ["row 1", "column 'latitude'", "between -90 and 90"],
+    ),
+    (
+        "swapped coordinates",
+        "swap.csv",
+        acled_rows({"latitude": "69.1180", "longitude": "34.5010"}),
+        None,
+        ["row 1", "column 'latitude'", "look swapped"],
+    ),
+    (
+        "non-numeric casualties",
+        "dead.csv",
+        acled_rows({"fatalities": "three"}),
+        None,
+        ["row 1", "column 'fatalities'", "'three'", "whole number"],
+    ),
+    (
+        "duplicate ids",
+        "dup.csv",
+        acled_rows({"event_id_cnty": "AFG1"}, {"event_id_cnty": "AFG1"}),
+        None,
+        ["row 1", "column 'event_id_cnty'", "unique"],
+    ),
+    (
+        "over the size limit",
+        "big.csv",
+        acled_rows({}),
+        0.0001,
+        ["over the 0.0001 MB import limit", "--max-mb"],
+    ),
+    (
+        "GeoJSON that is not a FeatureCollection",
+        "one.geojson",
+        json.dumps(FEATURE).encode(),
+        None,
+        ["is a Feature", "FeatureCollection"],
+    ),
 ]
 
 
@@ -81,20 +138,22 @@ BAD_CASES = [
 def home(tmp_path_factory):
     """A store holding one batch (the bad imports must leave it exactly as it is)."""
     home = tmp_path_factory.mktemp("store")
-    import_bytes((FIXTURES / "points_sample.geojson").read_bytes(), "points.geojson",
-                 home=home)
+    import_bytes((FIXTURES / "points_sample.geojson").read_bytes(), "points.geojson", home=home)
     return home
 
 
 def _snapshot(home: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(home)): p.read_bytes() for p in sorted(home.rglob("*"))
-            if p.is_file()}
+    return {
+        str(p.relative_to(home)): p.read_bytes() for p in sorted(home.rglob("*")) if p.is_file()
+    }
 
 
-@pytest.mark.parametrize(("label", "name", "content", "max_mb", "fragments"), BAD_CASES,
-                         ids=[c[0] for c in BAD_CASES])
-def test_bad_input_one_clear_line_and_store_unchanged(home, label, name, content, max_mb,
-                                                      fragments):
+@pytest.mark.parametrize(
+    ("label", "name", "content", "max_mb", "fragments"), BAD_CASES, ids=[c[0] for c in BAD_CASES]
+)
+def test_bad_input_one_clear_line_and_store_unchanged(
+    home, label, name, content, max_mb, fragments
+):
     before = _snapshot(home)
     with pytest.raises(DataContractError) as info:
         import_bytes(content, name, max_mb=max_mb, home=home)
@@ -113,8 +172,10 @@ def test_partly_bad_file_rejected_by_default_and_skip_bad_imports_the_rest(tmp_p
     assert not store_path(tmp_path).exists()
     result = import_bytes(content, "mixed.csv", skip_bad=True, home=tmp_path)
     assert result.plan.counts()["accepted"] == 1 and result.plan.rows_rejected == 2
-    assert [(p.row, p.column) for p in result.plan.rejected] == [(2, "fatalities"),
-                                                                 (3, "event_date")]
+    assert [(p.row, p.column) for p in result.plan.rejected] == [
+        (2, "fatalities"),
+        (3, "event_date"),
+    ]
     assert record_counts(tmp_path) == {"incidents": 1}
     assert list_batches(tmp_path)[0].rows_rejected == 2
 
@@ -129,9 +190,13 @@ def test_reimporting_a_file_adds_nothing(tmp_path):
 
 
 def _cli(*args: str, home: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "atlas_cli", *args, "--home", str(home)],
-                          capture_output=True, text=True, check=False,
-                          cwd=Path(__file__).resolve().parents[1])
+    return subprocess.run(
+        [sys.executable, "-m", "atlas_cli", *args, "--home", str(home)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).resolve().parents[1],
+    )
 
 
 def test_cli_import_bad_file_is_one_line_exit_2(tmp_path):

@@ -26,8 +26,9 @@ def gtd_xlsx_bytes() -> bytes:
     """The GTD fixture saved as an xlsx workbook (GTD is also distributed this way)."""
     import openpyxl
 
-    frame = pd.read_csv(FIXTURES / "gtd_sample.csv", dtype=str, keep_default_na=False,
-                        encoding="cp1252")
+    frame = pd.read_csv(
+        FIXTURES / "gtd_sample.csv", dtype=str, keep_default_na=False, encoding="cp1252"
+    )
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.append(list(frame.columns))
@@ -47,36 +48,92 @@ def plan_for(name: str) -> ImportPlan:
 
 CASES = [
     # file, format, record id, canonical actor, target categories, admin-1, date precision
-    ("acled_sample.csv", "acled", "ACLED-AFG90001", "ISKP", "shia_hazara;civilians",
-     "AF-KAB", "day"),
-    ("acled_sample.csv", "acled", "ACLED-PAK90002", "TTP", "security_forces", "PK-KP",
-     "week"),
-    ("acled_sample.csv", "acled", "ACLED-PAK90003", "Unknown",
-     "chinese_nationals;civilians", "PK-SD", "day"),
-    ("acled_sample.csv", "acled", "ACLED-AFG90004", "ISKP",
-     "security_forces;taliban_government", "AF-NAN", "day"),
-    ("ucdp_hdx_sample.csv", "ucdp", "UCDP-990001", "ISKP",
-     "security_forces;taliban_government", "AF-NAN", "day"),
-    ("ucdp_hdx_sample.csv", "ucdp", "UCDP-990002", "ISKP", "civilians;shia_hazara", "AF-BAL",
-     "week"),
-    ("ucdp_hdx_sample.csv", "ucdp", "UCDP-990004", "TTP", "security_forces;pakistani_state",
-     "PK-KP", "day"),
+    (
+        "acled_sample.csv",
+        "acled",
+        "ACLED-AFG90001",
+        "ISKP",
+        "shia_hazara;civilians",
+        "AF-KAB",
+        "day",
+    ),
+    ("acled_sample.csv", "acled", "ACLED-PAK90002", "TTP", "security_forces", "PK-KP", "week"),
+    (
+        "acled_sample.csv",
+        "acled",
+        "ACLED-PAK90003",
+        "Unknown",
+        "chinese_nationals;civilians",
+        "PK-SD",
+        "day",
+    ),
+    (
+        "acled_sample.csv",
+        "acled",
+        "ACLED-AFG90004",
+        "ISKP",
+        "security_forces;taliban_government",
+        "AF-NAN",
+        "day",
+    ),
+    (
+        "ucdp_hdx_sample.csv",
+        "ucdp",
+        "UCDP-990001",
+        "ISKP",
+        "security_forces;taliban_government",
+        "AF-NAN",
+        "day",
+    ),
+    (
+        "ucdp_hdx_sample.csv",
+        "ucdp",
+        "UCDP-990002",
+        "ISKP",
+        "civilians;shia_hazara",
+        "AF-BAL",
+        "week",
+    ),
+    (
+        "ucdp_hdx_sample.csv",
+        "ucdp",
+        "UCDP-990004",
+        "TTP",
+        "security_forces;pakistani_state",
+        "PK-KP",
+        "day",
+    ),
     ("gtd_sample.csv", "gtd", "GTD-201905120001", "TTP", "security_forces", "PK-KP", "day"),
-    ("gtd_sample.csv", "gtd", "GTD-201906180002", "BLA", "chinese_nationals;diplomatic",
-     "PK-SD", "day"),
-    ("gtd_sample.csv", "gtd", "GTD-201907000003", "ISKP", "sufi;civilians", "AF-NAN",
-     "month"),
+    (
+        "gtd_sample.csv",
+        "gtd",
+        "GTD-201906180002",
+        "BLA",
+        "chinese_nationals;diplomatic",
+        "PK-SD",
+        "day",
+    ),
+    ("gtd_sample.csv", "gtd", "GTD-201907000003", "ISKP", "sufi;civilians", "AF-NAN", "month"),
     ("gtd_sample.xlsx", "gtd", "GTD-201905120001", "TTP", "security_forces", "PK-KP", "day"),
     ("atlas_sample.csv", "atlas", "USR-001", "ISKP", "political", "PK-KP", "day"),
-    ("points_sample.geojson", "geojson", "GJ-001", "ISKP",
-     "taliban_government;security_forces", "AF-PIA", "day"),
-    ("points_sample.geojson", "geojson", "GJ-002", "Unknown", "religious_minority", "PK-PB",
-     "day"),
+    (
+        "points_sample.geojson",
+        "geojson",
+        "GJ-001",
+        "ISKP",
+        "taliban_government;security_forces",
+        "AF-PIA",
+        "day",
+    ),
+    ("points_sample.geojson", "geojson", "GJ-002", "Unknown", "religious_minority", "PK-PB", "day"),
 ]
 
 
-@pytest.mark.parametrize(("name", "fmt", "rid", "actor", "targets", "admin1", "precision"),
-                         CASES, ids=[f"{c[0]}:{c[2]}" for c in CASES])
+@pytest.mark.parametrize(
+    ("name", "fmt", "rid", "actor", "targets", "admin1", "precision"),
+    CASES,
+    ids=[f"{c[0]}:{c[2]}" for c in CASES],
+)
 def test_format_mapping(name, fmt, rid, actor, targets, admin1, precision):
     plan = plan_for(name)
     assert plan.format == fmt
@@ -177,11 +234,17 @@ def test_detection_refuses_an_unrelated_header():
 # --- De-duplication rule -------------------------------------------------------------------
 
 
-def _key(rid, dataset, family="Islamic State", day="2024-03-01", lat=34.50, lon=69.10,
-         url=None):
-    return {"id": rid, "source_dataset": dataset, "actor_family": family,
-            "date": pd.Timestamp(day), "latitude": lat, "longitude": lon,
-            "source_1_url": url, "source_2_url": None}
+def _key(rid, dataset, family="Islamic State", day="2024-03-01", lat=34.50, lon=69.10, url=None):
+    return {
+        "id": rid,
+        "source_dataset": dataset,
+        "actor_family": family,
+        "date": pd.Timestamp(day),
+        "latitude": lat,
+        "longitude": lon,
+        "source_1_url": url,
+        "source_2_url": None,
+    }
 
 
 EXISTING = pd.DataFrame([_key("OLD", "acled", url="https://example.org/a")])
@@ -192,18 +255,28 @@ DEDUP_CASES = [
     ("~11 km apart", _key("N", "ucdp", lat=34.60), False),
     ("other actor family", _key("N", "ucdp", family="TTP"), False),
     ("same dataset", _key("N", "acled"), False),
-    ("shared URL alone, far and late", _key("N", "gtd", day="2024-05-01", lat=30.0,
-                                            lon=70.0,
-                                            url="http://www.example.org/a/?utm_source=x"),
-     False),
+    (
+        "shared URL alone, far and late",
+        _key(
+            "N",
+            "gtd",
+            day="2024-05-01",
+            lat=30.0,
+            lon=70.0,
+            url="http://www.example.org/a/?utm_source=x",
+        ),
+        False,
+    ),
     ("shared URL, same day and place", _key("N", "gtd", url="http://example.org/a"), True),
-    ("dataset citation URL is not a shared source",
-     _key("N", "gtd", day="2024-05-01", url=DATASET_CITATIONS["acled"][1]), False),
+    (
+        "dataset citation URL is not a shared source",
+        _key("N", "gtd", day="2024-05-01", url=DATASET_CITATIONS["acled"][1]),
+        False,
+    ),
 ]
 
 
-@pytest.mark.parametrize(("label", "new", "merged"), DEDUP_CASES,
-                         ids=[c[0] for c in DEDUP_CASES])
+@pytest.mark.parametrize(("label", "new", "merged"), DEDUP_CASES, ids=[c[0] for c in DEDUP_CASES])
 def test_dedup_rule_and_thresholds(label, new, merged):
     existing = EXISTING.copy()
     if "citation" in label:

@@ -21,8 +21,15 @@ WEB_EXPORT = REAL / "ucdp_web_export_pakistan_1989_2019.csv"
 GED_SAMPLE = REAL / "ucdp_ged231_sample_1000.csv"
 ACLED_2020 = REAL / "acled_2020schema_afghanistan_2020-03.csv"
 # The default region by the names UCDP writes.
-REGION_NAMES = {"Afghanistan", "Pakistan", "Iran", "Tajikistan", "Uzbekistan", "Turkmenistan",
-                "China"}
+REGION_NAMES = {
+    "Afghanistan",
+    "Pakistan",
+    "Iran",
+    "Tajikistan",
+    "Uzbekistan",
+    "Turkmenistan",
+    "China",
+}
 
 
 def _need(path: Path) -> Path:
@@ -50,8 +57,9 @@ def test_ucdp_web_export_imports_whole_with_its_is_events_recognised():
     assert counts["rejected"] == 0
     unplaced = raw["where_prec"].isin(["6", "7"])
     assert counts["excluded"] == int(unplaced.sum())
-    assert counts["accepted"] == len(raw) - int(unplaced.sum()) == counts["read"] - \
-        counts["excluded"]
+    assert (
+        counts["accepted"] == len(raw) - int(unplaced.sum()) == counts["read"] - counts["excluded"]
+    )
     actor = raw["side_b"].where(raw["type_of_violence"] == "1", raw["side_a"])
     is_ids = set("UCDP-" + raw.loc[(actor == "IS") & ~unplaced, "id"])
     assert len(is_ids) > 0
@@ -85,8 +93,10 @@ def test_ged_sample_keeps_the_region_and_excludes_the_rest_per_country(tmp_path)
     for name in ("Syria", "India"):  # names the dataset and the report spell alike
         assert got[name] == expected[name]
     line = next(r for r in plan.reasons() if "outside the region" in r)
-    assert f"excluded {int((~inside).sum()):,} rows outside the region: Syria " \
-           f"{expected['Syria']}" in line
+    assert (
+        f"excluded {int((~inside).sum()):,} rows outside the region: Syria "
+        f"{expected['Syria']}" in line
+    )
     assert record_counts(tmp_path / "home")["incidents"] == plan.counts()["accepted"]
 
 
@@ -97,8 +107,7 @@ def test_acled_2020_layout_imports_with_its_iskp_rows_recognised(tmp_path):
     assert plan.format == "acled"
     c = plan.counts()
     assert c["accepted"] + c["merged"] == len(raw) and c["rejected"] == 0
-    iskp = set("ACLED-" + raw.loc[raw["actor1"].str.contains("Islamic State"),
-                                  "event_id_cnty"])
+    iskp = set("ACLED-" + raw.loc[raw["actor1"].str.contains("Islamic State"), "event_id_cnty"])
     assert len(iskp) > 0
     canon = plan.enriched.set_index("id").loc[sorted(iskp), "actor_canonical"]
     assert set(canon) == {"ISKP"}

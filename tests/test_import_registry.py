@@ -39,6 +39,7 @@ def test_the_cli_offers_exactly_the_registered_formats():
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers()
     importing.register(sub)
-    choices = [a.choices for p in sub.choices.values() for a in p._actions
-               if a.dest == "fmt" and a.choices]
+    choices = [
+        a.choices for p in sub.choices.values() for a in p._actions if a.dest == "fmt" and a.choices
+    ]
     assert choices and all(tuple(c) == FORMATS for c in choices)

@@ -47,8 +47,11 @@ def _fixture(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
 
 
-def _acled(edit: dict[str, dict[str, str]] | None = None, only: set[str] | None = None,
-           extra: list[dict[str, str]] | None = None) -> bytes:
+def _acled(
+    edit: dict[str, dict[str, str]] | None = None,
+    only: set[str] | None = None,
+    extra: list[dict[str, str]] | None = None,
+) -> bytes:
     """The ACLED fixture with some cells changed (by event id), some rows kept, rows added."""
     reader = csv.DictReader(io.StringIO(_fixture("acled_sample.csv").decode("utf-8")))
     rows = [r for r in reader if only is None or r["event_id_cnty"] in only]
@@ -71,8 +74,13 @@ def _atlas_rows(rows: list[dict]) -> bytes:
 
 def _cli(*args: str, home: Path | str) -> subprocess.CompletedProcess:
     where = "--database-url" if str(home).startswith("postgresql://") else "--home"
-    return subprocess.run([sys.executable, "-m", "atlas_cli", *args, where, str(home)],
-                          capture_output=True, text=True, check=False, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "atlas_cli", *args, where, str(home)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
 
 
 def _written(home: Path | str) -> object:
@@ -92,16 +100,38 @@ def _sum_of_parts(counts: dict[str, int]) -> int:
 
 def test_events_citing_a_bundled_article_8_260_and_1126_days_apart_stay_separate(store_home):
     bundled = load_bundle().incidents.set_index("id").loc["INC-004"]
-    base = {c: bundled[c] for c in ("country", "province", "district", "place", "latitude",
-                                    "longitude", "geo_precision", "actor", "attribution",
-                                    "attack_type", "fatalities", "injured", "source_1_url",
-                                    "confidence")}
+    base = {
+        c: bundled[c]
+        for c in (
+            "country",
+            "province",
+            "district",
+            "place",
+            "latitude",
+            "longitude",
+            "geo_precision",
+            "actor",
+            "attribution",
+            "attack_type",
+            "fatalities",
+            "injured",
+            "source_1_url",
+            "confidence",
+        )
+    }
     base["target_category"] = ";".join(bundled["target_categories"])
     day = pd.Timestamp(bundled["date"])
-    rows = [{**base, "id": f"USR-URL-{gap}", "date": (day + pd.Timedelta(days=gap)).date()
-             .isoformat(), "summary": f"SYNTHETIC TEST ROW: another event {gap} days later "
-             "citing the same article.", "source_1_title": "Same article as INC-004"}
-            for gap in (8, 260, 1126)]
+    rows = [
+        {
+            **base,
+            "id": f"USR-URL-{gap}",
+            "date": (day + pd.Timedelta(days=gap)).date().isoformat(),
+            "summary": f"SYNTHETIC TEST ROW: another event {gap} days later "
+            "citing the same article.",
+            "source_1_title": "Same article as INC-004",
+        }
+        for gap in (8, 260, 1126)
+    ]
     result = import_bytes(_atlas_rows(rows), "url_only.csv", home=store_home)
     assert result.counts()["merged"] == 0 and result.counts()["accepted"] == 3
     ids = set(load_bundle_with_store(store_home).incidents["id"])
@@ -117,8 +147,7 @@ def test_a_merge_is_listed_with_its_reason_and_unmerge_makes_it_a_record_of_its_
     assert _cli("import", str(FIXTURES / "acled_sample.csv"), home=home).returncode == 0
     ucdp = _cli("import", str(FIXTURES / "ucdp_hdx_sample.csv"), home=home)
     assert ucdp.returncode == 0, ucdp.stderr
-    assert "ACLED-AFG90004 ← ucdp:990001: same family Islamic State, 1 day, 2.3 km" \
-        in ucdp.stdout
+    assert "ACLED-AFG90004 ← ucdp:990001: same family Islamic State, 1 day, 2.3 km" in ucdp.stdout
     listed = _cli("merges", home=home)
     assert "batch 2: ACLED-AFG90004 ← ucdp:990001: same family Islamic State" in listed.stdout
     assert "UCDP-990001" not in set(load_bundle_with_store(home).incidents["id"])
@@ -171,10 +200,11 @@ def test_two_imports_at_once_with_one_event_in_both_store_it_once(store_home):
     first = _acled(only={"AFG90001", "AFG90004"})
     second = _acled(only={"AFG90004", "PAK90002"})
     # Both plans are made before either commits: each thinks AFG90004 is new.
-    plans = [plan_import(first, "first.csv", home=home),
-             plan_import(second, "second.csv", home=home)]
-    assert all("AFG90004" in p.records["id"].str.removeprefix("ACLED-").tolist()
-               for p in plans)
+    plans = [
+        plan_import(first, "first.csv", home=home),
+        plan_import(second, "second.csv", home=home),
+    ]
+    assert all("AFG90004" in p.records["id"].str.removeprefix("ACLED-").tolist() for p in plans)
     results = _commit_together(plans, home)
     assert record_counts(home) == {"incidents": 3}
     ids = load_bundle_with_store(home).incidents["id"]
@@ -192,7 +222,8 @@ def test_a_stale_preview_of_the_same_event_from_another_source_is_merged(store_h
     result = commit_import(preview, home)
     assert result.counts()["merged"] == 1
     assert result.plan.merges[["merged_id", "kept_id"]].values.tolist() == [
-        ["UCDP-990001", "ACLED-AFG90004"]]
+        ["UCDP-990001", "ACLED-AFG90004"]
+    ]
     ids = set(load_bundle_with_store(home).incidents["id"])
     assert "ACLED-AFG90004" in ids and "UCDP-990001" not in ids
 
@@ -230,8 +261,7 @@ def test_rolling_back_the_original_batch_removes_the_corrected_record_with_it_la
     second = import_bytes(_acled(edit={"AFG90001": {"fatalities": "9"}}), "b.csv", home=home)
     rollback(first.batch.batch_id, home)
     incidents = load_bundle_with_store(home).incidents.set_index("id")
-    assert list(incidents.loc[incidents["source_dataset"] == "acled"].index) == [
-        "ACLED-AFG90001"]
+    assert list(incidents.loc[incidents["source_dataset"] == "acled"].index) == ["ACLED-AFG90001"]
     assert incidents.loc["ACLED-AFG90001", "fatalities"] == 9
     rollback(second.batch.batch_id, home)
     assert record_counts(home) == {}
@@ -245,8 +275,10 @@ def test_cli_import_report_says_updated(tmp_path, store_home):
     _cli("import", str(a), home=home)
     proc = _cli("import", str(b), home=home)
     assert proc.returncode == 0, proc.stderr
-    assert ("rows read 4 = accepted 0 + merged 0 + updated 1 + rejected 0 + excluded 0 + "
-            "already present 3") in proc.stdout
+    assert (
+        "rows read 4 = accepted 0 + merged 0 + updated 1 + rejected 0 + excluded 0 + "
+        "already present 3"
+    ) in proc.stdout
     assert "ACLED-PAK90003 updated: fatalities 4 → 9" in proc.stdout
 
 
@@ -254,13 +286,27 @@ def test_cli_import_report_says_updated(tmp_path, store_home):
 
 
 FORMULA_ROW = {
-    "id": "=USR-FORMULA-1", "date": "2024-02-10", "country": "PAK", "province": "Sindh",
-    "district": "Karachi", "place": "Karachi", "latitude": "24.8607", "longitude": "67.0011",
-    "geo_precision": "2", "actor": "Unknown", "attribution": "unclaimed",
-    "attack_type": "armed assault", "target_category": "civilians", "fatalities": "1",
-    "injured": "0", "summary": "-SYNTHETIC TEST ROW: text that starts like a formula.",
-    "source_1_title": "@test fixture", "source_1_url": "https://example.org/test-formula-row",
-    "confidence": "low", "notes": "+ a note", "licence": "CC-BY-4.0",
+    "id": "=USR-FORMULA-1",
+    "date": "2024-02-10",
+    "country": "PAK",
+    "province": "Sindh",
+    "district": "Karachi",
+    "place": "Karachi",
+    "latitude": "24.8607",
+    "longitude": "67.0011",
+    "geo_precision": "2",
+    "actor": "Unknown",
+    "attribution": "unclaimed",
+    "attack_type": "armed assault",
+    "target_category": "civilians",
+    "fatalities": "1",
+    "injured": "0",
+    "summary": "-SYNTHETIC TEST ROW: text that starts like a formula.",
+    "source_1_title": "@test fixture",
+    "source_1_url": "https://example.org/test-formula-row",
+    "confidence": "low",
+    "notes": "+ a note",
+    "licence": "CC-BY-4.0",
 }
 
 
@@ -291,8 +337,16 @@ def test_restore_cell_is_the_exact_inverse_of_neutralise_cell():
 # --- Counts that add up ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["acled_sample.csv", "ucdp_hdx_sample.csv", "gtd_sample.csv",
-                                  "atlas_sample.csv", "points_sample.geojson"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "acled_sample.csv",
+        "ucdp_hdx_sample.csv",
+        "gtd_sample.csv",
+        "atlas_sample.csv",
+        "points_sample.geojson",
+    ],
+)
 def test_every_report_sums_to_the_rows_read(store_home, name):
     home = store_home
     import_bytes(_fixture("acled_sample.csv"), "base.csv", home=home)
@@ -308,8 +362,9 @@ def test_every_report_sums_to_the_rows_read(store_home, name):
 def test_partly_bad_and_updated_rows_still_sum(store_home):
     home = store_home
     import_bytes(_fixture("acled_sample.csv"), "a.csv", home=home)
-    mixed = _acled(edit={"AFG90001": {"fatalities": "many"}, "PAK90002": {"fatalities": "7"}},
-                   extra=[])
+    mixed = _acled(
+        edit={"AFG90001": {"fatalities": "many"}, "PAK90002": {"fatalities": "7"}}, extra=[]
+    )
     result = import_bytes(mixed, "mixed.csv", skip_bad=True, home=home)
     c = result.counts()
     assert (c["rejected"], c["updated"], c["already_present"]) == (1, 1, 2)
@@ -358,8 +413,7 @@ def test_a_newer_store_is_refused_with_what_to_do(tmp_path):
 # --- The Data page ------------------------------------------------------------------------------
 
 
-def test_data_page_lists_merges_with_their_reason_and_imports_one_as_new(tmp_path,
-                                                                         monkeypatch):
+def test_data_page_lists_merges_with_their_reason_and_imports_one_as_new(tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
     home = tmp_path / "page-home"
@@ -369,8 +423,7 @@ def test_data_page_lists_merges_with_their_reason_and_imports_one_as_new(tmp_pat
     app = AppTest.from_file(str(ROOT / "app_pages" / "data.py"), default_timeout=90).run()
     assert not app.exception
     shown = next(d.value for d in app.dataframe if "reason" in d.value.columns)
-    assert shown[["kept_id", "merged_id"]].values.tolist() == [["ACLED-AFG90004",
-                                                                "UCDP-990001"]]
+    assert shown[["kept_id", "merged_id"]].values.tolist() == [["ACLED-AFG90004", "UCDP-990001"]]
     assert shown["reason"].iat[0].startswith("same family Islamic State, 1 day, 2.3 km")
     next(b for b in app.button if b.label == "Import as new").click().run()
     assert not app.exception

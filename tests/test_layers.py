@@ -19,8 +19,13 @@ from mapspec.spec import DEFAULT_LAYERS, LAYER_LABELS, LAYER_ORDER, MapSpec
 
 REAL = Path(__file__).resolve().parents[1] / "../shared/data/real"
 UCDP_WEB = REAL / "ucdp_web_export_pakistan_1989_2019.csv"
-POPUP_COLUMNS = ("forecast_p_1m", "forecast_expected_1m", "forecast_low_1m",
-                 "forecast_high_1m", "forecast_model")
+POPUP_COLUMNS = (
+    "forecast_p_1m",
+    "forecast_expected_1m",
+    "forecast_low_1m",
+    "forecast_high_1m",
+    "forecast_model",
+)
 
 
 # --- the registry ----------------------------------------------------------------------
@@ -44,8 +49,7 @@ def test_every_layer_has_what_the_map_the_briefing_and_the_exports_need(bundle):
     # spec, labels and exports are views of the registry, without disagreeing names
     assert tuple(layer.id for layer in registry.LAYERS) == LAYER_ORDER
     assert set(LAYER_LABELS) == set(LAYER_ORDER)
-    assert set(exports.ALL_EXPORT_LAYERS) == {e.name for la in registry.LAYERS
-                                              for e in la.exports}
+    assert set(exports.ALL_EXPORT_LAYERS) == {e.name for la in registry.LAYERS for e in la.exports}
     assert set(exports.EXPORT_LAYERS) <= set(exports.ALL_EXPORT_LAYERS)
     assert set(exports.LAYER_LABELS) == set(exports.ALL_EXPORT_LAYERS)
 
@@ -133,10 +137,10 @@ def test_hotspot_layer_draws_the_significant_cells_in_their_class_colour(bundle)
         pytest.skip(f"the bundled data do not reach Gi*'s minimum: {frame.attrs['status']}")
     significant = frame[frame["hotspot"] != "not significant"]
     layer = next(la for la in map_layers(resolved) if la.key == "hotspots")
-    drawn = {f["properties"]["id"]: f["properties"]["style"]["fillColor"]
-             for f in layer.data["features"]}
-    assert drawn == {r.id: palette.hotspot_colour(r.hotspot)
-                     for r in significant.itertuples()}
+    drawn = {
+        f["properties"]["id"]: f["properties"]["style"]["fillColor"] for f in layer.data["features"]
+    }
+    assert drawn == {r.id: palette.hotspot_colour(r.hotspot) for r in significant.itertuples()}
 
 
 def test_briefing_draws_the_forecast_cells_when_the_layer_is_on(bundle):
@@ -153,8 +157,7 @@ def test_briefing_draws_the_forecast_cells_when_the_layer_is_on(bundle):
 
 
 @pytest.mark.parametrize("query", ["", "actor=ISKP&perspective=china_cpec"])
-def test_popup_forecast_columns_equal_the_cli_json(bundle, query, tmp_path, monkeypatch,
-                                                   capsys):
+def test_popup_forecast_columns_equal_the_cli_json(bundle, query, tmp_path, monkeypatch, capsys):
     from atlas_cli.main import main
 
     monkeypatch.setenv("ISKP_ATLAS_HOME", str(tmp_path / "home"))
@@ -184,8 +187,9 @@ def test_popup_forecast_is_missing_outside_a_country_filter(bundle):
 # --- exports --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["forecast_admin1", "forecast_grid", "forecast_segments",
-                                  "hotspots_grid"])
+@pytest.mark.parametrize(
+    "name", ["forecast_admin1", "forecast_grid", "forecast_segments", "hotspots_grid"]
+)
 def test_analysis_layers_export_with_their_method(bundle, name):
     resolved = resolve_query("", bundle)
     doc = json.loads(exports.export_file(resolved, name, "geojson").data)
@@ -211,15 +215,17 @@ def test_geopackage_holds_a_forecast_layer_and_its_method(bundle):
     assert names == ["provinces", "forecast_grid"]
     table = pyogrio.read_dataframe(io.BytesIO(data), layer="forecast_grid")
     assert len(table) == len(resolved.layer("forecast_grid"))
-    meta = json.loads(pyogrio.read_info(io.BytesIO(data), layer="provinces")["dataset_metadata"]
-                      ["ISKP_ATLAS_METADATA"])
+    meta = json.loads(
+        pyogrio.read_info(io.BytesIO(data), layer="provinces")["dataset_metadata"][
+            "ISKP_ATLAS_METADATA"
+        ]
+    )
     assert meta["methods"]["forecast_grid"]["model"] == "eb"
     assert "provinces" not in meta["methods"]
 
 
 def test_record_layer_exports_carry_no_method(bundle):
-    doc = json.loads(exports.export_file(resolve_query("", bundle), "incidents",
-                                         "geojson").data)
+    doc = json.loads(exports.export_file(resolve_query("", bundle), "incidents", "geojson").data)
     assert "methods" not in doc["metadata"]
 
 
@@ -247,14 +253,14 @@ def _cli_json(args: list[str], capsys) -> dict:
 
 
 @pytest.mark.parametrize("level", ["segment", "site"])
-def test_cli_forecast_segments_and_sites_on_the_bundled_data(level, tmp_path, monkeypatch,
-                                                             capsys, bundle):
+def test_cli_forecast_segments_and_sites_on_the_bundled_data(
+    level, tmp_path, monkeypatch, capsys, bundle
+):
     from riskmodel.score import layers_from
 
     monkeypatch.setenv("ISKP_ATLAS_HOME", str(tmp_path / "home"))
     one = _cli_json(["forecast", "--level", level, "--format", "json"], capsys)
-    three = _cli_json(["forecast", "--level", level, "--format", "json", "--horizon", "3"],
-                      capsys)
+    three = _cli_json(["forecast", "--level", level, "--format", "json", "--horizon", "3"], capsys)
     units = layers_from(bundle).segments if level == "segment" else bundle.sites
     assert len(one["forecasts"]) == len(units)
     assert one["method"]["model"] == "eb" and one["method"]["level"] == level
@@ -287,15 +293,29 @@ def ucdp_home(tmp_path_factory):
         store.import_file(UCDP_WEB, home=home)
     except (ImportFileError, ValueError) as exc:
         mp.undo()
-        pytest.skip(f"the importer does not read the UCDP web-export layout yet: "
-                    f"{str(exc).splitlines()[0][:200]}")
+        pytest.skip(
+            f"the importer does not read the UCDP web-export layout yet: "
+            f"{str(exc).splitlines()[0][:200]}"
+        )
     yield home
     mp.undo()
 
 
 def test_cli_forecast_segments_on_the_real_ucdp_file(ucdp_home, capsys):
-    data = _cli_json(["forecast", "--level", "segment", "--format", "json", "--home",
-                      str(ucdp_home), "--query", "country=PAK&to=2019-12-31"], capsys)
+    data = _cli_json(
+        [
+            "forecast",
+            "--level",
+            "segment",
+            "--format",
+            "json",
+            "--home",
+            str(ucdp_home),
+            "--query",
+            "country=PAK&to=2019-12-31",
+        ],
+        capsys,
+    )
     rows = data["forecasts"]
     assert data["method"]["n_events"] > 100  # UCDP's Pakistan events near CPEC
     assert data["method"]["data_to"].startswith("2019")

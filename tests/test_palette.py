@@ -19,8 +19,9 @@ def _chart_colours(incidents: pd.DataFrame) -> dict[str, str]:
 def _map_colours(resolved) -> dict[str, str]:
     """Actor → fill colour of the incident markers the web map draws."""
     layer = next(layer for layer in map_layers(resolved) if layer.key == "incidents")
-    fills = {f["properties"]["id"]: f["properties"]["style"]["fillColor"]
-             for f in layer.data["features"]}
+    fills = {
+        f["properties"]["id"]: f["properties"]["style"]["fillColor"] for f in layer.data["features"]
+    }
     incidents = resolved.layer("incidents")
     out: dict[str, str] = {}
     for rec in incidents.itertuples(index=False):
@@ -40,8 +41,12 @@ def test_records_chart_and_map_colour_each_actor_alike(bundle):
 
 
 def test_an_unknown_actor_gets_the_fallback_grey_in_the_chart():
-    frame = pd.DataFrame({"date": pd.date_range("2024-01-01", periods=200, freq="D"),
-                          "actor_canonical": ["ISKP", "BLA", "Not-a-known-group", "TTP"] * 50})
+    frame = pd.DataFrame(
+        {
+            "date": pd.date_range("2024-01-01", periods=200, freq="D"),
+            "actor_canonical": ["ISKP", "BLA", "Not-a-known-group", "TTP"] * 50,
+        }
+    )
     chart = _chart_colours(frame)
     assert chart["ISKP"] == palette.actor_colour("ISKP") != chart["BLA"]
     assert chart["Not-a-known-group"] == palette.FALLBACK_COLOUR
@@ -51,8 +56,9 @@ def test_band_shading_of_the_corridor_chart_uses_the_band_colours(bundle):
     resolved = resolve(MapSpec(), bundle)
     seg = resolved.layer("segments").drop(columns="geometry")
     profile = seg[seg["route_id"] == "KKH_N35"]
-    spec = charts.profile_chart(profile, charts.waypoint_km(bundle.waypoints, "KKH_N35", 918.1)
-                                ).to_dict()
+    spec = charts.profile_chart(
+        profile, charts.waypoint_km(bundle.waypoints, "KKH_N35", 918.1)
+    ).to_dict()
     shade = spec["layer"][0]["encoding"]
     assert shade["color"]["scale"]["range"] == [b.colour for b in palette.BANDS]
     # the score axis is fixed at 0–100 whatever the route's scores

@@ -23,25 +23,43 @@ QUERY = "from=2021-01-01"
 
 def _kabul_rows() -> bytes:
     """Three synthetic ISKP attacks in Kabul and one in Peshawar, in the product's CSV."""
-    header = next(csv.reader(io.StringIO(
-        (FIXTURES / "atlas_sample.csv").read_text(encoding="utf-8"))))
+    header = next(
+        csv.reader(io.StringIO((FIXTURES / "atlas_sample.csv").read_text(encoding="utf-8")))
+    )
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=header, lineterminator="\n")
     writer.writeheader()
-    places = [("2025-11-03", "Kabul", 34.5553, 69.2075), ("2025-11-19", "Kabul", 34.52, 69.17),
-              ("2025-12-02", "Kabul", 34.56, 69.21), ("2025-12-10", "Peshawar", 34.0151, 71.5249)]
+    places = [
+        ("2025-11-03", "Kabul", 34.5553, 69.2075),
+        ("2025-11-19", "Kabul", 34.52, 69.17),
+        ("2025-12-02", "Kabul", 34.56, 69.21),
+        ("2025-12-10", "Peshawar", 34.0151, 71.5249),
+    ]
     for i, (day, province, lat, lon) in enumerate(places, 1):
         country = "PAK" if province == "Peshawar" else "AFG"
-        writer.writerow({
-            "id": f"PAR-{i:03d}", "date": day, "country": country,
-            "province": "Khyber Pakhtunkhwa" if country == "PAK" else province,
-            "place": province, "latitude": lat, "longitude": lon, "geo_precision": 2,
-            "actor": "ISKP", "attribution": "claimed", "attack_type": "suicide bombing",
-            "target_category": "civilians", "fatalities": 5 + i, "injured": 3,
-            "summary": f"SYNTHETIC TEST ROW {i} for the CLI/app parity test.",
-            "source_1_title": "Synthetic test source",
-            "source_1_url": f"https://example.org/parity-{i}", "confidence": "medium",
-            "notes": "Test fixture row"})
+        writer.writerow(
+            {
+                "id": f"PAR-{i:03d}",
+                "date": day,
+                "country": country,
+                "province": "Khyber Pakhtunkhwa" if country == "PAK" else province,
+                "place": province,
+                "latitude": lat,
+                "longitude": lon,
+                "geo_precision": 2,
+                "actor": "ISKP",
+                "attribution": "claimed",
+                "attack_type": "suicide bombing",
+                "target_category": "civilians",
+                "fatalities": 5 + i,
+                "injured": 3,
+                "summary": f"SYNTHETIC TEST ROW {i} for the CLI/app parity test.",
+                "source_1_title": "Synthetic test source",
+                "source_1_url": f"https://example.org/parity-{i}",
+                "confidence": "medium",
+                "notes": "Test fixture row",
+            }
+        )
     return out.getvalue().encode("utf-8")
 
 
@@ -75,15 +93,17 @@ def test_scores_agree_with_the_app_after_an_import(app_view, home, capsys):
     view, data = app_view
     bundled = len(load_bundle().incidents)
     assert len(data.incidents) == bundled + 4  # the app sees the imported records
-    rows = json.loads(_cli(capsys, "scores", "--format", "json", "--query", QUERY,
-                           "--home", str(home)))
+    rows = json.loads(
+        _cli(capsys, "scores", "--format", "json", "--query", QUERY, "--home", str(home))
+    )
     cli = {r["id"]: (r["load"], r["score"], r["band"], r["n_events"]) for r in rows}
     table = view.risk.table("province")
     app = {r.id: (r.load, r.score, r.band, r.n_events) for r in table.itertuples()}
     assert cli == app
     # and the import moved Kabul: the CLI does not show the bundle-only figure
-    rows_bundled = json.loads(_cli(capsys, "scores", "--format", "json", "--query", QUERY,
-                                   "--home", str(home / "empty")))
+    rows_bundled = json.loads(
+        _cli(capsys, "scores", "--format", "json", "--query", QUERY, "--home", str(home / "empty"))
+    )
     kabul_bundled = next(r for r in rows_bundled if r["id"] == "AF-KAB")
     assert cli["AF-KAB"][0] > kabul_bundled["load"]
     assert cli["AF-KAB"][3] == kabul_bundled["n_events"] + 3
@@ -91,20 +111,35 @@ def test_scores_agree_with_the_app_after_an_import(app_view, home, capsys):
 
 def test_explain_lists_the_imported_records_the_app_counts(app_view, home, capsys):
     view, _ = app_view
-    rows = json.loads(_cli(capsys, "explain", "AF-KAB", "--format", "json", "--query", QUERY,
-                           "--home", str(home)))
+    rows = json.loads(
+        _cli(capsys, "explain", "AF-KAB", "--format", "json", "--query", QUERY, "--home", str(home))
+    )
     ids = {r["id"] for r in rows}
     assert {"PAR-001", "PAR-002", "PAR-003"} <= ids
     app_rows = view.risk.explain("AF-KAB", "province")
     assert sum(r["contribution"] for r in rows) == pytest.approx(
-        float(app_rows["contribution"].sum()))
+        float(app_rows["contribution"].sum())
+    )
 
 
 def test_export_and_info_count_what_the_app_shows(app_view, home, capsys, tmp_path):
     view, data = app_view
     out = tmp_path / "incidents.geojson"
-    main(["export", "--layer", "incidents", "--format", "geojson", "--query", QUERY,
-          "--home", str(home), "-o", str(out)])
+    main(
+        [
+            "export",
+            "--layer",
+            "incidents",
+            "--format",
+            "geojson",
+            "--query",
+            QUERY,
+            "--home",
+            str(home),
+            "-o",
+            str(out),
+        ]
+    )
     err = capsys.readouterr().err
     features = json.loads(out.read_text(encoding="utf-8"))["features"]
     exported = {f["properties"]["id"] for f in features}
@@ -114,28 +149,30 @@ def test_export_and_info_count_what_the_app_shows(app_view, home, capsys, tmp_pa
     withheld = re.search(r"; (\d+) incidents rows withheld", err)
     assert exported <= shown
     assert len(shown) - len(exported) == (int(withheld.group(1)) if withheld else 0) >= 4
-    info = dict(line.split("\t") for line in _cli(capsys, "info", "--home", str(home))
-                .splitlines())
+    info = dict(line.split("\t") for line in _cli(capsys, "info", "--home", str(home)).splitlines())
     assert int(info["incidents"]) == len(data.incidents)
 
 
 def test_brief_is_drawn_from_the_same_view(app_view, home, capsys, tmp_path):
     view, _ = app_view
     out = tmp_path / "brief.png"
-    assert main(["brief", "--format", "png", "--query", QUERY, "--home", str(home),
-                 "-o", str(out)]) == 0
+    assert (
+        main(["brief", "--format", "png", "--query", QUERY, "--home", str(home), "-o", str(out)])
+        == 0
+    )
     err = capsys.readouterr().err
     assert out.stat().st_size > 10_000
     assert view.sentence in err
 
 
-def test_extra_file_through_the_environment_and_the_flag_agree(home, capsys, tmp_path,
-                                                                monkeypatch):
+def test_extra_file_through_the_environment_and_the_flag_agree(home, capsys, tmp_path, monkeypatch):
     extra = tmp_path / "extra.csv"
     extra.write_bytes(_kabul_rows().replace(b"PAR-", b"EXT-"))
     monkeypatch.delenv("ISKP_ATLAS_EXTRA_INCIDENTS", raising=False)
-    by_flag = dict(line.split("\t") for line in _cli(
-        capsys, "info", "--home", str(home), "--extra", str(extra)).splitlines())
+    by_flag = dict(
+        line.split("\t")
+        for line in _cli(capsys, "info", "--home", str(home), "--extra", str(extra)).splitlines()
+    )
     monkeypatch.setenv("ISKP_ATLAS_EXTRA_INCIDENTS", str(extra))
     monkeypatch.setenv("ISKP_ATLAS_HOME", str(home))
     by_env = dict(line.split("\t") for line in _cli(capsys, "info").splitlines())
@@ -156,17 +193,22 @@ def test_an_area_of_interest_gives_the_cli_the_apps_numbers(home, capsys, monkey
     view = ui._resolve_cached(ui._params_key(spec), ui.data_signature())
     shown = set(view.layer("incidents")["id"])
     assert {"PAR-001", "PAR-004"} <= shown  # Kabul and Peshawar points are inside
-    everything = ui._resolve_cached(ui._params_key(MapSpec.from_params({"from": "2021-01-01"})),
-                                    ui.data_signature())
+    everything = ui._resolve_cached(
+        ui._params_key(MapSpec.from_params({"from": "2021-01-01"})), ui.data_signature()
+    )
     assert len(shown) < len(everything.layer("incidents"))
-    rows = json.loads(_cli(capsys, "scores", "--format", "json", "--query", AOI_QUERY,
-                           "--home", str(home)))
+    rows = json.loads(
+        _cli(capsys, "scores", "--format", "json", "--query", AOI_QUERY, "--home", str(home))
+    )
     cli = {r["id"]: (r["load"], r["score"], r["n_events"]) for r in rows}
     app = {r.id: (r.load, r.score, r.n_events) for r in view.risk.table("province").itertuples()}
     assert cli == app
     assert cli["AF-KAB"][2] >= 3
     # a province far outside the area has no events left
     assert cli["PK-BA"][2] == 0
-    out = json.loads(_cli(capsys, "scores", "--format", "json", "--query",
-                          "from=2021-01-01", "--home", str(home)))
+    out = json.loads(
+        _cli(
+            capsys, "scores", "--format", "json", "--query", "from=2021-01-01", "--home", str(home)
+        )
+    )
     assert max(r["n_events"] for r in out if r["id"] == "PK-BA") > 0

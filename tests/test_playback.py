@@ -34,8 +34,7 @@ def test_scores_are_as_of_the_end_of_the_frame():
     june = resolve(MapSpec(filters=parse_query("frame=2023-06")), bundle)
     whole = resolve(MapSpec(), bundle)
     assert june.as_of == date(2023, 6, 30) < whole.as_of
-    assert june.risk.table("province")["load"].sum() != whole.risk.table("province")[
-        "load"].sum()
+    assert june.risk.table("province")["load"].sum() != whole.risk.table("province")["load"].sum()
     # with an earlier 'to', the earlier end wins
     both = parse_query("to=2023-03-15&frame=2023-06")
     assert both.end_date == date(2023, 3, 15)
@@ -60,7 +59,11 @@ def test_playback_months_follow_the_dates_and_the_filter():
     assert months[0] == "2021-03" and months[-1] == "2026-02" and len(months) == 60
     narrowed = MapSpec(filters=parse_query("from=2024-11-20&to=2025-02-02"))
     assert playback_months(narrowed, date(2021, 3, 9), date(2026, 2, 21)) == [
-        "2024-11", "2024-12", "2025-01", "2025-02"]
+        "2024-11",
+        "2024-12",
+        "2025-01",
+        "2025-02",
+    ]
 
 
 def test_the_last_month_is_the_view_without_a_frame_and_playback_loops():
@@ -69,18 +72,30 @@ def test_the_last_month_is_the_view_without_a_frame_and_playback_loops():
     assert frame_spec(MapSpec(), "2025-03", months).filters.frame is None
     assert frame_spec(MapSpec(), "2019-01", months).filters.frame is None  # not a month shown
     assert [next_frame(m, months) for m in (None, *months)] == [
-        "2025-01", "2025-02", "2025-03", "2025-01"]
+        "2025-01",
+        "2025-02",
+        "2025-03",
+        "2025-01",
+    ]
     assert next_frame("2025-01", []) is None
 
 
 def _feature(ring):
-    return {"type": "Feature", "properties": {},
-            "geometry": {"type": "Polygon", "coordinates": [ring]}}
+    return {
+        "type": "Feature",
+        "properties": {},
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+    }
 
 
 def test_a_drawn_rectangle_becomes_a_bounding_box():
-    ring = [[68.00182, 32.987753], [68.00182, 36.008984], [72.010371, 36.008984],
-            [72.010371, 32.987753], [68.00182, 32.987753]]
+    ring = [
+        [68.00182, 32.987753],
+        [68.00182, 36.008984],
+        [72.010371, 36.008984],
+        [72.010371, 32.987753],
+        [68.00182, 32.987753],
+    ]
     aoi = aoi_from_drawing(_feature(ring))
     assert aoi.kind == "bbox"
     assert aoi.to_param() == "68.0018,32.9878,72.0104,36.009"
@@ -95,8 +110,84 @@ def test_a_drawn_polygon_becomes_an_encoded_polygon():
 
 def test_other_shapes_are_not_areas_and_a_crossing_one_is_refused():
     assert aoi_from_drawing(None) is None
-    assert aoi_from_drawing({"type": "Feature", "geometry": {
-        "type": "Point", "coordinates": [69, 34]}}) is None
+    assert (
+        aoi_from_drawing(
+            {"type": "Feature", "geometry": {"type": "Point", "coordinates": [69, 34]}}
+        )
+        is None
+    )
     bowtie = [[68, 33], [72, 36], [72, 33], [68, 36], [68, 33]]
     with pytest.raises(ValueError, match="crosses itself"):
         aoi_from_drawing(_feature(bowtie))
+
+
+MONTHS = ["2025-01", "2025-02", "2025-03", "2025-04"]
+
+
+def test_a_tick_shows_the_next_month_only_once_it_is_ready():
+    from mapspec.playback import shown_frame
+
+    assert shown_frame("2025-02", MONTHS, False, lambda m: True) == "2025-02"  # paused
+    assert shown_frame("2025-02", MONTHS, True, lambda m: True) == "2025-03"
+    # the next month still being prefetched: this one a tick longer
+    assert shown_frame("2025-02", MONTHS, True, lambda m: m != "2025-03") == "2025-02"
+    # no month (or one outside the range) in the session: the whole view, the last month
+    assert shown_frame(None, MONTHS, False, lambda m: True) == "2025-04"
+    assert shown_frame("2019-01", MONTHS, False, lambda m: True) == "2025-04"
+
+
+def test_the_months_ahead_are_prefetched_while_playing_or_stepping():
+    from mapspec.playback import following, frames_to_prefetch
+
+    assert frames_to_prefetch("2025-01", MONTHS, True) == ["2025-02", "2025-03"]
+    assert frames_to_prefetch("2025-02", MONTHS, False) == ["2025-03"]  # stepping by hand
+    assert frames_to_prefetch("2025-04", MONTHS, False) == []  # the whole view
+    assert following("2025-03", MONTHS, 3) == ["2025-04", "2025-01", "2025-02"]  # loops
+    assert following("2025-01", ["2025-01"], 2) == ["2025-01"]
+
+
+def _sent(resolved, layers=None) -> dict:
+    """What streamlit-folium sends to the browser for the map of ``resolved``, as the Risk
+    map sends it (the component itself is not called)."""
+    import streamlit_folium
+
+    from mapspec import offline
+    from mapspec.folium_map import map_layers, map_parts
+
+    offline.patch_folium()
+    sent: list[dict] = []
+    original = streamlit_folium._component_func
+    streamlit_folium._component_func = lambda **kwargs: sent.append(kwargs)
+    try:
+        fmap, groups, control = map_parts(resolved, 620, layers or map_layers(resolved))
+        streamlit_folium.st_folium(
+            fmap,
+            key="risk_map",
+            feature_group_to_add=groups,
+            layer_control=control,
+            render=False,
+            returned_objects=["last_active_drawing"],
+        )
+    finally:
+        streamlit_folium._component_func = original
+    return sent[0]
+
+
+def test_a_playback_step_keeps_the_map_in_the_browser_and_sends_only_the_layers():
+    bundle = load_bundle()
+    july, august = (
+        _sent(resolve(MapSpec.from_params({"frame": m}), bundle)) for m in ("2022-07", "2022-08")
+    )
+    # the same base map and component key: streamlit-folium keeps the Leaflet map (no
+    # blank map, the zoom stays) and swaps the layer groups and the layer control
+    assert july["key"] == august["key"] and july["script"] == august["script"]
+    assert july["feature_group"] != august["feature_group"]
+    for sent, month in ((july, "2022-07"), (august, "2022-08")):
+        assert f"shown up to the end of {month}" in sent["feature_group"]  # the legend
+        assert "window.atlasFrame(" in sent["feature_group"]
+        assert "Incidents" in sent["layer_control"]
+    # another view (framed elsewhere) is another map
+    kabul = _sent(
+        resolve(MapSpec.from_params({"frame": "2022-08", "view": "admin1:AF-KAB"}), bundle)
+    )
+    assert kabul["key"] != august["key"]

@@ -68,10 +68,17 @@ def test_the_records_link_replaces_an_admin1_filter(bundle):
 
 
 def test_forecast_line_only_with_a_forecast():
-    line = popups.forecast_line({"forecast_p_1m": 0.34, "forecast_expected_1m": 0.42,
-                                 "forecast_low_1m": 0, "forecast_high_1m": 1})
-    assert line == ("Next month: 34 % chance of at least one relevant attack (expected 0.4; "
-                    "80 % interval 0–1)")
+    line = popups.forecast_line(
+        {
+            "forecast_p_1m": 0.34,
+            "forecast_expected_1m": 0.42,
+            "forecast_low_1m": 0,
+            "forecast_high_1m": 1,
+        }
+    )
+    assert line == (
+        "Next month: 34 % chance of at least one relevant attack (expected 0.4; 80 % interval 0–1)"
+    )
     assert popups.forecast_line({"forecast_p_1m": float("nan")}) == ""
     assert popups.forecast_line({}) == ""
 
@@ -85,8 +92,7 @@ def test_segment_popups_name_their_contributors_once_per_layer(bundle):
     for props in scored:
         named = [layer.records[i][0].split(",")[0] for i, _ in props["top"]]
         assert named == [c.id for c in top[props["id"]]]
-        assert [s for _, s in props["top"]] == [round(100 * c.share)
-                                                for c in top[props["id"]]]
+        assert [s for _, s in props["top"]] == [round(100 * c.share) for c in top[props["id"]]]
     ids = [row[0] for row in layer.records]
     assert len(ids) == len(set(ids)), "each contributing record listed once"
 
@@ -107,15 +113,14 @@ def test_incident_popups_offer_the_unit_underneath(bundle):
         if isinstance(unit, str) and unit:
             assert f"data-area='{unit}'" in props["popup"]
     hidden = resolve_query("layers=border,incidents", bundle)
-    assert all("atlas-open-area" not in p["popup"]
-               for p in _features(hidden, "incidents").values())
+    assert all("atlas-open-area" not in p["popup"] for p in _features(hidden, "incidents").values())
 
 
 def test_small_units_are_the_ones_too_small_to_click_at_the_default_zoom(bundle):
     units = {u[2]: u for u in small_unit_data(resolve(MapSpec(), bundle).layer("areas"))}
 
     def pixels(u, zoom=5.5):  # the browser's rule: side of an equal-area square in px
-        metres = 40075016.686 * math.cos(math.radians(u[0])) / (256 * 2 ** zoom)
+        metres = 40075016.686 * math.cos(math.radians(u[0])) / (256 * 2**zoom)
         return math.sqrt(u[3] * 1e6) / metres
 
     assert len(units) == 41
@@ -148,20 +153,20 @@ def test_legend_lists_only_what_is_drawn(bundle):
     assert "Af-Pak border" in labels and "small unit (click)" in labels
     for gone in ("sensitive site", "threat record", "CPEC segment", *actors):
         assert gone not in labels
-    assert not any(g.startswith("Incidents") for g in _groups(drawn_legend(some,
-                                                                           map_layers(some))))
+    assert not any(g.startswith("Incidents") for g in _groups(drawn_legend(some, map_layers(some))))
     none = resolve_query("layers=border", bundle)
     assert BANDS_GROUP not in _groups(drawn_legend(none, map_layers(none)))
 
 
 def test_legend_of_the_corridor_page_names_the_muted_routes(bundle):
     resolved = resolve_query("view=route:KKH_N35", bundle)
-    layers = tuple(highlight_route(la, "KKH_N35") if la.key == "corridors" else la
-                   for la in map_layers(resolved))
+    layers = tuple(
+        highlight_route(la, "KKH_N35") if la.key == "corridors" else la
+        for la in map_layers(resolved)
+    )
     labels = [e.label for e in drawn_legend(resolved, layers)]
     assert "other corridors" in labels
-    assert "other corridors" not in [e.label for e in drawn_legend(resolved,
-                                                                   map_layers(resolved))]
+    assert "other corridors" not in [e.label for e in drawn_legend(resolved, map_layers(resolved))]
     html = legend_html(drawn_legend(resolved, layers), "a <b> sentence", open_=False)
     assert "<details class" in html and "<details open" not in html
     assert "a &lt;b&gt; sentence" in html

@@ -21,8 +21,16 @@ def _files(home: Path | str) -> list[Path]:
     return sorted((prepared_dir(home) / prepared.FOLDER).glob("batch-*.pickle"))
 
 
-@pytest.mark.parametrize("name", ["acled_sample.csv", "ucdp_hdx_sample.csv", "gtd_sample.csv",
-                                  "atlas_sample.csv", "points_sample.geojson"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "acled_sample.csv",
+        "ucdp_hdx_sample.csv",
+        "gtd_sample.csv",
+        "atlas_sample.csv",
+        "points_sample.geojson",
+    ],
+)
 def test_prepared_frame_equals_the_one_rebuilt_from_the_stored_rows(store_home, name):
     result = import_bytes((FIXTURES / name).read_bytes(), name, home=store_home)
     assert result.batch is not None

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from mapspec.records_view import LINK_TITLES, analyst_table
 
-CODE_NAMES = ("actor_canonical", "admin1_for_scoring", "admin1", "target_categories",
-              "geo_precision", "source_1_url")
+CODE_NAMES = (
+    "actor_canonical",
+    "admin1_for_scoring",
+    "admin1",
+    "target_categories",
+    "geo_precision",
+    "source_1_url",
+)
 
 
 def _units(bundle):
@@ -16,14 +22,22 @@ def test_incident_table_has_human_titles_and_values(bundle):
     table = analyst_table(bundle.incidents, "incidents", _units(bundle))
     assert not set(CODE_NAMES) & set(table.columns)
     assert {"Actor", "Province / unit", "Targets", "Location precision", "Source 1"} <= set(
-        table.columns)
+        table.columns
+    )
     assert len(table) == len(bundle.incidents)
-    cells = {part for col in ("Country", "Province / unit", "Targets")
-             for v in table[col].dropna() for part in str(v).split(", ")}
+    cells = {
+        part
+        for col in ("Country", "Province / unit", "Targets")
+        for v in table[col].dropna()
+        for part in str(v).split(", ")
+    }
     assert {"Pakistan", "Afghanistan", "Khyber Pakhtunkhwa", "Chinese nationals"} <= cells
     assert not {"chinese_nationals", "chinese_interests", "PK-KP", "AF-KAB", "PAK"} & cells
     assert set(table["Location precision"].dropna()) <= {
-        "exact site", "town or city", "district or region (approximate)"}
+        "exact site",
+        "town or city",
+        "district or region (approximate)",
+    }
 
 
 def test_threat_table_names_the_units_it_concerns(bundle):

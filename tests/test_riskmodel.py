@@ -52,17 +52,27 @@ def _assert_explained(result):
         table = result.table(level)
         for area_id, load in zip(table["id"], table["load"], strict=True):
             parts = result.explain(area_id, level)
-            assert parts["contribution"].sum() == pytest.approx(load, rel=1e-9, abs=1e-12), \
-                (level, area_id)
+            assert parts["contribution"].sum() == pytest.approx(load, rel=1e-9, abs=1e-12), (
+                level,
+                area_id,
+            )
             assert (parts["contribution"] > 0).all()
             assert parts["contribution"].is_monotonic_decreasing
-            product = (parts["severity"] * parts["recency"] * parts["relevance"]
-                       * parts["kernel"] * parts["split"])
+            product = (
+                parts["severity"]
+                * parts["recency"]
+                * parts["relevance"]
+                * parts["kernel"]
+                * parts["split"]
+            )
             np.testing.assert_allclose(product, parts["contribution"], rtol=1e-12)
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                   HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(
     half_life=st.floats(30, 1000),
     bandwidth=st.floats(5, 60),
@@ -72,12 +82,18 @@ def _assert_explained(result):
     include_threats=st.booleans(),
     override=st.dictionaries(st.sampled_from(TARGET_CATEGORIES), st.floats(0, 1), max_size=3),
 )
-def test_contributions_sum_to_load_for_every_area(bundle, half_life, bandwidth, cutoff,
-                                                  perspective, threat_weight, include_threats,
-                                                  override):
-    risk = RiskSettings(half_life_days=half_life, bandwidth_km=bandwidth, cutoff_sigmas=cutoff,
-                        perspective=perspective, threat_weight=threat_weight,
-                        include_threats=include_threats, weight_overrides=override)
+def test_contributions_sum_to_load_for_every_area(
+    bundle, half_life, bandwidth, cutoff, perspective, threat_weight, include_threats, override
+):
+    risk = RiskSettings(
+        half_life_days=half_life,
+        bandwidth_km=bandwidth,
+        cutoff_sigmas=cutoff,
+        perspective=perspective,
+        threat_weight=threat_weight,
+        include_threats=include_threats,
+        weight_overrides=override,
+    )
     _assert_explained(score(bundle, Filters(), risk))
 
 
@@ -97,8 +113,17 @@ def test_scoring_does_not_modify_the_bundle(bundle):
 
 
 def test_tables_have_the_promised_rows_and_columns(default_result, bundle):
-    common = {"id", "name", "load", "score", "band", "surge", "n_events", "top_contributor",
-              "geometry"}
+    common = {
+        "id",
+        "name",
+        "load",
+        "score",
+        "band",
+        "surge",
+        "n_events",
+        "top_contributor",
+        "geometry",
+    }
     provinces, segments, sites = (default_result.table(lv) for lv in LEVELS)
     assert len(provinces) == 41 and set(provinces["id"]) == set(bundle.admin1["iso_3166_2"])
     assert common | {"country"} <= set(provinces.columns)
@@ -117,8 +142,10 @@ def test_tables_have_the_promised_rows_and_columns(default_result, bundle):
 def test_top_contributor_is_the_first_explained_record(default_result):
     table = default_result.provinces
     busiest = table.sort_values("load").iloc[-1]
-    assert default_result.explain(busiest["id"], "province")["id"].iloc[0] == \
-        busiest["top_contributor"]
+    assert (
+        default_result.explain(busiest["id"], "province")["id"].iloc[0]
+        == busiest["top_contributor"]
+    )
 
 
 def test_default_as_of_is_the_newest_record_and_to_caps_it(bundle, default_result):
@@ -129,8 +156,9 @@ def test_default_as_of_is_the_newest_record_and_to_caps_it(bundle, default_resul
 
 
 def test_nationwide_threat_is_spread_over_the_country(default_result, bundle):
-    nationwide = bundle.threats[(bundle.threats["country"] == "AFG")
-                                & bundle.threats["admin1_for_scoring"].map(len).eq(0)]
+    nationwide = bundle.threats[
+        (bundle.threats["country"] == "AFG") & bundle.threats["admin1_for_scoring"].map(len).eq(0)
+    ]
     assert len(nationwide)
     ghor = default_result.explain("AF-GHO", "province")
     spread = ghor[ghor["id"].isin(nationwide["id"])]
@@ -140,15 +168,18 @@ def test_nationwide_threat_is_spread_over_the_country(default_result, bundle):
 
 def test_threat_with_several_units_is_split_equally(default_result):
     # THR-004 names Badakhshan, Baghlan and Takhar.
-    shares = [default_result.explain(u, "province").set_index("id").loc["THR-004"]
-              for u in ("AF-BDS", "AF-BGL", "AF-TAK")]
+    shares = [
+        default_result.explain(u, "province").set_index("id").loc["THR-004"]
+        for u in ("AF-BDS", "AF-BGL", "AF-TAK")
+    ]
     assert all(s["split"] == pytest.approx(1 / 3) for s in shares)
     assert len({round(s["contribution"], 12) for s in shares}) == 1
 
 
 def test_province_name_works_as_id_and_unknown_id_is_a_clear_error(default_result):
     assert default_result.explain("Kabul", "province").equals(
-        default_result.explain("AF-KAB", "province"))
+        default_result.explain("AF-KAB", "province")
+    )
     with pytest.raises(ValueError, match="no site with id 'AST-999'"):
         default_result.explain("AST-999", "site")
     with pytest.raises(ValueError, match="unknown level"):
@@ -164,33 +195,51 @@ def _share(result, area_id, level, ids):
 
 
 def test_longan_hotel_weighs_more_under_china_cpec(bundle):
-    shares = {p: _share(score(bundle, settings=RiskSettings(perspective=p)), "AF-KAB",
-                        "province", ["INC-023"]) for p in PRESETS}
+    shares = {
+        p: _share(
+            score(bundle, settings=RiskSettings(perspective=p)), "AF-KAB", "province", ["INC-023"]
+        )
+        for p in PRESETS
+    }
     assert shares["china_cpec"] > shares["all"] > 0
     assert shares["china_cpec"] > shares["shia_hazara"]
-    site = {p: _share(score(bundle, settings=RiskSettings(perspective=p)), "AST-006", "site",
-                      ["INC-023"]) for p in ("all", "china_cpec")}
+    site = {
+        p: _share(
+            score(bundle, settings=RiskSettings(perspective=p)), "AST-006", "site", ["INC-023"]
+        )
+        for p in ("all", "china_cpec")
+    }
     assert site["china_cpec"] > site["all"]
 
 
 def test_chinese_national_attacks_weigh_more_under_china_cpec(bundle):
     chinese = bundle.incidents.loc[
-        bundle.incidents["target_categories"].map(lambda c: "chinese_nationals" in c), "id"]
+        bundle.incidents["target_categories"].map(lambda c: "chinese_nationals" in c), "id"
+    ]
 
     def share(perspective):
         result = score(bundle, settings=RiskSettings(perspective=perspective))
         total = result.provinces["load"].sum()
-        part = sum(_share(result, a, "province", chinese) * load
-                   for a, load in zip(result.provinces["id"], result.provinces["load"],
-                                      strict=True) if load > 0)
+        part = sum(
+            _share(result, a, "province", chinese) * load
+            for a, load in zip(result.provinces["id"], result.provinces["load"], strict=True)
+            if load > 0
+        )
         return part / total
 
     assert share("china_cpec") > share("all") > share("shia_hazara")
 
 
 def test_dasht_e_barchi_attacks_weigh_more_under_shia_hazara(bundle):
-    shares = {p: _share(score(bundle, settings=RiskSettings(perspective=p)), "AF-KAB",
-                        "province", DASHT_E_BARCHI) for p in PRESETS}
+    shares = {
+        p: _share(
+            score(bundle, settings=RiskSettings(perspective=p)),
+            "AF-KAB",
+            "province",
+            DASHT_E_BARCHI,
+        )
+        for p in PRESETS
+    }
     assert shares["shia_hazara"] > shares["all"] > shares["china_cpec"]
 
 
@@ -209,8 +258,9 @@ def test_relevance_is_the_largest_weight_of_the_record(bundle):
     row = result.explain("AF-KAB", "province").set_index("id").loc["INC-023"]
     weights = PRESETS["shia_hazara"].weights
     # INC-023: chinese_nationals; chinese_interests; foreign_nationals
-    assert row["relevance"] == max(weights[c] for c in
-                                   ("chinese_nationals", "chinese_interests", "foreign_nationals"))
+    assert row["relevance"] == max(
+        weights[c] for c in ("chinese_nationals", "chinese_interests", "foreign_nationals")
+    )
 
 
 # --- recency and kernel -------------------------------------------------------------------
@@ -227,8 +277,13 @@ def test_recency_halves_at_the_half_life_in_scores(bundle):
     older = base.copy()
     older["id"] = "TEST-OLD"
     older["date"] = older["date"] - timedelta(days=120)
-    layers = {"incidents": pd.concat([base, older]), "threats": None, "admin1": bundle.admin1,
-              "corridors": bundle.corridors, "sites": bundle.sites}
+    layers = {
+        "incidents": pd.concat([base, older]),
+        "threats": None,
+        "admin1": bundle.admin1,
+        "corridors": bundle.corridors,
+        "sites": bundle.sites,
+    }
     parts = score(layers, settings=RiskSettings(half_life_days=120)).explain("AF-KAB")
     by_id = parts.set_index("id")["contribution"]
     assert by_id["TEST-OLD"] == pytest.approx(by_id["INC-062"] / 2)
@@ -241,8 +296,9 @@ def test_kernel_is_gaussian_and_cut_off(bundle):
         for area_id in result.table(level).query("load > 0")["id"]:
             parts = result.explain(area_id, level)
             assert (parts["distance_km"] <= 40).all()
-            np.testing.assert_allclose(parts["kernel"],
-                                       np.exp(-0.5 * (parts["distance_km"] / 20) ** 2))
+            np.testing.assert_allclose(
+                parts["kernel"], np.exp(-0.5 * (parts["distance_km"] / 20) ** 2)
+            )
 
 
 def test_site_on_the_attack_gets_the_full_kernel(bundle):
@@ -262,13 +318,19 @@ def test_bands_cover_0_to_100_without_overlap():
     assert [b.name for b in BANDS] == ["insignificant", "low", "medium", "high", "extreme"]
     assert len({b.colour for b in BANDS}) == 5
     for value in np.linspace(0, 100, 1001):
-        assert sum(b.lower <= value < b.upper or (value == 100 and b.upper == 100)
-                   for b in BANDS) == 1
+        assert (
+            sum(b.lower <= value < b.upper or (value == 100 and b.upper == 100) for b in BANDS) == 1
+        )
     for band in BANDS:
         assert band_for(band.lower).name == band.name
     assert band_for(100).name == "extreme"
-    assert list(band_names(np.array([0, 9.99, 10, 55, 100]))) == \
-        ["insignificant", "insignificant", "low", "high", "extreme"]
+    assert list(band_names(np.array([0, 9.99, 10, 55, 100]))) == [
+        "insignificant",
+        "insignificant",
+        "low",
+        "high",
+        "extreme",
+    ]
     with pytest.raises(ValueError):
         band_for(101)
 
@@ -284,15 +346,18 @@ def test_load_transform_is_fixed_and_monotone():
 # --- surge --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("latest, mean, expected", [
-    (20, 10, "large increase"),
-    (12, 10, "moderate increase"),
-    (10, 10, "limited change"),
-    (7, 10, "large decrease"),
-    (5, 2, "large increase"),        # no small-count guard here: trend() picks the window
-    (0, 0, "too few events to say"),
-    (8, 0, "large increase"),
-])
+@pytest.mark.parametrize(
+    "latest, mean, expected",
+    [
+        (20, 10, "large increase"),
+        (12, 10, "moderate increase"),
+        (10, 10, "limited change"),
+        (7, 10, "large decrease"),
+        (5, 2, "large increase"),  # no small-count guard here: trend() picks the window
+        (0, 0, "too few events to say"),
+        (8, 0, "large increase"),
+    ],
+)
 def test_surge_categories(latest, mean, expected):
     category, _ = surge_category(np.array([latest]), np.array([mean]))
     assert category[0] == expected
@@ -307,11 +372,17 @@ def test_surge_counts_latest_month_against_the_baseline_that_has_enough_events(b
     for i, months_ago in enumerate([0] * 8 + list(range(1, 13))):
         row = base.copy()
         row["id"] = f"TEST-{i}"
-        row["date"] = as_of - pd.DateOffset(months=months_ago) - pd.Timedelta(days=1) \
-            if months_ago else as_of
+        row["date"] = (
+            as_of - pd.DateOffset(months=months_ago) - pd.Timedelta(days=1) if months_ago else as_of
+        )
         copies.append(row)
-    layers = {"incidents": pd.concat(copies), "threats": None, "admin1": bundle.admin1,
-              "corridors": bundle.corridors, "sites": bundle.sites}
+    layers = {
+        "incidents": pd.concat(copies),
+        "threats": None,
+        "admin1": bundle.admin1,
+        "corridors": bundle.corridors,
+        "sites": bundle.sites,
+    }
     result = score(layers, settings=RiskSettings(as_of=as_of.date()))
     kabul = result.provinces.set_index("id").loc["AF-KAB"]
     assert kabul["surge_window"] == "month vs previous 12 months"
@@ -359,8 +430,16 @@ def test_settings_from_filters_and_bad_settings():
 
 def test_methodology_names_every_preset_setting_and_band():
     text = (ROOT / "docs" / "METHODOLOGY.md").read_text(encoding="utf-8")
-    missing = [n for n in (*PRESETS, *SETTING_FIELDS, *(b.name for b in BANDS),
-                           *(b.colour for b in BANDS), *TARGET_CATEGORIES)
-               if f"`{n}`" not in text]
+    missing = [
+        n
+        for n in (
+            *PRESETS,
+            *SETTING_FIELDS,
+            *(b.name for b in BANDS),
+            *(b.colour for b in BANDS),
+            *TARGET_CATEGORIES,
+        )
+        if f"`{n}`" not in text
+    ]
     assert missing == []
     assert f"L0 = {LOAD_SCALE_L0:g}" in text

@@ -42,14 +42,20 @@ def _many_acled_rows(n: int) -> bytes:
     writer = csv.DictWriter(out, fieldnames=reader.fieldnames, lineterminator="\n")
     writer.writeheader()
     for i in range(n):
-        writer.writerow({**base, "event_id_cnty": f"AFG8{i:05d}",
-                         "notes": f"SYNTHETIC ROW {i}. " + "words " * 150})
+        writer.writerow(
+            {
+                **base,
+                "event_id_cnty": f"AFG8{i:05d}",
+                "notes": f"SYNTHETIC ROW {i}. " + "words " * 150,
+            }
+        )
     return out.getvalue().encode("utf-8")
 
 
 def _files(home: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(home)): p.read_bytes() for p in sorted(home.rglob("*"))
-            if p.is_file()}
+    return {
+        str(p.relative_to(home)): p.read_bytes() for p in sorted(home.rglob("*")) if p.is_file()
+    }
 
 
 def test_sigkill_mid_import_leaves_the_store_as_it_was(tmp_path):
@@ -62,7 +68,12 @@ def test_sigkill_mid_import_leaves_the_store_as_it_was(tmp_path):
     env = {**os.environ, PAUSE_ENV: "5000"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "atlas_cli", "import", str(big), "--home", str(home)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = proc.stdout.readline()  # the importer says when it is inside the transaction
         assert line.strip() == "PAUSED 5000", proc.stderr.read()
@@ -114,7 +125,8 @@ def test_dedup_merges_a_pair_from_two_sources_and_keeps_both_citations(store_hom
     assert ucdp.plan.counts()["merged"] == 1
     merges = list_merges(store_home)
     assert merges[["merged_id", "kept_id", "rule"]].values.tolist() == [
-        ["UCDP-990001", "ACLED-AFG90004", "actor-date-place"]]
+        ["UCDP-990001", "ACLED-AFG90004", "actor-date-place"]
+    ]
     incidents = load_bundle_with_store(store_home).incidents.set_index("id")
     assert "UCDP-990001" not in incidents.index  # one record, not two
     kept = incidents.loc["ACLED-AFG90004"]
@@ -126,7 +138,8 @@ def test_dedup_merges_a_pair_from_two_sources_and_keeps_both_citations(store_hom
 def test_dedup_against_a_bundled_record_same_event_citing_the_same_article(store_home):
     result = import_bytes(_fixture("atlas_sample.csv"), "atlas.csv", home=store_home)
     assert result.plan.merges[["merged_id", "kept_id", "rule"]].values.tolist() == [
-        ["USR-002", "INC-004", "actor-date-place"]]
+        ["USR-002", "INC-004", "actor-date-place"]
+    ]
     assert result.plan.merges["reason"].iat[0].endswith(", same article")
     incidents = load_bundle_with_store(store_home).incidents.set_index("id")
     assert "USR-002" not in incidents.index

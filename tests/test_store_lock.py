@@ -39,14 +39,16 @@ def _private_dirs(tmp_path, monkeypatch):
 
 def _store_with_one_batch(tmp_path: Path) -> Path:
     home = tmp_path / "home"
-    import_bytes((FIXTURES / "points_sample.geojson").read_bytes(), "points.geojson",
-                 home=home)
+    import_bytes((FIXTURES / "points_sample.geojson").read_bytes(), "points.geojson", home=home)
     return home
 
 
 def _digest(home: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(home.iterdir()) if p.is_file()}
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(home.iterdir())
+        if p.is_file()
+    }
 
 
 def _acled_rows(n: int) -> bytes:
@@ -56,8 +58,7 @@ def _acled_rows(n: int) -> bytes:
     writer = csv.DictWriter(out, fieldnames=reader.fieldnames, lineterminator="\n")
     writer.writeheader()
     for i in range(n):
-        writer.writerow({**base, "event_id_cnty": f"AFG7{i:05d}",
-                         "notes": f"SYNTHETIC ROW {i}."})
+        writer.writerow({**base, "event_id_cnty": f"AFG7{i:05d}", "notes": f"SYNTHETIC ROW {i}."})
     return out.getvalue().encode("utf-8")
 
 
@@ -92,7 +93,12 @@ def test_an_import_holding_the_store_is_named_with_its_pid(tmp_path):
     env = {**os.environ, PAUSE_ENV: "5000"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "atlas_cli", "import", str(big), "--home", str(home)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = proc.stdout.readline()  # it says when it is inside its write transaction
         assert line.strip() == "PAUSED 5000", proc.stderr.read()

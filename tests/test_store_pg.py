@@ -67,8 +67,14 @@ def _acled_rows(n: int, prefix: str = "AFG6", notes: str = "SYNTHETIC ROW") -> b
 
 
 def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "atlas_cli", *args], capture_output=True,
-                          text=True, check=False, cwd=ROOT, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "atlas_cli", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def _sql(cluster, dbname: str, sql: str, params: tuple = ()) -> list[tuple]:
@@ -88,13 +94,18 @@ def test_records_are_postgis_points_with_a_gist_index(pg_cluster, pg_url):
 
     import_bytes(_fixture("acled_sample.csv"), "acled.csv", home=pg_url)
     dbname = pg_url.split("/")[3].split("?")[0]
-    rows = _sql(pg_cluster, dbname, "SELECT id, ST_SRID(geom), ST_X(geom), ST_Y(geom), "
-                "longitude, latitude FROM records ORDER BY id")
+    rows = _sql(
+        pg_cluster,
+        dbname,
+        "SELECT id, ST_SRID(geom), ST_X(geom), ST_Y(geom), "
+        "longitude, latitude FROM records ORDER BY id",
+    )
     assert len(rows) == 4
     for _, srid, x, y, lon, lat in rows:
         assert srid == 4326 and x == pytest.approx(float(lon)) and y == pytest.approx(float(lat))
-    index = _sql(pg_cluster, dbname, "SELECT indexdef FROM pg_indexes WHERE "
-                 "indexname = 'records_geom'")
+    index = _sql(
+        pg_cluster, dbname, "SELECT indexdef FROM pg_indexes WHERE indexname = 'records_geom'"
+    )
     assert "USING gist (geom)" in index[0][0]
     # A bounding box (west, south, east, north) around each record finds just that record.
     con = store_pg.connect(pg_url)
@@ -111,7 +122,8 @@ def test_records_are_postgis_points_with_a_gist_index(pg_cluster, pg_url):
 
 
 def test_two_importer_processes_at_once_keep_batches_whole_and_store_shared_events_once(
-        tmp_path, pg_cluster, pg_url):
+    tmp_path, pg_cluster, pg_url
+):
     first, second = tmp_path / "first.csv", tmp_path / "second.csv"
     shared = _acled_rows(300, prefix="AFG5")  # in both files
     reader = list(csv.reader(io.StringIO(shared.decode("utf-8"))))
@@ -122,10 +134,17 @@ def test_two_importer_processes_at_once_keep_batches_whole_and_store_shared_even
         csv.writer(out, lineterminator="\n").writerows([header, *rows, *extra])
         path.write_text(out.getvalue(), encoding="utf-8")
     env = {**os.environ, LOCK_WAIT_ENV: "120"}
-    procs = [subprocess.Popen([sys.executable, "-m", "atlas_cli", "import", str(p),
-                               "--database-url", pg_url], cwd=ROOT, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for p in (first, second)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "atlas_cli", "import", str(p), "--database-url", pg_url],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for p in (first, second)
+    ]
     outs = [p.communicate(timeout=600) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], [o[1] for o in outs]
     assert record_counts(pg_url) == {"incidents": 500}  # 300 shared once + 200 own
@@ -137,11 +156,19 @@ def test_two_importer_processes_at_once_keep_batches_whole_and_store_shared_even
     assert [b.rows_accepted for b in batches] in ([300, 200], [500])
     dbname = pg_url.split("/")[3].split("?")[0]
     for batch in batches:  # every batch whole: its counts are the rows it stored
-        stored = _sql(pg_cluster, dbname,
-                      "SELECT count(*) FROM records WHERE batch_id = %s", (batch.batch_id,))
+        stored = _sql(
+            pg_cluster,
+            dbname,
+            "SELECT count(*) FROM records WHERE batch_id = %s",
+            (batch.batch_id,),
+        )
         assert stored[0][0] == batch.rows_accepted + batch.rows_merged
-        assert batch.rows_read == (batch.rows_accepted + batch.rows_merged
-                                   + batch.rows_already_present + batch.rows_updated)
+        assert batch.rows_read == (
+            batch.rows_accepted
+            + batch.rows_merged
+            + batch.rows_already_present
+            + batch.rows_updated
+        )
     assert [b.rows_already_present for b in batches] in ([0, 300], [0])
     if len(batches) == 1:
         assert "nothing new to store" in outs[0][0]
@@ -150,8 +177,10 @@ def test_two_importer_processes_at_once_keep_batches_whole_and_store_shared_even
 def test_threads_committing_overlapping_plans_store_the_shared_event_once(pg_url):
     import threading
 
-    plans = [plan_import(_acled_rows(3, prefix="AFG4"), "a.csv", home=pg_url),
-             plan_import(_acled_rows(5, prefix="AFG4"), "b.csv", home=pg_url)]
+    plans = [
+        plan_import(_acled_rows(3, prefix="AFG4"), "a.csv", home=pg_url),
+        plan_import(_acled_rows(5, prefix="AFG4"), "b.csv", home=pg_url),
+    ]
     barrier = threading.Barrier(2)
     errors: list[BaseException] = []
 
@@ -176,7 +205,8 @@ def test_threads_committing_overlapping_plans_store_the_shared_event_once(pg_url
 
 
 def test_a_reader_never_sees_a_half_written_batch_and_a_killed_import_leaves_nothing(
-        tmp_path, pg_url, monkeypatch):
+    tmp_path, pg_url, monkeypatch
+):
     import_bytes(_fixture("points_sample.geojson"), "points.geojson", home=pg_url)
     before_batches, before_sig = list_batches(pg_url), store_signature(pg_url)
     shown = len(load_bundle_with_store(pg_url).incidents)
@@ -184,8 +214,12 @@ def test_a_reader_never_sees_a_half_written_batch_and_a_killed_import_leaves_not
     big.write_bytes(_acled_rows(6000))
     proc = subprocess.Popen(
         [sys.executable, "-m", "atlas_cli", "import", str(big), "--database-url", pg_url],
-        cwd=ROOT, env={**os.environ, PAUSE_ENV: "5000"}, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True)
+        cwd=ROOT,
+        env={**os.environ, PAUSE_ENV: "5000"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = proc.stdout.readline()  # inside its transaction, 5,000 rows written
         assert line.strip() == "PAUSED 5000", proc.stderr.read()
@@ -241,8 +275,9 @@ def test_the_documented_roles_viewer_reads_importer_imports(pg_cluster, pg_url, 
         if statement.strip():
             _sql(pg_cluster, dbname, statement)
 
-    imported = _cli("import", str(FIXTURES / "acled_sample.csv"),
-                    "--database-url", url("atlas_importer"))
+    imported = _cli(
+        "import", str(FIXTURES / "acled_sample.csv"), "--database-url", url("atlas_importer")
+    )
     assert imported.returncode == 0, imported.stderr
     assert "stored as batch 1 in postgresql://atlas_importer:***@" in imported.stdout
     assert passwords["atlas_importer"] not in imported.stdout + imported.stderr
@@ -265,12 +300,17 @@ def test_the_documented_roles_viewer_reads_importer_imports(pg_cluster, pg_url, 
 
 
 def test_mask_url_hides_every_form_of_password():
-    assert mask_url("postgresql://ann:s3cr%40t@db:5432/atlas") == \
-        "postgresql://ann:***@db:5432/atlas"
-    assert mask_url("postgres://ann:pw@/atlas?host=/run/pg") == \
-        "postgres://ann:***@/atlas?host=/run/pg"
-    assert mask_url("postgresql:///atlas?user=ann&password=pw&host=x") == \
-        "postgresql:///atlas?user=ann&password=***&host=x"
+    assert (
+        mask_url("postgresql://ann:s3cr%40t@db:5432/atlas") == "postgresql://ann:***@db:5432/atlas"
+    )
+    assert (
+        mask_url("postgres://ann:pw@/atlas?host=/run/pg")
+        == "postgres://ann:***@/atlas?host=/run/pg"
+    )
+    assert (
+        mask_url("postgresql:///atlas?user=ann&password=pw&host=x")
+        == "postgresql:///atlas?user=ann&password=***&host=x"
+    )
     assert mask_url("postgresql://ann@db/atlas") == "postgresql://ann@db/atlas"
     assert mask_url("failed for pw-hunter2", "postgresql://a:pw-hunter2@h/d") == "failed for ***"
 
@@ -288,13 +328,20 @@ def test_the_password_is_not_in_the_name_other_roles_see_nor_in_reprs(monkeypatc
 
 def test_a_wrong_password_is_one_line_without_the_password(pg_cluster, pg_url, capsys):
     dbname = pg_url.split("/")[3].split("?")[0]
-    _sql(pg_cluster, "postgres", "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE "
-         "rolname = 'atlas_probe') THEN CREATE ROLE atlas_probe LOGIN PASSWORD 'right-one'; "
-         "END IF; END $$")
+    _sql(
+        pg_cluster,
+        "postgres",
+        "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE "
+        "rolname = 'atlas_probe') THEN CREATE ROLE atlas_probe LOGIN PASSWORD 'right-one'; "
+        "END IF; END $$",
+    )
     secret = "Wrong-Secret-42"
     url = pg_cluster.url(dbname, "atlas_probe", secret)
-    for argv in (["store", "info", "--database-url", url], ["batches", "--database-url", url],
-                 ["scores", "--level", "province", "--database-url", url]):
+    for argv in (
+        ["store", "info", "--database-url", url],
+        ["batches", "--database-url", url],
+        ["scores", "--level", "province", "--database-url", url],
+    ):
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert len(err.strip().splitlines()) == 1 and secret not in err
@@ -305,7 +352,8 @@ def test_a_wrong_password_is_one_line_without_the_password(pg_cluster, pg_url, c
 
 
 def test_an_older_team_store_is_refused_with_the_command_and_store_migrate_fixes_it(
-        pg_cluster, pg_url):
+    pg_cluster, pg_url
+):
     from geodata import store_pg
 
     dbname = pg_url.split("/")[3].split("?")[0]
@@ -334,7 +382,10 @@ def test_store_info_names_engine_version_and_counts(pg_url, tmp_path):
     import_bytes(_fixture("ucdp_hdx_sample.csv"), "ucdp.csv", home=pg_url)
     info = store_info(pg_url)
     assert (info["engine"], info["schema_version"], info["batches"]) == (
-        "postgresql", SCHEMA_VERSION, 2)
+        "postgresql",
+        SCHEMA_VERSION,
+        2,
+    )
     assert info["records"] == {"incidents": 6} and info["merged_records"] == 1
     assert info["postgis"]
     shown = _cli("store", "info", "--database-url", pg_url)
@@ -345,7 +396,8 @@ def test_store_info_names_engine_version_and_counts(pg_url, tmp_path):
 
 
 def test_store_copy_moves_a_sqlite_store_with_merges_corrections_and_undone_merges(
-        tmp_path, pg_url):
+    tmp_path, pg_url
+):
     home = tmp_path / "analyst"
     import_bytes(_fixture("acled_sample.csv"), "acled.csv", home=home)
     import_bytes(_fixture("ucdp_hdx_sample.csv"), "ucdp.csv", home=home)
@@ -372,8 +424,10 @@ def test_store_copy_moves_a_sqlite_store_with_merges_corrections_and_undone_merg
     from geodata.store import rollback
 
     rollback(3, pg_url)
-    assert load_bundle_with_store(pg_url).incidents.set_index("id").loc[
-        "ACLED-AFG90001", "fatalities"] == int(rows[0]["fatalities"]) - 5
+    assert (
+        load_bundle_with_store(pg_url).incidents.set_index("id").loc["ACLED-AFG90001", "fatalities"]
+        == int(rows[0]["fatalities"]) - 5
+    )
     nxt = import_bytes(_acled_rows(1, prefix="AFG3"), "next.csv", home=pg_url).batch
     assert nxt.batch_id == 5
     with pytest.raises(ValueError, match="copy into an empty store"):
@@ -385,8 +439,9 @@ def test_store_copy_moves_a_sqlite_store_with_merges_corrections_and_undone_merg
 # --- Choosing the engine ------------------------------------------------------------------------
 
 
-def test_the_environment_variable_selects_the_team_store_and_home_wins(pg_url, tmp_path,
-                                                                         monkeypatch):
+def test_the_environment_variable_selects_the_team_store_and_home_wins(
+    pg_url, tmp_path, monkeypatch
+):
     import_bytes(_fixture("acled_sample.csv"), "acled.csv", home=pg_url)
     monkeypatch.setenv(URL_ENV, pg_url)
     assert DataSource.from_env().database_url == pg_url
@@ -413,14 +468,16 @@ def test_a_pg_dump_backup_restores_into_a_working_store(pg_cluster, pg_url):
     assert done.returncode == 0, done.stderr
     restored = pg_cluster.new_database()  # empty, with PostGIS
     try:
-        back = pg_cluster._run("pg_restore", "--no-owner", f"--dbname={pg_cluster.url(restored)}",
-                               str(dump))
+        back = pg_cluster._run(
+            "pg_restore", "--no-owner", f"--dbname={pg_cluster.url(restored)}", str(dump)
+        )
         assert back.returncode == 0, back.stderr
         url = pg_cluster.url(restored)
         assert list_batches(url) == list_batches(pg_url)
         assert list_merges(url).equals(list_merges(pg_url))
-        assert set(load_bundle_with_store(url).incidents["id"]) == \
-            set(load_bundle_with_store(pg_url).incidents["id"])
+        assert set(load_bundle_with_store(url).incidents["id"]) == set(
+            load_bundle_with_store(pg_url).incidents["id"]
+        )
         nxt = import_bytes(_fixture("gtd_sample.csv"), "gtd.csv", home=url).batch
         assert nxt.batch_id == 3  # the batch ids go on after the restored ones
     finally:

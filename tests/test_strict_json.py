@@ -39,12 +39,25 @@ def burst(tmp_path, monkeypatch):
     rows = []
     for n, day in enumerate(BURST_DAYS, 1):
         row = {c: "" for c in declared_columns("incidents")}
-        row.update({"id": f"BURST-{n}", "date": day, "country": "AFG", "province": "Kabul",
-                    "latitude": "34.52", "longitude": "69.18", "geo_precision": "2",
-                    "actor": "ISKP", "attribution": "claimed", "attack_type": "IED",
-                    "target_category": "civilians", "fatalities": "1",
-                    "summary": "test record", "confidence": "medium",
-                    "source_1_url": "https://example.org/burst"})
+        row.update(
+            {
+                "id": f"BURST-{n}",
+                "date": day,
+                "country": "AFG",
+                "province": "Kabul",
+                "latitude": "34.52",
+                "longitude": "69.18",
+                "geo_precision": "2",
+                "actor": "ISKP",
+                "attribution": "claimed",
+                "attack_type": "IED",
+                "target_category": "civilians",
+                "fatalities": "1",
+                "summary": "test record",
+                "confidence": "medium",
+                "source_1_url": "https://example.org/burst",
+            }
+        )
         rows.append(row)
     path = tmp_path / "burst.csv"
     pd.DataFrame(rows).to_csv(path, index=False)
@@ -58,8 +71,7 @@ def test_scores_json_with_a_change_from_a_zero_baseline_is_strict(tmp_path, burs
     table = pd.read_csv(io.StringIO(capsys.readouterr().out))
     kabul = table[table["id"] == "AF-KAB"].iloc[0]
     assert kabul["surge_change_pct"] == np.inf, "the data no longer gives a change from zero"
-    assert main(["scores", "--query", ZERO_BASELINE_QUERY, "--format", "json",
-                 "-o", str(out)]) == 0
+    assert main(["scores", "--query", ZERO_BASELINE_QUERY, "--format", "json", "-o", str(out)]) == 0
     rows = {r["id"]: r for r in _strict(out.read_text(encoding="utf-8"))}
     assert rows["AF-KAB"]["surge_change_pct"] is None
     assert rows["AF-KAB"]["surge_latest"] == len(BURST_DAYS)
@@ -68,11 +80,14 @@ def test_scores_json_with_a_change_from_a_zero_baseline_is_strict(tmp_path, burs
 
 @pytest.mark.parametrize("level", ["province", "segment", "site"])
 def test_scores_json_on_stdout_is_strict(burst, capsys, level):
-    assert main(["scores", "--level", level, "--query", ZERO_BASELINE_QUERY,
-                 "--format", "json"]) == 0
+    assert (
+        main(["scores", "--level", level, "--query", ZERO_BASELINE_QUERY, "--format", "json"]) == 0
+    )
     rows = _strict(capsys.readouterr().out)
-    assert rows and all(r["surge_change_pct"] is None or isinstance(
-        r["surge_change_pct"], int | float) for r in rows)
+    assert rows and all(
+        r["surge_change_pct"] is None or isinstance(r["surge_change_pct"], int | float)
+        for r in rows
+    )
 
 
 def test_explain_json_is_strict(capsys):
@@ -82,9 +97,13 @@ def test_explain_json_is_strict(capsys):
 
 
 def test_render_table_writes_null_for_every_non_finite_number():
-    frame = pd.DataFrame({"a": [np.inf, -np.inf, np.nan, 1.5],
-                          "b": [float("inf"), None, pd.NA, 2],
-                          "c": [(1.0, np.inf), [np.nan], {"x": -np.inf}, "t"]})
+    frame = pd.DataFrame(
+        {
+            "a": [np.inf, -np.inf, np.nan, 1.5],
+            "b": [float("inf"), None, pd.NA, 2],
+            "c": [(1.0, np.inf), [np.nan], {"x": -np.inf}, "t"],
+        }
+    )
     rows = _strict(render_table(frame, "json"))
     assert [r["a"] for r in rows] == [None, None, None, 1.5]
     assert [r["b"] for r in rows] == [None, None, None, 2]

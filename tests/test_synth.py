@@ -24,8 +24,9 @@ def synth():
 
 def test_columns_and_contract(synth):
     assert list(synth.columns) == declared_columns("incidents")
-    typed = validate_records(read_record_csv(io.StringIO(to_csv_text(synth))), "incidents",
-                             "synth.csv")
+    typed = validate_records(
+        read_record_csv(io.StringIO(to_csv_text(synth))), "incidents", "synth.csv"
+    )
     assert len(typed) == 3000
     assert (typed.dtypes == synth.dtypes).all()
 

@@ -29,8 +29,9 @@ def test_route_segments_run_from_start_to_end(bundle):
 
 
 def test_html_table_escapes_every_cell_and_colours_bands():
-    frame = pd.DataFrame([{"name": "<b>Kabul</b> & co", "band": "high",
-                           "note": "<img src=x onerror=alert(1)>"}])
+    frame = pd.DataFrame(
+        [{"name": "<b>Kabul</b> & co", "band": "high", "note": "<img src=x onerror=alert(1)>"}]
+    )
     html = tables.html_table(frame)
     assert "<b>Kabul</b>" not in html and "&lt;b&gt;Kabul&lt;/b&gt; &amp; co" in html
     assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html

@@ -14,14 +14,17 @@ from riskmodel.trend import TOO_FEW, change_level, trend
 AS_OF = date(2025, 6, 30)
 
 
-@pytest.mark.parametrize("latest, mean, level, pct", [
-    (13, 10, "large increase", 30.0),
-    (12, 10, "moderate increase", 20.0),
-    (11, 10, "moderate increase", 10.0),     # +10 % is the bottom of "moderate"
-    (10.5, 10, "limited change", 5.0),
-    (7.5, 10, "limited change", -25.0),      # −25 % is still "limited"
-    (7, 10, "large decrease", -30.0),
-])
+@pytest.mark.parametrize(
+    "latest, mean, level, pct",
+    [
+        (13, 10, "large increase", 30.0),
+        (12, 10, "moderate increase", 20.0),
+        (11, 10, "moderate increase", 10.0),  # +10 % is the bottom of "moderate"
+        (10.5, 10, "limited change", 5.0),
+        (7.5, 10, "limited change", -25.0),  # −25 % is still "limited"
+        (7, 10, "large decrease", -30.0),
+    ],
+)
 def test_trendfinder_levels(latest, mean, level, pct):
     got, change = change_level(np.array([latest]), np.array([mean]))
     assert got[0] == level
@@ -29,8 +32,9 @@ def test_trendfinder_levels(latest, mean, level, pct):
 
 
 def _dates(*days_ago: int) -> np.ndarray:
-    return np.array([np.datetime64(AS_OF) - np.timedelta64(d, "D") for d in days_ago],
-                    dtype="datetime64[ns]")
+    return np.array(
+        [np.datetime64(AS_OF) - np.timedelta64(d, "D") for d in days_ago], dtype="datetime64[ns]"
+    )
 
 
 def test_dense_area_compares_the_latest_week_with_the_four_before():
@@ -47,10 +51,11 @@ def test_sparse_area_falls_back_to_the_month_and_then_to_twelve_months():
     # Area 1: one event in 6 of the previous 12 months, none in the latest: large decrease.
     area0 = [5, 5, 40, 40, 70, 70, 100, 100]
     area1 = [31 * k + 10 for k in (1, 3, 5, 7, 9, 11)]
-    out = trend(np.array([0] * len(area0) + [1] * len(area1)), _dates(*area0, *area1), 2,
-                AS_OF)
-    assert list(out["surge_window"]) == ["month vs previous 3 months",
-                                         "month vs previous 12 months"]
+    out = trend(np.array([0] * len(area0) + [1] * len(area1)), _dates(*area0, *area1), 2, AS_OF)
+    assert list(out["surge_window"]) == [
+        "month vs previous 3 months",
+        "month vs previous 12 months",
+    ]
     assert list(out["surge"]) == ["limited change", "large decrease"]
 
 
@@ -79,8 +84,13 @@ def test_denser_data_gets_real_levels(bundle):
 
     geo = load_geography()
     events = enrich_records(synthesize(6000, 3, geo), "incidents", geo)
-    layers = {"incidents": events, "threats": None, "admin1": bundle.admin1,
-              "corridors": bundle.corridors, "sites": bundle.sites}
+    layers = {
+        "incidents": events,
+        "threats": None,
+        "admin1": bundle.admin1,
+        "corridors": bundle.corridors,
+        "sites": bundle.sites,
+    }
     provinces = score(layers, Filters(), levels=("province",)).provinces
     spoken = provinces[provinces["surge"] != TOO_FEW]
     assert len(spoken) >= 10

@@ -28,8 +28,9 @@ def _failing_page():
     import ui
 
     with ui.friendly_errors("test-page"):
-        raise RuntimeError("secret-{{ 7*7 }}-<img src=x onerror=alert(1)>-"
-                           "/home/analyst/store.sqlite")
+        raise RuntimeError(
+            "secret-{{ 7*7 }}-<img src=x onerror=alert(1)>-/home/analyst/store.sqlite"
+        )
 
 
 def test_a_failing_page_shows_a_friendly_error_and_logs_the_traceback(caplog):

@@ -20,44 +20,76 @@ from mapspec.spec import MapSpec
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``export`` and ``brief`` subcommands."""
-    query_help = ("filters and view as a query string, e.g. "
-                  "'actor=ISKP&country=PAK&from=2024-01-01&view=admin1:PK-BA' "
-                  "(default: the whole atlas, unfiltered)")
+    query_help = (
+        "filters and view as a query string, e.g. "
+        "'actor=ISKP&country=PAK&from=2024-01-01&view=admin1:PK-BA' "
+        "(default: the whole atlas, unfiltered)"
+    )
     e = sub.add_parser(
-        "export", help="export filtered layers as " + ", ".join(FORMATS),
-        description="Export layers of the filtered map: " + "; ".join(
-            f"{REGISTRY[f].label} — " + ("several layers" if REGISTRY[f].multi_layer
-                                         else "one layer") for f in FORMATS)
-        + ". Layers: " + ", ".join(EXPORT_LAYERS) + "; and "
-        "the forecast and hot-spot layers " + ", ".join(
-            n for n in ALL_EXPORT_LAYERS if n not in EXPORT_LAYERS)
+        "export",
+        help="export filtered layers as " + ", ".join(FORMATS),
+        description="Export layers of the filtered map: "
+        + "; ".join(
+            f"{REGISTRY[f].label} — "
+            + ("several layers" if REGISTRY[f].multi_layer else "one layer")
+            for f in FORMATS
+        )
+        + ". Layers: "
+        + ", ".join(EXPORT_LAYERS)
+        + "; and "
+        "the forecast and hot-spot layers "
+        + ", ".join(n for n in ALL_EXPORT_LAYERS if n not in EXPORT_LAYERS)
         + " (the method — model, horizons, data span, back-test — in the metadata).",
     )
-    e.add_argument("--layer", action="append", metavar="NAME",
-                   help="layer to export (repeat, or comma-separate, for gpkg; 'all' = "
-                   "every record and score layer, gpkg only)")
-    e.add_argument("--format", dest="fmt", metavar="FORMAT",
-                   help=f"one of {', '.join(FORMATS)} (default: from the -o suffix)")
+    e.add_argument(
+        "--layer",
+        action="append",
+        metavar="NAME",
+        help="layer to export (repeat, or comma-separate, for gpkg; 'all' = "
+        "every record and score layer, gpkg only)",
+    )
+    e.add_argument(
+        "--format",
+        dest="fmt",
+        metavar="FORMAT",
+        help=f"one of {', '.join(FORMATS)} (default: from the -o suffix)",
+    )
     e.add_argument("--query", default="", metavar="QS", help=query_help)
-    e.add_argument("-o", "--output", required=True, metavar="FILE",
-                   help="file to write ('-' = stdout, geojson and csv only)")
+    e.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="FILE",
+        help="file to write ('-' = stdout, geojson and csv only)",
+    )
     add_data_options(e)
     e.set_defaults(handler=_export)
 
     b = sub.add_parser(
-        "brief", help="make a briefing image (PNG) or one-page PDF of the filtered map",
+        "brief",
+        help="make a briefing image (PNG) or one-page PDF of the filtered map",
         description="Draw the filtered map as a 16:9 briefing PNG (title, filter sentence, "
         "legend, scale bar, north arrow, sources) or a one-page PDF with the top-10 "
         "areas, segments and sites.",
     )
-    b.add_argument("--format", dest="fmt", metavar="FORMAT",
-                   help=f"{' or '.join(BRIEFING_FORMATS)} (default: from the -o suffix)")
+    b.add_argument(
+        "--format",
+        dest="fmt",
+        metavar="FORMAT",
+        help=f"{' or '.join(BRIEFING_FORMATS)} (default: from the -o suffix)",
+    )
     b.add_argument("--query", default="", metavar="QS", help=query_help)
-    b.add_argument("--banner", default=None, metavar="TEXT",
-                   help="handling banner (default: PUBLIC SOURCES)")
+    b.add_argument(
+        "--banner", default=None, metavar="TEXT", help="handling banner (default: PUBLIC SOURCES)"
+    )
     b.add_argument("--title", default=None, metavar="TEXT", help="title (default: the view)")
-    b.add_argument("--width", type=int, default=None, metavar="PX",
-                   help="PNG width in pixels (at least 1600; default 2000)")
+    b.add_argument(
+        "--width",
+        type=int,
+        default=None,
+        metavar="PX",
+        help="PNG width in pixels (at least 1600; default 2000)",
+    )
     b.add_argument("-o", "--output", required=True, metavar="FILE", help="file to write")
     add_data_options(b)
     b.set_defaults(handler=_brief)
@@ -66,8 +98,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def spec_from_query(query: str) -> MapSpec:
     """The spec of a query string (filter keys and map keys); raises ValueError."""
     params: dict[str, list[str]] = {}
-    for key, value in parse_qsl(query.strip().lstrip("?"), keep_blank_values=True,
-                                strict_parsing=False):
+    for key, value in parse_qsl(
+        query.strip().lstrip("?"), keep_blank_values=True, strict_parsing=False
+    ):
         params.setdefault(key, []).append(value)
     # repeated keys mean OR within the key, as in the filter language (actor=A&actor=B)
     flat = {key: ",".join(values) for key, values in params.items()}
@@ -99,7 +132,7 @@ def _resolve(args: argparse.Namespace):
     from mapspec.resolve import resolve
 
     spec = spec_from_query(args.query)
-    return resolve(spec, current_data(args))
+    return resolve(spec, current_data(args, spec.filters))
 
 
 def _write(data: bytes, output: str) -> None:
@@ -116,16 +149,17 @@ def _export(args: argparse.Namespace) -> int:
     fmt = _format(args.fmt, args.output if args.output != "-" else "", FORMATS)
     names = check_layers(_layers(args.layer), fmt)
     if args.output == "-" and not REGISTRY[fmt].stdout:
-        raise ValueError(f"{REGISTRY[fmt].label} cannot go to stdout; give -o "
-                         f"FILE.{REGISTRY[fmt].extension}")
+        raise ValueError(
+            f"{REGISTRY[fmt].label} cannot go to stdout; give -o FILE.{REGISTRY[fmt].extension}"
+        )
     resolved = _resolve(args)
     result = export_file(resolved, names, fmt)
     _write(result.data, args.output)
     counts = ", ".join(f"{k} {v}" for k, v in result.feature_counts.items())
-    withheld = "".join(f"; {v} {k} rows withheld under their licence terms"
-                       for k, v in result.withheld.items())
-    print(f"{args.output}: {counts} feature(s) — {resolved.sentence}{withheld}",
-          file=sys.stderr)
+    withheld = "".join(
+        f"; {v} {k} rows withheld under their licence terms" for k, v in result.withheld.items()
+    )
+    print(f"{args.output}: {counts} feature(s) — {resolved.sentence}{withheld}", file=sys.stderr)
     return 0
 
 
@@ -134,8 +168,12 @@ def _brief(args: argparse.Namespace) -> int:
 
     fmt = _format(args.fmt, args.output, BRIEFING_FORMATS)
     options = BriefingOptions(
-        **{k: v for k, v in (("banner", args.banner), ("title", args.title),
-                             ("width_px", args.width)) if v is not None})
+        **{
+            k: v
+            for k, v in (("banner", args.banner), ("title", args.title), ("width_px", args.width))
+            if v is not None
+        }
+    )
     resolved = _resolve(args)
     data = REGISTRY[fmt].write()(resolved, options)
     _write(data, args.output)

@@ -14,42 +14,65 @@ from riskmodel.forecast import (
     MODELS,
 )
 
-_LEVEL_HELP = {"admin1": "admin1 (provinces and Pakistani units)", "grid": "grid (0.5° cells)",
-               "segment": "segment (CPEC segments: attacks within the score's cut-off "
-                          "distance)",
-               "site": "site (sensitive sites: likewise)"}
+_LEVEL_HELP = {
+    "admin1": "admin1 (provinces and Pakistani units)",
+    "grid": "grid (0.5° cells)",
+    "segment": "segment (CPEC segments: attacks within the score's cut-off distance)",
+    "site": "site (sensitive sites: likewise)",
+}
 
 
-def _common(p: argparse.ArgumentParser, formats: tuple[str, ...],
-            levels: tuple[str, ...] = FORECAST_LEVELS) -> None:
-    p.add_argument("--level", choices=levels, default="admin1",
-                   help=", ".join(_LEVEL_HELP[level] for level in levels))
+def _common(
+    p: argparse.ArgumentParser, formats: tuple[str, ...], levels: tuple[str, ...] = FORECAST_LEVELS
+) -> None:
+    p.add_argument(
+        "--level",
+        choices=levels,
+        default="admin1",
+        help=", ".join(_LEVEL_HELP[level] for level in levels),
+    )
     add_view_options(p, formats, "actor=ISKP&country=PAK")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     f = sub.add_parser(
-        "forecast", help="P(at least one relevant attack) per unit, next 1 or 3 months",
+        "forecast",
+        help="P(at least one relevant attack) per unit, next 1 or 3 months",
         description="For every admin-1 unit, 0.5° grid cell, CPEC segment or sensitive site: "
         "the probability of at least one relevant attack and the expected count in the "
         "next 1 or 3 months after the data's last month, with an 80 %% interval. Method: "
-        "docs/FORECAST.md.")
-    f.add_argument("--horizon", type=int, choices=HORIZONS, default=1,
-                   help="months ahead (1 or 3)")
-    f.add_argument("--model", choices=MODELS, default=None,
-                   help="model (default: the one the back-test supports for the level)")
+        "docs/FORECAST.md.",
+    )
+    f.add_argument("--horizon", type=int, choices=HORIZONS, default=1, help="months ahead (1 or 3)")
+    f.add_argument(
+        "--model",
+        choices=MODELS,
+        default=None,
+        help="model (default: the one the back-test supports for the level)",
+    )
     _common(f, ("table", "json", "csv"))
     f.set_defaults(handler=_forecast)
     b = sub.add_parser(
-        "backtest", help="rolling-origin back-test of the forecasts against baselines",
+        "backtest",
+        help="rolling-origin back-test of the forecasts against baselines",
         description="Train up to each origin month, forecast the next 1 and 3 months, "
         "compare with what happened: Brier score and skill against persistence and "
-        "climatology, AUC, hit rate and PAI of the top 20 %% of units, reliability.")
-    b.add_argument("--from", dest="start", metavar="YYYY-MM",
-                   help="first origin month (default: the first with 12 months of history)")
+        "climatology, AUC, hit rate and PAI of the top 20 %% of units, reliability.",
+    )
+    b.add_argument(
+        "--from",
+        dest="start",
+        metavar="YYYY-MM",
+        help="first origin month (default: the first with 12 months of history)",
+    )
     b.add_argument("--to", dest="end", metavar="YYYY-MM", help="last origin month")
-    b.add_argument("--refit-every", type=int, default=None, metavar="N",
-                   help="re-estimate the models every N origins (default 12)")
+    b.add_argument(
+        "--refit-every",
+        type=int,
+        default=None,
+        metavar="N",
+        help="re-estimate the models every N origins (default 12)",
+    )
     _common(b, ("table", "json"), AREA_LEVELS)
     b.set_defaults(handler=_backtest)
 
@@ -75,20 +98,24 @@ def _panel(args: argparse.Namespace):
 def _forecast(args: argparse.Namespace) -> int:
     from riskmodel.forecast import forecast
 
-    table = forecast(None, level=args.level, horizon=args.horizon, model=args.model,
-                     panel=_panel(args))
+    table = forecast(
+        None, level=args.level, horizon=args.horizon, model=args.model, panel=_panel(args)
+    )
     meta = dict(table.attrs)
-    rows = table[list(FORECAST_COLUMNS)].sort_values(["p_any", "id"], ascending=[False, True],
-                                                     kind="stable")
+    rows = table[list(FORECAST_COLUMNS)].sort_values(
+        ["p_any", "id"], ascending=[False, True], kind="stable"
+    )
     if args.format == "json":
         text = to_json({"method": meta, "forecasts": rows.to_dict(orient="records")}) + "\n"
     else:
         text = render_table(rows, args.format)
     write_text(text, args.output)
     if args.format == "table" and args.output in (None, "-"):
-        print(f"# model {meta['model']}, {meta['level']}, months {meta['target_months']}; "
-              f"interval {meta['interval']}; data {meta['data_from']} to {meta['data_to']}, "
-              f"{meta['n_events']} relevant attacks. {meta['description']}")
+        print(
+            f"# model {meta['model']}, {meta['level']}, months {meta['target_months']}; "
+            f"interval {meta['interval']}; data {meta['data_from']} to {meta['data_to']}, "
+            f"{meta['n_events']} relevant attacks. {meta['description']}"
+        )
     return 0
 
 
@@ -103,14 +130,23 @@ def _backtest(args: argparse.Namespace) -> int:
         data["refit_every"] = refit
         write_text(to_json(data) + "\n", args.output)
         return 0
-    metrics = result.metrics.round({"brier": 4, "bss_vs_persistence": 3,
-                                    "bss_vs_climatology": 3, "auc": 3, "hit_rate_top20": 3,
-                                    "pai_top20": 2})
+    metrics = result.metrics.round(
+        {
+            "brier": 4,
+            "bss_vs_persistence": 3,
+            "bss_vs_climatology": 3,
+            "auc": 3,
+            "hit_rate_top20": 3,
+            "pai_top20": 2,
+        }
+    )
     text = render_table(metrics, "table")
     if result.thin:  # never a skill figure without saying how few events it rests on
         text = f"# {result.message}\n" + text
-    text += (f"# {result.message} Level {result.level}; data {result.data_from} to "
-             f"{result.data_to}; models re-estimated every {refit} origins.")
+    text += (
+        f"# {result.message} Level {result.level}; data {result.data_from} to "
+        f"{result.data_to}; models re-estimated every {refit} origins."
+    )
     if result.best_model:
         text += f" Lowest Brier at 1 month: {result.best_model}."
     write_text(text + "\n", args.output)

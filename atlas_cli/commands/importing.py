@@ -36,48 +36,80 @@ def register(sub: argparse._SubParsersAction) -> None:
         "data folder.",
     )
     p.add_argument("file", help="CSV, xlsx (GTD) or GeoJSON file")
-    p.add_argument("--format", choices=FORMATS, default=None, dest="fmt",
-                   help="skip detection and read the file as this format")
-    p.add_argument("--dry-run", action="store_true",
-                   help="check and count everything, store nothing")
-    p.add_argument("--skip-bad", action="store_true",
-                   help="import the valid rows of a partly bad file and list the skipped ones")
-    p.add_argument("--encoding", default=None,
-                   help="text encoding of the file (default: UTF-8; GTD also cp1252/latin-1)")
-    p.add_argument("--max-mb", type=float, default=None,
-                   help=f"size limit in MB (default ${MAX_MB_ENV} or {DEFAULT_MAX_MB:g})")
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        default=None,
+        dest="fmt",
+        help="skip detection and read the file as this format",
+    )
+    p.add_argument(
+        "--dry-run", action="store_true", help="check and count everything, store nothing"
+    )
+    p.add_argument(
+        "--skip-bad",
+        action="store_true",
+        help="import the valid rows of a partly bad file and list the skipped ones",
+    )
+    p.add_argument(
+        "--encoding",
+        default=None,
+        help="text encoding of the file (default: UTF-8; GTD also cp1252/latin-1)",
+    )
+    p.add_argument(
+        "--max-mb",
+        type=float,
+        default=None,
+        help=f"size limit in MB (default ${MAX_MB_ENV} or {DEFAULT_MAX_MB:g})",
+    )
     add_store_options(p, f"store folder (default ${HOME_ENV})")
-    p.add_argument("--countries", default=None, metavar="AFG,PAK,...",
-                   help="the region to keep, as comma-separated ISO 3166-1 alpha-3 codes "
-                   f"(default {','.join(DEFAULT_REGION)}); rows of other countries are "
-                   "excluded and counted per country, never errors")
+    p.add_argument(
+        "--countries",
+        default=None,
+        metavar="AFG,PAK,...",
+        help="the region to keep, as comma-separated ISO 3166-1 alpha-3 codes "
+        f"(default {','.join(DEFAULT_REGION)}); rows of other countries are "
+        "excluded and counted per country, never errors",
+    )
     p.set_defaults(handler=_import)
 
-    b = sub.add_parser("batches", help="list the import batches in the local store",
-                       description="List import batches: id, file, format, row counts, time.")
+    b = sub.add_parser(
+        "batches",
+        help="list the import batches in the local store",
+        description="List import batches: id, file, format, row counts, time.",
+    )
     b.add_argument("--format", choices=TABLE_FORMATS, default="table", dest="out_format")
     add_store_options(b, f"store folder (default ${HOME_ENV})")
     b.set_defaults(handler=_batches)
 
-    r = sub.add_parser("rollback", help="remove one import batch from the local store",
-                       description="Remove batch BATCH_ID and its records (one transaction).")
+    r = sub.add_parser(
+        "rollback",
+        help="remove one import batch from the local store",
+        description="Remove batch BATCH_ID and its records (one transaction).",
+    )
     r.add_argument("batch_id", type=int, help="batch id as listed by 'iskp-atlas batches'")
     add_store_options(r, f"store folder (default ${HOME_ENV})")
     r.set_defaults(handler=_rollback)
 
-    m = sub.add_parser("merges", help="list the records merged into another record (same event)",
-                       description="List every merge in force: kept record ← merged record "
-                       "(dataset:source id) and the reason (actor family, days and km apart, "
-                       "same article). 'iskp-atlas unmerge RECORD_ID' undoes one.")
+    m = sub.add_parser(
+        "merges",
+        help="list the records merged into another record (same event)",
+        description="List every merge in force: kept record ← merged record "
+        "(dataset:source id) and the reason (actor family, days and km apart, "
+        "same article). 'iskp-atlas unmerge RECORD_ID' undoes one.",
+    )
     m.add_argument("--format", choices=TABLE_FORMATS, default="table", dest="out_format")
     add_store_options(m, f"store folder (default ${HOME_ENV})")
     m.set_defaults(handler=_merges)
 
-    u = sub.add_parser("unmerge", help="import a merged record as a record of its own",
-                       description="Undo a merge ('import as new'): RECORD_ID (the merged "
-                       "record, as listed by 'iskp-atlas merges') becomes a record of its "
-                       "own; the store remembers it, so a later import does not merge the "
-                       "pair again.")
+    u = sub.add_parser(
+        "unmerge",
+        help="import a merged record as a record of its own",
+        description="Undo a merge ('import as new'): RECORD_ID (the merged "
+        "record, as listed by 'iskp-atlas merges') becomes a record of its "
+        "own; the store remembers it, so a later import does not merge the "
+        "pair again.",
+    )
     u.add_argument("record_id", help="id of the merged record, e.g. UCDP-990001")
     add_store_options(u, f"store folder (default ${HOME_ENV})")
     u.set_defaults(handler=_unmerge)
@@ -98,9 +130,16 @@ def _import(args: argparse.Namespace) -> int:
     countries = None
     if args.countries is not None:
         countries = sorted(region_codes(args.countries.split(",")))  # ValueError: one line
-    result = import_file(args.file, fmt=args.fmt, encoding=args.encoding,
-                         skip_bad=args.skip_bad, dry_run=args.dry_run, max_mb=args.max_mb,
-                         home=store_location(args), countries=countries)
+    result = import_file(
+        args.file,
+        fmt=args.fmt,
+        encoding=args.encoding,
+        skip_bad=args.skip_bad,
+        dry_run=args.dry_run,
+        max_mb=args.max_mb,
+        home=store_location(args),
+        countries=countries,
+    )
     plan = result.plan
     extra = ", HXL hashtag row skipped" if plan.hxl_row_skipped else ""
     print(f"{plan.source}: {plan.format} format, {plan.kind}, encoding {plan.encoding}{extra}")
@@ -109,15 +148,21 @@ def _import(args: argparse.Namespace) -> int:
         print(f"skipped {plan.rows_rejected} bad row(s):")
         for problem in plan.rejected:
             print(f"  {problem.describe(plan.source)}")
-    for line in plan.reasons(limit=5)[len(plan.rejected[:5]):]:
+    for line in plan.reasons(limit=5)[len(plan.rejected[:5]) :]:
         print(f"  {line}")
     _print_merges_and_updates(plan)
     if result.batch is None:
-        print("dry run: nothing stored" if args.dry_run else
-              "nothing new to store: the store is unchanged")
+        print(
+            "dry run: nothing stored"
+            if args.dry_run
+            else "nothing new to store: the store is unchanged"
+        )
     else:
         print(f"stored as batch {result.batch.batch_id} in {store_label(store_location(args))}")
         _prepare_view(store_location(args))
+        from atlas_cli.commands.watch import print_import_alerts
+
+        print_import_alerts(args)
     return 0
 
 
@@ -128,19 +173,25 @@ def _print_merges_and_updates(plan) -> None:
     if len(plan.merges) and "source_id" in plan.records.columns:
         ident = plan.records.set_index("id")[["source_dataset", "source_id"]]
         found = ident.reindex(plan.merges["merged_id"])
-        merges = plan.merges.assign(merged_dataset=found["source_dataset"].to_numpy(),
-                                    merged_source_id=found["source_id"].to_numpy())
+        merges = plan.merges.assign(
+            merged_dataset=found["source_dataset"].to_numpy(),
+            merged_source_id=found["source_id"].to_numpy(),
+        )
     if len(merges):
-        print(f"merged {len(merges)} record(s) into records of another source "
-              "(undo one with 'iskp-atlas unmerge RECORD_ID'):")
+        print(
+            f"merged {len(merges)} record(s) into records of another source "
+            "(undo one with 'iskp-atlas unmerge RECORD_ID'):"
+        )
         for row in merges.head(MERGES_SHOWN).to_dict(orient="records"):
             print(f"  {merge_line(row)}")
         if len(merges) > MERGES_SHOWN:
             print(f"  … and {len(merges) - MERGES_SHOWN} more ('iskp-atlas merges' lists them)")
     lines = plan.update_lines()
     if lines:
-        print(f"updated {len(lines)} record(s) (previous versions kept; rolling the batch "
-              "back restores them):")
+        print(
+            f"updated {len(lines)} record(s) (previous versions kept; rolling the batch "
+            "back restores them):"
+        )
         for line in lines[:MERGES_SHOWN]:
             print(f"  {line}")
         if len(lines) > MERGES_SHOWN:
@@ -162,8 +213,10 @@ def _merges(args: argparse.Namespace) -> int:
 
 def _unmerge(args: argparse.Namespace) -> int:
     merge = unmerge(args.record_id, store_location(args))
-    print(f"{args.record_id} is a record of its own again (was merged into "
-          f"{merge['kept_id']}: {merge['reason']}); later imports will not merge it again")
+    print(
+        f"{args.record_id} is a record of its own again (was merged into "
+        f"{merge['kept_id']}: {merge['reason']}); later imports will not merge it again"
+    )
     return 0
 
 
@@ -174,15 +227,21 @@ def _batches(args: argparse.Namespace) -> int:
         return 0
     if args.out_format == "table":
         frame = frame.drop(columns=["sha256", "size_bytes"]).rename(
-            columns=lambda c: c.removeprefix("rows_"))
+            columns=lambda c: c.removeprefix("rows_")
+        )
     write_text(render_table(frame, args.out_format), None)
     return 0
 
 
 def _rollback(args: argparse.Namespace) -> int:
     batch = rollback(args.batch_id, store_location(args))
-    restored = (f", {batch.rows_updated} updated record(s) restored to their previous "
-                "version") if batch.rows_updated else ""
-    print(f"removed batch {batch.batch_id} ({batch.file}, {batch.format}, "
-          f"{batch.rows_accepted + batch.rows_merged} records{restored})")
+    restored = (
+        (f", {batch.rows_updated} updated record(s) restored to their previous version")
+        if batch.rows_updated
+        else ""
+    )
+    print(
+        f"removed batch {batch.batch_id} ({batch.file}, {batch.format}, "
+        f"{batch.rows_accepted + batch.rows_merged} records{restored})"
+    )
     return 0

@@ -10,9 +10,12 @@ from geodata.contract import RECORD_KINDS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("info", help="list the layers and their sizes",
-                       description="List the layers and their feature counts: the bundled "
-                       "layers plus the records imported into the store (and --extra).")
+    p = sub.add_parser(
+        "info",
+        help="list the layers and their sizes",
+        description="List the layers and their feature counts: the bundled "
+        "layers plus the records imported into the store (and --extra).",
+    )
     add_data_options(p)
     p.set_defaults(handler=_info)
     v = sub.add_parser(
@@ -28,8 +31,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _info(args: argparse.Namespace) -> int:
     bundle = current_data(args)
-    for name in ("provinces", "pak_admin1", "countries", "border", "corridors", "waypoints",
-                 "incidents", "threats", "sites"):
+    for name in (
+        "provinces",
+        "pak_admin1",
+        "countries",
+        "border",
+        "corridors",
+        "waypoints",
+        "incidents",
+        "threats",
+        "sites",
+    ):
         print(f"{name}\t{len(getattr(bundle, name))}")
     return 0
 

@@ -13,27 +13,46 @@ SCORE_COLUMNS = {
     "segment": ["id", "name", "route_id", "seq", "km_from", "km_to"],
     "site": ["id", "name", "asset_type", "country"],
 }
-COMMON = ["load", "score", "band", "surge", "surge_change_pct", "surge_latest",
-          "surge_baseline_mean", "n_events", "n_threats", "top_contributor", "top_share"]
+COMMON = [
+    "load",
+    "score",
+    "band",
+    "surge",
+    "surge_change_pct",
+    "surge_latest",
+    "surge_baseline_mean",
+    "n_events",
+    "n_threats",
+    "top_contributor",
+    "top_share",
+]
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--level", choices=LEVELS, default="province",
-                   help="province (41 admin-1 units), segment (CPEC ~25 km) or site")
+    p.add_argument(
+        "--level",
+        choices=LEVELS,
+        default="province",
+        help="province (41 admin-1 units), segment (CPEC ~25 km) or site",
+    )
     add_view_options(p, FORMATS, "actor=ISKP&from=2024-01-01")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser(
-        "scores", help="risk scores per province, corridor segment or site",
+        "scores",
+        help="risk scores per province, corridor segment or site",
         description="Risk scores (load, 0-100 score, band, surge flag, top contributor) "
-        "for every area of one level, after the filters of --query.")
+        "for every area of one level, after the filters of --query.",
+    )
     _common(s)
     s.set_defaults(handler=_scores)
     e = sub.add_parser(
-        "explain", help="the records behind one area's score",
+        "explain",
+        help="the records behind one area's score",
         description="The records that make up one area's load, with their contribution, "
-        "largest first; the contributions sum to the load shown by 'scores'.")
+        "largest first; the contributions sum to the load shown by 'scores'.",
+    )
     e.add_argument("id", help="area id, e.g. AF-KAB (or Kabul), KKH_N35-007, AST-006")
     _common(e)
     e.set_defaults(handler=_explain)
@@ -41,14 +60,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _result(args: argparse.Namespace):
     filters, settings = view_filters(args)
-    return score(current_data(args), filters, settings, levels=(args.level,))
+    return score(current_data(args, filters), filters, settings, levels=(args.level,))
 
 
 def _scores(args: argparse.Namespace) -> int:
     result = _result(args)
     table = result.table(args.level)
-    table = table[SCORE_COLUMNS[args.level] + COMMON].sort_values(
-        ["load", "id"], ascending=[False, True], kind="stable")
+    # an analyst's band override in force: the computed band and the note beside it
+    analyst = [c for c in ("band_computed", "band_override") if c in table.columns]
+    columns = COMMON[:3] + analyst + COMMON[3:]
+    table = table[SCORE_COLUMNS[args.level] + columns].sort_values(
+        ["load", "id"], ascending=[False, True], kind="stable"
+    )
     if args.format == "table":
         table = table.round({"load": 3})
     write_text(render_table(table, args.format), args.output)
@@ -62,11 +85,27 @@ def _explain(args: argparse.Namespace) -> int:
     frame = result.explain(args.id, args.level)
     if args.format == "table":
         frame = frame.drop(columns=["summary"]).round(
-            {"severity": 2, "recency": 4, "relevance": 2, "distance_km": 1, "kernel": 4,
-             "split": 3, "contribution": 4})
+            {
+                "severity": 2,
+                "recency": 4,
+                "relevance": 2,
+                "distance_km": 1,
+                "kernel": 4,
+                "split": 3,
+                "contribution": 4,
+            }
+        )
     write_text(render_table(frame, args.format), args.output)
     if args.format == "table" and args.output in (None, "-"):
         row = result.table(args.level).iloc[result.area_index(args.id, args.level)]
-        print(f"# {row['id']} {row['name']}: load {row['load']:.4f}, score {row['score']}, "
-              f"band {row['band']}; {len(frame)} records. {result.description}")
+        note = row.get("band_override")
+        analyst = (
+            f" (analyst; computed: {row['band_computed']})"
+            if isinstance(note, str) and note
+            else ""
+        )
+        print(
+            f"# {row['id']} {row['name']}: load {row['load']:.4f}, score {row['score']}, "
+            f"band {row['band']}{analyst}; {len(frame)} records. {result.description}"
+        )
     return 0

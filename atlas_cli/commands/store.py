@@ -15,35 +15,57 @@ from geodata.store_pg import is_database_url
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``store`` and its subcommands."""
-    p = sub.add_parser("store", help="the store: engine, schema version, migrate, copy",
-                       description="Inspect, migrate or copy the store of imported records: "
-                       "the SQLite file in the store folder, or the team store on "
-                       "PostgreSQL/PostGIS (--database-url or $ISKP_ATLAS_DATABASE_URL).")
+    p = sub.add_parser(
+        "store",
+        help="the store: engine, schema version, migrate, copy",
+        description="Inspect, migrate or copy the store of imported records: "
+        "the SQLite file in the store folder, or the team store on "
+        "PostgreSQL/PostGIS (--database-url or $ISKP_ATLAS_DATABASE_URL).",
+    )
     actions = p.add_subparsers(dest="store_command", metavar="ACTION", required=True)
 
-    i = actions.add_parser("info", help="engine, schema version and counts",
-                           description="Show the engine, where the store is (a URL's "
-                           "password masked), its schema version and its counts.")
+    i = actions.add_parser(
+        "info",
+        help="engine, schema version and counts",
+        description="Show the engine, where the store is (a URL's "
+        "password masked), its schema version and its counts.",
+    )
     i.add_argument("--format", choices=("table", "json"), default="table", dest="out_format")
     add_store_options(i)
     i.set_defaults(handler=_info)
 
-    m = actions.add_parser("migrate", help="create or migrate the store's tables",
-                           description="Bring the store's tables to this iskp-atlas's schema "
-                           "version, in one transaction (creates them in an empty database; "
-                           "run it as the role that owns the tables).")
+    m = actions.add_parser(
+        "migrate",
+        help="create or migrate the store's tables",
+        description="Bring the store's tables to this iskp-atlas's schema "
+        "version, in one transaction (creates them in an empty database; "
+        "run it as the role that owns the tables).",
+    )
     add_store_options(m)
     m.set_defaults(handler=_migrate)
 
-    c = actions.add_parser("copy", help="copy a store (e.g. SQLite) into an empty store",
-                           description="Copy every batch of one store into another, empty "
-                           "one (batch ids, merges, corrections and undone merges kept), in "
-                           "one transaction — e.g. one analyst's SQLite store into the team "
-                           "store.")
-    c.add_argument("--from", dest="source", required=True, metavar="SQLITE_PATH",
-                   help="the store folder (or its store.sqlite), or a postgresql:// URL")
-    c.add_argument("--to", dest="dest", required=True, metavar="URL",
-                   help="the team store's postgresql:// URL (or a store folder)")
+    c = actions.add_parser(
+        "copy",
+        help="copy a store (e.g. SQLite) into an empty store",
+        description="Copy every batch of one store into another, empty "
+        "one (batch ids, merges, corrections and undone merges kept), in "
+        "one transaction — e.g. one analyst's SQLite store into the team "
+        "store.",
+    )
+    c.add_argument(
+        "--from",
+        dest="source",
+        required=True,
+        metavar="SQLITE_PATH",
+        help="the store folder (or its store.sqlite), or a postgresql:// URL",
+    )
+    c.add_argument(
+        "--to",
+        dest="dest",
+        required=True,
+        metavar="URL",
+        help="the team store's postgresql:// URL (or a store folder)",
+    )
     c.set_defaults(handler=_copy)
 
 
@@ -56,8 +78,10 @@ def _info(args: argparse.Namespace) -> int:
     print(f"store: {info['store']}")
     if "server" in info:
         print(f"server: PostgreSQL {info['server']}, PostGIS {info.get('postgis') or 'missing'}")
-    print(f"schema version: {info['schema_version']} (this iskp-atlas: "
-          f"{info['atlas_schema_version']}) — {info['status']}")
+    print(
+        f"schema version: {info['schema_version']} (this iskp-atlas: "
+        f"{info['atlas_schema_version']}) — {info['status']}"
+    )
     if "batches" in info:
         records = ", ".join(f"{k} {n:,}" for k, n in info["records"].items()) or "none"
         print(f"batches: {info['batches']:,}")
@@ -93,8 +117,12 @@ def _store_arg(value: str) -> str:
 def _copy(args: argparse.Namespace) -> int:
     source, dest = _store_arg(args.source), _store_arg(args.dest)
     counts = copy_store(source, dest)
-    print(f"copied {counts['batches']:,} batch(es), {counts['records']:,} record(s) and "
-          f"{counts['merged_records']:,} merged record(s) ({counts['merges']:,} merge(s), "
-          f"{counts['record_versions']:,} earlier version(s), {counts['unmerged']:,} undone "
-          f"merge(s)) from {store_label(source)} to {store_label(dest)}")
+    print(
+        f"copied {counts['batches']:,} batch(es), {counts['records']:,} record(s) and "
+        f"{counts['merged_records']:,} merged record(s) ({counts['merges']:,} merge(s), "
+        f"{counts['record_versions']:,} earlier version(s), {counts['unmerged']:,} undone "
+        f"merge(s), {counts['overrides']:,} override(s), {counts['audit_log']:,} audit log "
+        f"entr(ies), {counts['watch_zones']:,} watch zone(s)) from {store_label(source)} "
+        f"to {store_label(dest)}"
+    )
     return 0

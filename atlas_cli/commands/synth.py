@@ -28,14 +28,17 @@ def _seed(text: str) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "synth", help="write synthetic incidents (clearly marked) in the product's CSV format",
+        "synth",
+        help="write synthetic incidents (clearly marked) in the product's CSV format",
         description="Write N synthetic incidents over Afghanistan and Pakistan in the "
         "product's own incident CSV format (the columns of the bundled incidents). Every row "
-        "is marked synthetic (ids SYN-..., summary and notes start with SYNTHETIC).")
+        "is marked synthetic (ids SYN-..., summary and notes start with SYNTHETIC).",
+    )
     p.add_argument("--events", type=_positive, required=True, metavar="N")
     p.add_argument("--seed", type=_seed, default=0, metavar="S")
-    p.add_argument("-o", "--output", required=True, metavar="FILE",
-                   help="CSV file to write ('-' for stdout)")
+    p.add_argument(
+        "-o", "--output", required=True, metavar="FILE", help="CSV file to write ('-' for stdout)"
+    )
     p.set_defaults(handler=_synth)
 
 

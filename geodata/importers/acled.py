@@ -68,12 +68,29 @@ from geodata.importers.common import (
 from geodata.importers.formats import REGISTRY
 from geodata.importers.reading import SourceTable
 
-DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%d-%B-%Y", "%d %b %Y", "%d-%b-%Y", "%d-%b-%y",
-                "%d %b %y", "%d-%B-%y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
+DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%d %B %Y",
+    "%d-%B-%Y",
+    "%d %b %Y",
+    "%d-%b-%Y",
+    "%d-%b-%y",
+    "%d %b %y",
+    "%d-%B-%y",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+)
 """ACLED's date spellings (and Excel's re-saved ones); slash dates are added per file."""
 _OLD_NAMES = {"ally_actor_1": "assoc_actor_1", "ally_actor_2": "assoc_actor_2"}
-NUMBER_COLUMNS = ("latitude", "longitude", "fatalities", "geo_precision", "time_precision",
-                  "iso", "gwno")
+NUMBER_COLUMNS = (
+    "latitude",
+    "longitude",
+    "fatalities",
+    "geo_precision",
+    "time_precision",
+    "iso",
+    "gwno",
+)
 GEO_PRECISION = {"1": "2", "2": "3", "3": "3"}
 TIME_PRECISION = {"1": "day", "2": "week", "3": "month"}
 _INTER_STATE_FORCES = {"1", "state forces"}
@@ -81,10 +98,19 @@ _STATE_NAMES = ("military forces of", "police forces of")
 _INTER_CIVILIANS = {"7", "civilians"}
 
 COLUMN_MAP = {
-    "id": "event_id_cnty", "date": "event_date", "country": "country", "province": "admin1",
-    "district": "admin2", "place": "location", "latitude": "latitude",
-    "longitude": "longitude", "geo_precision": "geo_precision", "actor": "actor1",
-    "attack_type": "sub_event_type", "fatalities": "fatalities", "summary": "notes",
+    "id": "event_id_cnty",
+    "date": "event_date",
+    "country": "country",
+    "province": "admin1",
+    "district": "admin2",
+    "place": "location",
+    "latitude": "latitude",
+    "longitude": "longitude",
+    "geo_precision": "geo_precision",
+    "actor": "actor1",
+    "attack_type": "sub_event_type",
+    "fatalities": "fatalities",
+    "summary": "notes",
     "source_1_title": "source",
 }
 
@@ -93,14 +119,16 @@ def _code(series: pd.Series) -> pd.Series:
     return series.str.replace(r"\.0$", "", regex=True).str.lower()
 
 
-def _actor2_targets(actor2: pd.Series, inter2: pd.Series, country: pd.Series,
-                    dates: pd.Series) -> pd.Series:
+def _actor2_targets(
+    actor2: pd.Series, inter2: pd.Series, country: pd.Series, dates: pd.Series
+) -> pd.Series:
     """Categories from the second actor (ACLED's actors are not directional, but in
     attacks and remote violence by armed groups actor2 is the side attacked)."""
     after = (dates >= TALIBAN_TAKEOVER).astype(str)
 
-    def derive(names: list[str], inters: list[str], countries: list[str],
-               afters: list[str]) -> list[list[str]]:
+    def derive(
+        names: list[str], inters: list[str], countries: list[str], afters: list[str]
+    ) -> list[list[str]]:
         out = []
         for raw, inter, ctry, late in zip(names, inters, countries, afters, strict=True):
             name = raw.lower()
@@ -109,8 +137,12 @@ def _actor2_targets(actor2: pd.Series, inter2: pd.Series, country: pd.Series,
                 cats.append("security_forces")
                 if ctry == "AFG" and late == "True":
                     cats.append("taliban_government")
-            if "taliban" in name and "pakistan" not in name and late == "True" and \
-                    "taliban_government" not in cats:
+            if (
+                "taliban" in name
+                and "pakistan" not in name
+                and late == "True"
+                and "taliban_government" not in cats
+            ):
                 cats.append("taliban_government")
             if "hazara" in name or "shia" in name or "ismaili" in name:
                 cats.append("shia_hazara")
@@ -123,7 +155,8 @@ def _actor2_targets(actor2: pd.Series, inter2: pd.Series, country: pd.Series,
             if "civilians (china)" in name or "chinese" in name:
                 cats.append("chinese_nationals")
             elif name.startswith("civilians (") and not name.startswith(
-                    ("civilians (afghanistan)", "civilians (pakistan)")):
+                ("civilians (afghanistan)", "civilians (pakistan)")
+            ):
                 cats.append("foreign_nationals")
             elif inter in _INTER_CIVILIANS or name.startswith("civilians"):
                 cats.append("civilians")
@@ -140,9 +173,13 @@ def normalise(table: SourceTable, countries: Collection[str] | None = None) -> N
     of other countries are excluded, counted per country.
     """
     notices: list[str] = []
-    src = table.frame.rename(columns={k: v for k, v in _OLD_NAMES.items()
-                                      if k in table.frame.columns and v not in
-                                      table.frame.columns})
+    src = table.frame.rename(
+        columns={
+            k: v
+            for k, v in _OLD_NAMES.items()
+            if k in table.frame.columns and v not in table.frame.columns
+        }
+    )
     src = ascii_numbers(src, NUMBER_COLUMNS, notices)
     rows = pd.Series(np.arange(1, len(src) + 1), index=src.index)
     event_id = text(src, "event_id_cnty")
@@ -151,14 +188,21 @@ def normalise(table: SourceTable, countries: Collection[str] | None = None) -> N
     # The region first: rows of other countries are excluded (counted per country) and
     # not mapped further (a world export is mostly such rows).
     country_name = text(src, "country")
-    country = country_codes(country_name, iso3=text(src, "iso3") if "iso3" in src else None,
-                            iso_numeric=text(src, "iso") if "iso" in src else None,
-                            gw=text(src, "gwno") if "gwno" in src else None)
-    problems += unknown_country_problems(country, rows, event_id, "country", country_name,
-                                         "ACLED")
+    country = country_codes(
+        country_name,
+        iso3=text(src, "iso3") if "iso3" in src else None,
+        iso_numeric=text(src, "iso") if "iso" in src else None,
+        gw=text(src, "gwno") if "gwno" in src else None,
+    )
+    problems += unknown_country_problems(country, rows, event_id, "country", country_name, "ACLED")
     outside, excluded = region_split(
-        country, rows, ("ACLED-" + event_id).where(event_id != "", ""), countries,
-        names=country_name, area=text(src, "region") if "region" in src else None)
+        country,
+        rows,
+        ("ACLED-" + event_id).where(event_id != "", ""),
+        countries,
+        names=country_name,
+        area=text(src, "region") if "region" in src else None,
+    )
     problems = drop_rows(problems, excluded)
     whole_dates = text(src, "event_date")  # the slash-date rule is decided per file
     if outside.any():
@@ -168,34 +212,64 @@ def normalise(table: SourceTable, countries: Collection[str] | None = None) -> N
     raw_date = text(src, "event_date")
     dates = parse_source_dates(raw_date, DATE_FORMATS, whole=whole_dates)
     problems += row_problems(
-        dates.isna(), rows, event_id, "event_date", raw_date,
-        "write event_date as YYYY-MM-DD or like '12 March 2024'")
+        dates.isna(),
+        rows,
+        event_id,
+        "event_date",
+        raw_date,
+        "write event_date as YYYY-MM-DD or like '12 March 2024'",
+    )
     problems += row_problems(
-        date_out_of_range(dates), rows, event_id, "event_date", raw_date,
-        "the date must lie between 1970-01-01 and today; check the day and year")
+        date_out_of_range(dates),
+        rows,
+        event_id,
+        "event_date",
+        raw_date,
+        "the date must lie between 1970-01-01 and today; check the day and year",
+    )
 
     tp = _code(text(src, "time_precision"))
     date_precision = tp.map(TIME_PRECISION)
     problems += row_problems(
-        date_precision.isna() & (tp != ""), rows, event_id, "time_precision", tp,
-        "time_precision must be 1 (day), 2 (week) or 3 (month), as in ACLED's codebook")
+        date_precision.isna() & (tp != ""),
+        rows,
+        event_id,
+        "time_precision",
+        tp,
+        "time_precision must be 1 (day), 2 (week) or 3 (month), as in ACLED's codebook",
+    )
     date_precision = date_precision.fillna("day")
 
     gp = _code(text(src, "geo_precision"))
     geo_precision = gp.map(GEO_PRECISION)
     problems += row_problems(
-        geo_precision.isna(), rows, event_id, "geo_precision", gp,
-        "geo_precision must be 1, 2 or 3, as in ACLED's codebook")
+        geo_precision.isna(),
+        rows,
+        event_id,
+        "geo_precision",
+        gp,
+        "geo_precision must be 1, 2 or 3, as in ACLED's codebook",
+    )
 
     values = text(src, "fatalities")
     problems += number_problems(
-        bad_count(values) | (values == ""), rows, event_id, "fatalities", values,
-        "fatalities must be a whole number of 0 or more (ACLED writes 0 when none)")
+        bad_count(values) | (values == ""),
+        rows,
+        event_id,
+        "fatalities",
+        values,
+        "fatalities must be a whole number of 0 or more (ACLED writes 0 when none)",
+    )
     for col in ("latitude", "longitude"):
         values = text(src, col)
         problems += number_problems(
-            not_a_number(values), rows, event_id, col, values,
-            f"write {col} in decimal degrees, e.g. 34.5167")
+            not_a_number(values),
+            rows,
+            event_id,
+            col,
+            values,
+            f"write {col} in decimal degrees, e.g. 34.5167",
+        )
 
     actor1 = text(src, "actor1")
     actor2 = text(src, "actor2")
@@ -204,11 +278,12 @@ def normalise(table: SourceTable, countries: Collection[str] | None = None) -> N
     attribution = attribution_from_notes(notes, unknown)
     inter2 = _code(text(src, "inter2"))
     civ = text(src, "civilian_targeting").str.lower().str.contains("civilian", na=False)
-    civ_list = pd.Series([["civilians"] if c else [] for c in civ], index=src.index,
-                         dtype=object)
+    civ_list = pd.Series([["civilians"] if c else [] for c in civ], index=src.index, dtype=object)
     targets, derivation = merge_targets(
-        (_actor2_targets(actor2 + " " + text(src, "assoc_actor_2"), inter2, country, dates),
-         "actor2"),
+        (
+            _actor2_targets(actor2 + " " + text(src, "assoc_actor_2"), inter2, country, dates),
+            "actor2",
+        ),
         (keyword_targets(notes), "notes"),
         (civ_list, "civilian_targeting"),
     )
@@ -221,7 +296,10 @@ def normalise(table: SourceTable, countries: Collection[str] | None = None) -> N
     title, url = REGISTRY["acled"].citation
     sources = text(src, "source")
     out = dataset_rows(
-        "acled", "ACLED-", event_id, rows,
+        "acled",
+        "ACLED-",
+        event_id,
+        rows,
         {
             "date": iso(dates),
             "country": country,
@@ -236,16 +314,22 @@ def normalise(table: SourceTable, countries: Collection[str] | None = None) -> N
             "attack_type": blank_to_none(sub_event),
             "target_category": targets,
             "target_detail": blank_to_none(
-                (actor2 + "; " + text(src, "assoc_actor_2")).str.strip("; ")),
+                (actor2 + "; " + text(src, "assoc_actor_2")).str.strip("; ")
+            ),
             "fatalities": text(src, "fatalities"),
             "summary": summary,
             "source_1_title": "ACLED event " + event_id + wrapped(" (sources: ", sources, ")"),
             "source_1_url": url,
             "confidence": confidence_for(geo_precision.fillna(""), date_precision, attribution),
-            "notes": blank_to_none(join_nonempty([
-                labelled("event_type", event_type),
-                labelled("assoc_actor_1", text(src, "assoc_actor_1")),
-                labelled("tags", text(src, "tags"))])),
+            "notes": blank_to_none(
+                join_nonempty(
+                    [
+                        labelled("event_type", event_type),
+                        labelled("assoc_actor_1", text(src, "assoc_actor_1")),
+                        labelled("tags", text(src, "tags")),
+                    ]
+                )
+            ),
         },
         {
             "source_citation": f"{title}, event " + event_id + wrapped("; sources: ", sources),

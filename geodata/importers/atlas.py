@@ -48,34 +48,62 @@ def normalise(table: SourceTable, countries: Collection[str] | None = None) -> N
         gtype = text(src, "__geometry_type")
         not_point = (gtype != "Point") & ((gtype != "") | (table.kind != "threats"))
         problems += row_problems(
-            not_point.to_numpy(), rows, ids, "geometry", gtype.where(gtype != "", None),
+            not_point.to_numpy(),
+            rows,
+            ids,
+            "geometry",
+            gtype.where(gtype != "", None),
             "each feature needs a Point geometry [longitude, latitude]; lines and polygons "
-            "are not records")
+            "are not records",
+        )
         out["longitude"] = text(src, "__lon")
         out["latitude"] = text(src, "__lat")
-    given = {c: text(src, c) for c in ("source_dataset", "licence", "date_precision",
-                                       "source_citation", "target_derivation", "source_id",
-                                       "geo_precision_source")}
+    given = {
+        c: text(src, c)
+        for c in (
+            "source_dataset",
+            "licence",
+            "date_precision",
+            "source_citation",
+            "target_derivation",
+            "source_id",
+            "geo_precision_source",
+        )
+    }
     dataset = given["source_dataset"].where(
-        given["source_dataset"].isin([*FORMATS, BUNDLED_DATASET]), table.format)
+        given["source_dataset"].isin([*FORMATS, BUNDLED_DATASET]), table.format
+    )
     out["source_dataset"] = dataset
     out["source_id"] = given["source_id"].where(given["source_id"] != "", ids)
     licence = given["licence"]
     problems += row_problems(
-        (licence != "") & ~licence.isin(list(LICENCES)), rows, ids, "licence", licence,
-        "use one of the licence codes: " + ", ".join(LICENCES))
+        (licence != "") & ~licence.isin(list(LICENCES)),
+        rows,
+        ids,
+        "licence",
+        licence,
+        "use one of the licence codes: " + ", ".join(LICENCES),
+    )
     out["licence"] = licence.where(licence != "", "user-supplied")
     precision = given["date_precision"]
     problems += row_problems(
-        (precision != "") & ~precision.isin(DATE_PRECISIONS), rows, ids, "date_precision",
-        precision, "date_precision must be one of: " + ", ".join(DATE_PRECISIONS))
+        (precision != "") & ~precision.isin(DATE_PRECISIONS),
+        rows,
+        ids,
+        "date_precision",
+        precision,
+        "date_precision must be one of: " + ", ".join(DATE_PRECISIONS),
+    )
     out["date_precision"] = precision.where(precision != "", "day")
     out["source_citation"] = given["source_citation"].where(
-        given["source_citation"] != "", text(src, "source_1_title"))
+        given["source_citation"] != "", text(src, "source_1_title")
+    )
     out["geo_precision_source"] = given["geo_precision_source"].where(
-        given["geo_precision_source"] != "", "as given")
+        given["geo_precision_source"] != "", "as given"
+    )
     out["target_derivation"] = given["target_derivation"].where(
-        given["target_derivation"] != "", "as given")
+        given["target_derivation"] != "", "as given"
+    )
     out["row"] = rows
     mapping = {c: c for c in out.columns}
     if table.format == "geojson":

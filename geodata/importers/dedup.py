@@ -42,17 +42,34 @@ DEDUP_DAYS = 1
 DEDUP_KM = 10.0
 """Largest geodesic distance in km between two records of the same event."""
 RULE = "actor-date-place"
-MERGE_COLUMNS = ("merged_id", "kept_id", "rule", "days_apart", "distance_km", "family",
-                 "same_article", "reason")
-KEY_COLUMNS = ("id", "source_dataset", "actor_family", "date", "latitude", "longitude",
-               "source_1_url", "source_2_url")
+MERGE_COLUMNS = (
+    "merged_id",
+    "kept_id",
+    "rule",
+    "days_apart",
+    "distance_km",
+    "family",
+    "same_article",
+    "reason",
+)
+KEY_COLUMNS = (
+    "id",
+    "source_dataset",
+    "actor_family",
+    "date",
+    "latitude",
+    "longitude",
+    "source_1_url",
+    "source_2_url",
+)
 """Columns :func:`find_duplicates` reads from both frames (``date`` as datetime64)."""
 
 _URL_MATCH_KEYS = {normalise_url(u) for u in DATASET_URLS}
 
 
-def merge_reason(family: object, days_apart: object, distance_km: object,
-                 same_article: bool) -> str:
+def merge_reason(
+    family: object, days_apart: object, distance_km: object, same_article: bool
+) -> str:
     """The reason shown for a merge, e.g. 'same family Islamic State, 0 days, 2.1 km,
     same article'."""
     fam = "Unknown" if family is None or pd.isna(family) else str(family)
@@ -67,8 +84,7 @@ def _urls(frame: pd.DataFrame, side: str) -> pd.DataFrame:
     parts = []
     for col in ("source_1_url", "source_2_url"):
         if col in frame.columns:
-            parts.append(pd.DataFrame({side: frame["id"].to_numpy(),
-                                       "url": frame[col].to_numpy()}))
+            parts.append(pd.DataFrame({side: frame["id"].to_numpy(), "url": frame[col].to_numpy()}))
     if not parts:
         return pd.DataFrame(columns=[side, "url"])
     out = pd.concat(parts, ignore_index=True).dropna()
@@ -85,28 +101,41 @@ def _shared_url(pairs: pd.DataFrame, new: pd.DataFrame, existing: pd.DataFrame) 
     existing = existing[existing["id"].isin(set(pairs["kept_id"]))]
     shared = _urls(new, "merged_id").merge(_urls(existing, "kept_id"), on="url")
     keys = set(zip(shared["merged_id"], shared["kept_id"], strict=True))
-    return np.array([(m, k) in keys for m, k in zip(pairs["merged_id"], pairs["kept_id"],
-                                                    strict=True)], dtype=bool)
+    return np.array(
+        [(m, k) in keys for m, k in zip(pairs["merged_id"], pairs["kept_id"], strict=True)],
+        dtype=bool,
+    )
 
 
 def _place_pairs(new: pd.DataFrame, existing: pd.DataFrame, days: int) -> pd.DataFrame:
-    left = pd.DataFrame({"merged_id": new["id"].to_numpy(),
-                         "family": new["actor_family"].fillna("Unknown").to_numpy(),
-                         "day": new["date"].to_numpy().astype("datetime64[D]")})
-    right = pd.DataFrame({"kept_id": existing["id"].to_numpy(),
-                          "family": existing["actor_family"].fillna("Unknown").to_numpy(),
-                          "day": existing["date"].to_numpy().astype("datetime64[D]")})
+    left = pd.DataFrame(
+        {
+            "merged_id": new["id"].to_numpy(),
+            "family": new["actor_family"].fillna("Unknown").to_numpy(),
+            "day": new["date"].to_numpy().astype("datetime64[D]"),
+        }
+    )
+    right = pd.DataFrame(
+        {
+            "kept_id": existing["id"].to_numpy(),
+            "family": existing["actor_family"].fillna("Unknown").to_numpy(),
+            "day": existing["date"].to_numpy().astype("datetime64[D]"),
+        }
+    )
     parts = []
     for shift in range(-days, days + 1):
         shifted = right.assign(day=right["day"] + np.timedelta64(shift, "D"))
-        parts.append(left.merge(shifted, on=["family", "day"])[["merged_id", "kept_id",
-                                                                "family"]])
+        parts.append(left.merge(shifted, on=["family", "day"])[["merged_id", "kept_id", "family"]])
     return pd.concat(parts, ignore_index=True).drop_duplicates(["merged_id", "kept_id"])
 
 
-def find_duplicates(new: pd.DataFrame, existing: pd.DataFrame, days: int = DEDUP_DAYS,
-                    km: float = DEDUP_KM,
-                    never: Iterable[tuple[str, str]] = ()) -> pd.DataFrame:
+def find_duplicates(
+    new: pd.DataFrame,
+    existing: pd.DataFrame,
+    days: int = DEDUP_DAYS,
+    km: float = DEDUP_KM,
+    never: Iterable[tuple[str, str]] = (),
+) -> pd.DataFrame:
     """Pairs (merged_id from ``new``, kept_id from ``existing``) that are the same event.
 
     Both frames need :data:`KEY_COLUMNS`; ``never`` lists (merged_id, kept_id) pairs not to
@@ -119,8 +148,9 @@ def find_duplicates(new: pd.DataFrame, existing: pd.DataFrame, days: int = DEDUP
     pairs = _place_pairs(new, existing, days)
     blocked = set(never)
     if blocked and len(pairs):
-        keep = [(m, k) not in blocked for m, k in zip(pairs["merged_id"], pairs["kept_id"],
-                                                      strict=True)]
+        keep = [
+            (m, k) not in blocked for m, k in zip(pairs["merged_id"], pairs["kept_id"], strict=True)
+        ]
         pairs = pairs[np.array(keep, dtype=bool)]
     if pairs.empty:
         return empty
@@ -132,11 +162,18 @@ def find_duplicates(new: pd.DataFrame, existing: pd.DataFrame, days: int = DEDUP
     if pairs.empty:
         return empty
     nl, el = n.loc[pairs["merged_id"]], e.loc[pairs["kept_id"]]
-    pairs["distance_km"] = np.round(geodesic_distance_km(
-        nl["longitude"].to_numpy(float), nl["latitude"].to_numpy(float),
-        el["longitude"].to_numpy(float), el["latitude"].to_numpy(float)), 3)
+    pairs["distance_km"] = np.round(
+        geodesic_distance_km(
+            nl["longitude"].to_numpy(float),
+            nl["latitude"].to_numpy(float),
+            el["longitude"].to_numpy(float),
+            el["latitude"].to_numpy(float),
+        ),
+        3,
+    )
     pairs["days_apart"] = np.abs(
-        (nl["date"].to_numpy() - el["date"].to_numpy()).astype("timedelta64[D]").astype(int))
+        (nl["date"].to_numpy() - el["date"].to_numpy()).astype("timedelta64[D]").astype(int)
+    )
     pairs = pairs[(pairs["distance_km"] <= km) & (pairs["days_apart"] <= days)]
     if pairs.empty:
         return empty
@@ -144,8 +181,9 @@ def find_duplicates(new: pd.DataFrame, existing: pd.DataFrame, days: int = DEDUP
     pairs["same_article"] = _shared_url(pairs, new, existing)
     pairs["rule"] = RULE
     pairs = pairs.assign(_other=(~pairs["same_article"]).astype(int))
-    pairs = pairs.sort_values(["days_apart", "_other", "distance_km", "merged_id",
-                               "kept_id"], kind="stable")
+    pairs = pairs.sort_values(
+        ["days_apart", "_other", "distance_km", "merged_id", "kept_id"], kind="stable"
+    )
     chosen, used_new, used_old = [], set(), set()
     for row in pairs.itertuples(index=False):
         if row.merged_id in used_new or row.kept_id in used_old:
@@ -157,7 +195,10 @@ def find_duplicates(new: pd.DataFrame, existing: pd.DataFrame, days: int = DEDUP
         return empty
     out = pd.DataFrame(chosen)
     out["same_article"] = out["same_article"].astype(bool)
-    out["reason"] = [merge_reason(f, d, k, s) for f, d, k, s in zip(
-        out["family"], out["days_apart"], out["distance_km"], out["same_article"],
-        strict=True)]
+    out["reason"] = [
+        merge_reason(f, d, k, s)
+        for f, d, k, s in zip(
+            out["family"], out["days_apart"], out["distance_km"], out["same_article"], strict=True
+        )
+    ]
     return out[list(MERGE_COLUMNS)].reset_index(drop=True)

@@ -50,42 +50,129 @@ REGISTRY: dict[str, ImportFormat] = {
     f.code: f
     for f in (
         ImportFormat(
-            "acled", "ACLED export", "geodata.importers.acled",
-            signature=("event_id_cnty", "event_date", "time_precision", "event_type",
-                       "sub_event_type", "actor1", "actor2", "inter1", "interaction",
-                       "admin1", "geo_precision", "source_scale", "fatalities", "notes"),
-            required=("event_id_cnty", "event_date", "actor1", "country", "latitude",
-                      "longitude", "geo_precision", "fatalities"),
+            "acled",
+            "ACLED export",
+            "geodata.importers.acled",
+            signature=(
+                "event_id_cnty",
+                "event_date",
+                "time_precision",
+                "event_type",
+                "sub_event_type",
+                "actor1",
+                "actor2",
+                "inter1",
+                "interaction",
+                "admin1",
+                "geo_precision",
+                "source_scale",
+                "fatalities",
+                "notes",
+            ),
+            required=(
+                "event_id_cnty",
+                "event_date",
+                "actor1",
+                "country",
+                "latitude",
+                "longitude",
+                "geo_precision",
+                "fatalities",
+            ),
             licence="ACLED-terms",
             citation=("Armed Conflict Location & Event Data (ACLED)", "https://acleddata.com/"),
         ),
         ImportFormat(
-            "ucdp", "UCDP GED file", "geodata.importers.ucdp",
-            signature=("id", "type_of_violence", "conflict_name", "dyad_name", "side_a",
-                       "side_b", "where_prec", "adm_1", "date_start", "date_end", "best",
-                       "high", "low", "source_article"),
+            "ucdp",
+            "UCDP GED file",
+            "geodata.importers.ucdp",
+            signature=(
+                "id",
+                "type_of_violence",
+                "conflict_name",
+                "dyad_name",
+                "side_a",
+                "side_b",
+                "where_prec",
+                "adm_1",
+                "date_start",
+                "date_end",
+                "best",
+                "high",
+                "low",
+                "source_article",
+            ),
             # 'best' (or the web export's 'best_est') is checked by ucdp.py
-            required=("id", "date_start", "side_a", "side_b", "country", "latitude",
-                      "longitude", "where_prec"),
+            required=(
+                "id",
+                "date_start",
+                "side_a",
+                "side_b",
+                "country",
+                "latitude",
+                "longitude",
+                "where_prec",
+            ),
             licence="CC-BY-4.0",
             citation=("UCDP Georeferenced Event Dataset (GED)", "https://ucdp.uu.se/downloads/"),
         ),
         ImportFormat(
-            "gtd", "GTD file", "geodata.importers.gtd",
-            signature=("eventid", "iyear", "imonth", "iday", "country_txt", "provstate",
-                       "city", "specificity", "attacktype1_txt", "targtype1_txt",
-                       "natlty1_txt", "gname", "nkill", "nwound", "scite1"),
-            required=("eventid", "iyear", "imonth", "iday", "country_txt", "latitude",
-                      "longitude", "gname"),
+            "gtd",
+            "GTD file",
+            "geodata.importers.gtd",
+            signature=(
+                "eventid",
+                "iyear",
+                "imonth",
+                "iday",
+                "country_txt",
+                "provstate",
+                "city",
+                "specificity",
+                "attacktype1_txt",
+                "targtype1_txt",
+                "natlty1_txt",
+                "gname",
+                "nkill",
+                "nwound",
+                "scite1",
+            ),
+            required=(
+                "eventid",
+                "iyear",
+                "imonth",
+                "iday",
+                "country_txt",
+                "latitude",
+                "longitude",
+                "gname",
+            ),
             licence="GTD-terms",
-            citation=("Global Terrorism Database (GTD), START, University of Maryland",
-                      "https://www.start.umd.edu/gtd/"),
+            citation=(
+                "Global Terrorism Database (GTD), START, University of Maryland",
+                "https://www.start.umd.edu/gtd/",
+            ),
         ),
         ImportFormat(
-            "atlas", "ISKP Risk Atlas CSV", "geodata.importers.atlas",
-            signature=("id", "date", "country", "province", "latitude", "longitude",
-                       "geo_precision", "actor", "attribution", "target_category",
-                       "fatalities", "summary", "confidence", "source_1_url"),
+            "atlas",
+            "ISKP Risk Atlas CSV",
+            "geodata.importers.atlas",
+            signature=(
+                "id",
+                "date",
+                "country",
+                "province",
+                "latitude",
+                "longitude",
+                "geo_precision",
+                "actor",
+                "attribution",
+                "target_category",
+                "fatalities",
+                "summary",
+                "confidence",
+                "source_1_url",
+            ),
         ),
         ImportFormat("geojson", "GeoJSON FeatureCollection", "geodata.importers.atlas"),
     )
@@ -99,13 +186,16 @@ UPLOAD_PROMPT = "ACLED, UCDP GED, GTD (CSV, xlsx or a zip of one), atlas CSV or 
 """What the Data page's upload box asks for (the formats above in users' words)."""
 FORMAT_LABELS: dict[str, str] = {code: f.label for code, f in REGISTRY.items()}
 SIGNATURES: dict[str, tuple[str, ...]] = {
-    code: f.signature for code, f in REGISTRY.items() if f.signature}
+    code: f.signature for code, f in REGISTRY.items() if f.signature
+}
 """Columns that identify each CSV format; the best match with at least half wins."""
 REQUIRED: dict[str, tuple[str, ...]] = {
-    code: f.required for code, f in REGISTRY.items() if f.required is not None}
+    code: f.required for code, f in REGISTRY.items() if f.required is not None
+}
 """Columns an import cannot do without, per dataset format (atlas: the data contract's)."""
 DATASET_CITATIONS: dict[str, tuple[str, str]] = {
-    code: f.citation for code, f in REGISTRY.items() if f.citation is not None}
+    code: f.citation for code, f in REGISTRY.items() if f.citation is not None
+}
 """Dataset-level citation (title, URL) used when a row carries no URL of its own.
 
 These URLs cite the dataset, not the event: de-duplication never matches on them.

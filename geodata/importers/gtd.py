@@ -66,19 +66,48 @@ from geodata.importers.reading import SourceTable
 GEO_PRECISION = {"1": "2", "2": "3", "3": "3", "4": "3"}
 _NON_NATIONAL = {"", "unknown", "international", "multinational"}
 _CIVILIAN_TYPES = {
-    "private citizens & property", "educational institution", "journalists & media",
-    "transportation", "utilities", "telecommunication", "food or water supply",
-    "airports & aircraft", "maritime", "business", "ngo", "religious figures/institutions",
+    "private citizens & property",
+    "educational institution",
+    "journalists & media",
+    "transportation",
+    "utilities",
+    "telecommunication",
+    "food or water supply",
+    "airports & aircraft",
+    "maritime",
+    "business",
+    "ngo",
+    "religious figures/institutions",
 }
 
-NUMBER_COLUMNS = ("iyear", "imonth", "iday", "latitude", "longitude", "specificity", "nkill",
-                  "nwound", "claimed", "guncertain1", "eventid")
+NUMBER_COLUMNS = (
+    "iyear",
+    "imonth",
+    "iday",
+    "latitude",
+    "longitude",
+    "specificity",
+    "nkill",
+    "nwound",
+    "claimed",
+    "guncertain1",
+    "eventid",
+)
 
 COLUMN_MAP = {
-    "id": "eventid", "date": "iyear", "country": "country_txt", "province": "provstate",
-    "place": "city", "latitude": "latitude", "longitude": "longitude",
-    "geo_precision": "specificity", "actor": "gname", "attack_type": "attacktype1_txt",
-    "fatalities": "nkill", "injured": "nwound", "summary": "summary",
+    "id": "eventid",
+    "date": "iyear",
+    "country": "country_txt",
+    "province": "provstate",
+    "place": "city",
+    "latitude": "latitude",
+    "longitude": "longitude",
+    "geo_precision": "specificity",
+    "actor": "gname",
+    "attack_type": "attacktype1_txt",
+    "fatalities": "nkill",
+    "injured": "nwound",
+    "summary": "summary",
     "source_1_url": "scite1",
 }
 
@@ -87,20 +116,39 @@ def _int(series: pd.Series) -> pd.Series:
     return pd.to_numeric(series.where(series != ""), errors="coerce")
 
 
-def _dates(src: pd.DataFrame, rows: pd.Series, ids: pd.Series
-           ) -> tuple[pd.Series, pd.Series, list[Problem]]:
+def _dates(
+    src: pd.DataFrame, rows: pd.Series, ids: pd.Series
+) -> tuple[pd.Series, pd.Series, list[Problem]]:
     year, month, day = (_int(text(src, c)) for c in ("iyear", "imonth", "iday"))
     problems: list[Problem] = []
     this_year = date.today().year
     bad_year = year.isna() | (year < 1970) | (year > this_year) | (year % 1 != 0)
     bad_month = ~bad_year & (month.isna() | ~month.between(0, 12) | (month % 1 != 0))
     bad_day = ~bad_year & ~bad_month & (day.isna() | ~day.between(0, 31) | (day % 1 != 0))
-    problems += row_problems(bad_year, rows, ids, "iyear", text(src, "iyear"),
-                             f"iyear must be a year from 1970 to {this_year}")
-    problems += row_problems(bad_month, rows, ids, "imonth", text(src, "imonth"),
-                             "imonth must be 1–12, or 0 when the month is unknown")
-    problems += row_problems(bad_day, rows, ids, "iday", text(src, "iday"),
-                             "iday must be 1–31, or 0 when the day is unknown")
+    problems += row_problems(
+        bad_year,
+        rows,
+        ids,
+        "iyear",
+        text(src, "iyear"),
+        f"iyear must be a year from 1970 to {this_year}",
+    )
+    problems += row_problems(
+        bad_month,
+        rows,
+        ids,
+        "imonth",
+        text(src, "imonth"),
+        "imonth must be 1–12, or 0 when the month is unknown",
+    )
+    problems += row_problems(
+        bad_day,
+        rows,
+        ids,
+        "iday",
+        text(src, "iday"),
+        "iday must be 1–31, or 0 when the day is unknown",
+    )
     ok = ~(bad_year | bad_month | bad_day)
     m = month.where(month > 0, 1).fillna(1).astype(int)
     d = day.where((day > 0) & (month > 0), 1).fillna(1).astype(int)
@@ -108,11 +156,23 @@ def _dates(src: pd.DataFrame, rows: pd.Series, ids: pd.Series
     stamp = pd.to_datetime(pd.DataFrame({"year": y, "month": m, "day": d}), errors="coerce")
     stamp = stamp.where(ok)
     impossible = ok & stamp.isna()
-    problems += row_problems(impossible, rows, ids, "iday", text(src, "iday"),
-                             "iday is not a day of that month; use 0 when the day is unknown")
+    problems += row_problems(
+        impossible,
+        rows,
+        ids,
+        "iday",
+        text(src, "iday"),
+        "iday is not a day of that month; use 0 when the day is unknown",
+    )
     future = stamp > pd.Timestamp(date.today())
-    problems += row_problems(future, rows, ids, "iday", text(src, "iday"),
-                             "the date lies in the future; check iyear, imonth and iday")
+    problems += row_problems(
+        future,
+        rows,
+        ids,
+        "iday",
+        text(src, "iday"),
+        "the date lies in the future; check iyear, imonth and iday",
+    )
     precision = np.select([month == 0, day == 0], ["year", "month"], "day")
     return stamp, pd.Series(precision, index=src.index, dtype=object), problems
 
@@ -150,13 +210,15 @@ def _type_targets(targtype: pd.Series, country: pd.Series, dates: pd.Series) -> 
     return by_unique([targtype.str.lower(), country, late], derive)
 
 
-def _nationality_targets(src: pd.DataFrame, country_name: pd.Series,
-                         targtype: pd.Series) -> pd.Series:
+def _nationality_targets(
+    src: pd.DataFrame, country_name: pd.Series, targtype: pd.Series
+) -> pd.Series:
     nats = [text(src, f"natlty{i}_txt").str.lower() for i in (1, 2, 3)]
     business = (targtype.str.lower() == "business").astype(str)
 
-    def derive(n1: list[str], n2: list[str], n3: list[str], homes: list[str],
-               businesses: list[str]) -> list[list[str]]:
+    def derive(
+        n1: list[str], n2: list[str], n3: list[str], homes: list[str], businesses: list[str]
+    ) -> list[list[str]]:
         out = []
         for *trio, home, biz in zip(n1, n2, n3, homes, businesses, strict=True):
             cats: list[str] = []
@@ -165,8 +227,12 @@ def _nationality_targets(src: pd.DataFrame, country_name: pd.Series,
                     cats.append("chinese_nationals")
                     if biz == "True":
                         cats.append("chinese_interests")
-                elif n not in _NON_NATIONAL and n != home and \
-                        "foreign_nationals" not in cats and n not in ("china",):
+                elif (
+                    n not in _NON_NATIONAL
+                    and n != home
+                    and "foreign_nationals" not in cats
+                    and n not in ("china",)
+                ):
                     cats.append("foreign_nationals")
             out.append(cats)
         return out
@@ -190,11 +256,17 @@ def normalise(table: SourceTable, countries: Collection[str] | None = None) -> N
     # not mapped further (a world GTD file is mostly such rows).
     country_name = text(src, "country_txt")
     country = country_codes(country_name)
-    problems += unknown_country_problems(country, rows, event_id, "country_txt", country_name,
-                                         "GTD")
+    problems += unknown_country_problems(
+        country, rows, event_id, "country_txt", country_name, "GTD"
+    )
     outside, region_excluded = region_split(
-        country, rows, ("GTD-" + event_id).where(event_id != "", ""), countries,
-        names=country_name, area=text(src, "region_txt") if "region_txt" in src else None)
+        country,
+        rows,
+        ("GTD-" + event_id).where(event_id != "", ""),
+        countries,
+        names=country_name,
+        area=text(src, "region_txt") if "region_txt" in src else None,
+    )
     if outside.any():
         src, rows, event_id = src[~outside], rows[~outside], event_id[~outside]
         country, country_name = country[~outside], country_name[~outside]
@@ -207,29 +279,54 @@ def normalise(table: SourceTable, countries: Collection[str] | None = None) -> N
     no_point = (lat == "") & (lon == "")
     excluded_mask = (spec == "5") | no_point
     geo_precision = spec.map(GEO_PRECISION)
-    problems += row_problems(geo_precision.isna() & ~excluded_mask & (spec != ""), rows,
-                             event_id, "specificity", spec,
-                             "specificity must be a GTD code from 1 to 5")
+    problems += row_problems(
+        geo_precision.isna() & ~excluded_mask & (spec != ""),
+        rows,
+        event_id,
+        "specificity",
+        spec,
+        "specificity must be a GTD code from 1 to 5",
+    )
     geo_precision = geo_precision.fillna("3").where(spec != "", "3")
 
     nkill, nwound = text(src, "nkill"), text(src, "nwound")
-    problems += number_problems(bad_count(nkill), rows, event_id, "nkill", nkill,
-                                "nkill must be a whole number of deaths, 0 or more (blank if "
-                                "unknown)")
-    problems += number_problems(bad_count(nwound), rows, event_id, "nwound", nwound,
-                                "nwound must be a whole number, 0 or more (blank if unknown)")
+    problems += number_problems(
+        bad_count(nkill),
+        rows,
+        event_id,
+        "nkill",
+        nkill,
+        "nkill must be a whole number of deaths, 0 or more (blank if unknown)",
+    )
+    problems += number_problems(
+        bad_count(nwound),
+        rows,
+        event_id,
+        "nwound",
+        nwound,
+        "nwound must be a whole number, 0 or more (blank if unknown)",
+    )
     for col, value in (("latitude", lat), ("longitude", lon)):
         problems += number_problems(
-            not_a_number(value), rows, event_id, col, value,
-            f"write {col} in decimal degrees, e.g. 34.5167")
+            not_a_number(value),
+            rows,
+            event_id,
+            col,
+            value,
+            f"write {col} in decimal degrees, e.g. 34.5167",
+        )
 
     gname = text(src, "gname")
     claimed = text(src, "claimed").str.replace(r"\.0$", "", regex=True) == "1"
     uncertain = text(src, "guncertain1").str.replace(r"\.0$", "", regex=True) == "1"
     unknown = gname.str.lower().isin(["unknown", ""])
-    attribution = pd.Series(np.select([unknown, claimed, uncertain],
-                                      ["unclaimed", "claimed", "suspected"], "attributed"),
-                            index=src.index, dtype=object)
+    attribution = pd.Series(
+        np.select(
+            [unknown, claimed, uncertain], ["unclaimed", "claimed", "suspected"], "attributed"
+        ),
+        index=src.index,
+        dtype=object,
+    )
 
     targtype = text(src, "targtype1_txt")
     summary_text = text(src, "summary")
@@ -248,12 +345,17 @@ def normalise(table: SourceTable, countries: Collection[str] | None = None) -> N
     title, dataset_url = REGISTRY["gtd"].citation
     attack = text(src, "attacktype1_txt")
     city = text(src, "city")
-    summary = summary_text.where(summary_text != "",
-                                 attack + " on " + targtype.str.lower() + " target in " + city)
-    notes = np.where(unknown_toll, "nkill blank in GTD: fatalities unknown, recorded as 0 "
-                     "(a lower bound)", "")
+    summary = summary_text.where(
+        summary_text != "", attack + " on " + targtype.str.lower() + " target in " + city
+    )
+    notes = np.where(
+        unknown_toll, "nkill blank in GTD: fatalities unknown, recorded as 0 (a lower bound)", ""
+    )
     out = dataset_rows(
-        "gtd", "GTD-", event_id, rows,
+        "gtd",
+        "GTD-",
+        event_id,
+        rows,
         {
             "date": iso(dates),
             "country": country,
@@ -267,11 +369,13 @@ def normalise(table: SourceTable, countries: Collection[str] | None = None) -> N
             "attack_type": blank_to_none(attack),
             "target_category": targets,
             "target_detail": blank_to_none(
-                (targtype + "; " + text(src, "target1")).str.strip("; ")),
+                (targtype + "; " + text(src, "target1")).str.strip("; ")
+            ),
             "fatalities": nkill.where(~unknown_toll, "0"),
             "injured": blank_to_none(nwound),
             "summary": summary,
-            "source_1_title": "GTD incident " + event_id
+            "source_1_title": "GTD incident "
+            + event_id
             + wrapped(" (", cites[0].str.slice(0, 200), ")"),
             "source_1_url": url.where(url != "", dataset_url),
             "source_2_title": blank_to_none(cites[1].str.slice(0, 200)),
@@ -287,10 +391,13 @@ def normalise(table: SourceTable, countries: Collection[str] | None = None) -> N
     )
     unplaced = excluded_mask.to_numpy()
     excluded = region_excluded + [
-        Exclusion(int(rows.iat[i]), out["id"].iat[i] or None,
-                  "GTD gives no coordinates for this event; the atlas never invents them"
-                  if no_point.iat[i] else
-                  "GTD locates this event only at country level (specificity 5)")
+        Exclusion(
+            int(rows.iat[i]),
+            out["id"].iat[i] or None,
+            "GTD gives no coordinates for this event; the atlas never invents them"
+            if no_point.iat[i]
+            else "GTD locates this event only at country level (specificity 5)",
+        )
         for i in np.flatnonzero(unplaced)
     ]
     excluded.sort(key=lambda e: e.row)

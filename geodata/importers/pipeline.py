@@ -81,7 +81,8 @@ class ImportPlan:
     excluded: list[Exclusion] = field(default_factory=list)
     already_present: list[str] = field(default_factory=list)
     updates: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(columns=list(UPDATE_COLUMNS)))
+        default_factory=lambda: pd.DataFrame(columns=list(UPDATE_COLUMNS))
+    )
     store_state: str | None = None
     """The state of the store the plan was checked against (set by :mod:`geodata.store`;
     when the store has changed since, committing checks the plan again)."""
@@ -115,23 +116,30 @@ class ImportPlan:
         read = accepted + merged + updated + rejected + excluded + already present.
         """
         return {
-            "read": self.rows_read, "accepted": self.rows_accepted, "merged": self.rows_merged,
-            "updated": self.rows_updated, "rejected": self.rows_rejected,
-            "excluded": len(self.excluded), "already_present": len(self.already_present),
+            "read": self.rows_read,
+            "accepted": self.rows_accepted,
+            "merged": self.rows_merged,
+            "updated": self.rows_updated,
+            "rejected": self.rows_rejected,
+            "excluded": len(self.excluded),
+            "already_present": len(self.already_present),
         }
 
     def counts_line(self) -> str:
         """The counts as one sentence whose parts add up to the rows read."""
         c = self.counts()
-        return (f"rows read {c['read']:,} = accepted {c['accepted']:,} + merged "
-                f"{c['merged']:,} + updated {c['updated']:,} + rejected {c['rejected']:,} + "
-                f"excluded {c['excluded']:,} + already present {c['already_present']:,}")
+        return (
+            f"rows read {c['read']:,} = accepted {c['accepted']:,} + merged "
+            f"{c['merged']:,} + updated {c['updated']:,} + rejected {c['rejected']:,} + "
+            f"excluded {c['excluded']:,} + already present {c['already_present']:,}"
+        )
 
     def merge_lines(self) -> list[str]:
         """One line per merge: 'INC-004 ← USR-002: same family BLA, 0 days, 0.0 km, same
         article'."""
-        return [f"{m.kept_id} ← {m.merged_id}: {m.reason}"
-                for m in self.merges.itertuples(index=False)]
+        return [
+            f"{m.kept_id} ← {m.merged_id}: {m.reason}" for m in self.merges.itertuples(index=False)
+        ]
 
     def update_lines(self) -> list[str]:
         """One line per corrected record: 'ACLED-X updated: fatalities 4 → 9'."""
@@ -159,8 +167,10 @@ class ImportPlan:
         lines += [f"{self.source}: {n}" for n in self.notices]
         if self.already_present and len(lines) < limit:
             shown = ", ".join(self.already_present[:3])
-            lines.append(f"{self.source}: {len(self.already_present)} record(s) already in the "
-                         f"atlas, not imported again (e.g. {shown})")
+            lines.append(
+                f"{self.source}: {len(self.already_present)} record(s) already in the "
+                f"atlas, not imported again (e.g. {shown})"
+            )
         return lines
 
 
@@ -179,8 +189,11 @@ def check_contract(frame: pd.DataFrame, kind: str, source: str) -> pd.DataFrame:
     required = set(required_columns(kind))
     # Optional columns that are empty throughout are left out: the contract adds them back
     # as empty, and skipping them saves a pass over every row.
-    own = [c for c in frame.columns if c not in PROVENANCE_COLUMNS and c != "row"
-           and (c in required or frame[c].notna().any())]
+    own = [
+        c
+        for c in frame.columns
+        if c not in PROVENANCE_COLUMNS and c != "row" and (c in required or frame[c].notna().any())
+    ]
     typed = validate_records(frame[own].astype(object), kind, source)
     for col in PROVENANCE_COLUMNS:
         if col in frame.columns:
@@ -212,26 +225,38 @@ def with_admin1_code(enriched: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     included, e.g. FATA → PK-KP), else the unit its point falls in; ``admin1_method``
     says which ('name', 'point' or None)."""
     out = enriched.copy()
-    stated = out["admin1_stated"] if "admin1_stated" in out.columns else \
-        pd.Series([()] * len(out), index=out.index, dtype=object)
+    stated = (
+        out["admin1_stated"]
+        if "admin1_stated" in out.columns
+        else pd.Series([()] * len(out), index=out.index, dtype=object)
+    )
     point = out["admin1"] if "admin1" in out.columns else pd.Series(None, index=out.index)
     by_name = [s[0] if s else None for s in stated]
     out["admin1_code"] = [n if n else p for n, p in zip(by_name, point, strict=True)]
-    out["admin1_method"] = ["name" if n else ("point" if p else None)
-                            for n, p in zip(by_name, point, strict=True)]
+    out["admin1_method"] = [
+        "name" if n else ("point" if p else None) for n, p in zip(by_name, point, strict=True)
+    ]
     return out
 
 
-def existing_keys(frame: gpd.GeoDataFrame | pd.DataFrame, dataset: str | None = None
-                  ) -> pd.DataFrame:
+def existing_keys(
+    frame: gpd.GeoDataFrame | pd.DataFrame, dataset: str | None = None
+) -> pd.DataFrame:
     """The columns de-duplication needs from enriched records (bundled or stored), and
     ``source_id`` (the record's id when it has none)."""
-    out = pd.DataFrame({c: frame[c] if c in frame.columns else None
-                        for c in KEY_COLUMNS if c != "source_dataset"})
-    out["source_dataset"] = frame["source_dataset"] if "source_dataset" in frame.columns \
-        and dataset is None else dataset
-    source_id = frame["source_id"] if "source_id" in frame.columns else \
-        pd.Series(None, index=frame.index, dtype=object)
+    out = pd.DataFrame(
+        {c: frame[c] if c in frame.columns else None for c in KEY_COLUMNS if c != "source_dataset"}
+    )
+    out["source_dataset"] = (
+        frame["source_dataset"]
+        if "source_dataset" in frame.columns and dataset is None
+        else dataset
+    )
+    source_id = (
+        frame["source_id"]
+        if "source_id" in frame.columns
+        else pd.Series(None, index=frame.index, dtype=object)
+    )
     out["source_id"] = source_id.where(source_id.notna(), frame["id"]).to_numpy()
     out["date"] = pd.to_datetime(out["date"])
     return out.reset_index(drop=True)
@@ -252,9 +277,14 @@ def _comparable(series: pd.Series) -> np.ndarray:
     present = values.notna().to_numpy()
     out = np.full(len(values), "", dtype=object)
     if present.any():
-        out[present] = [";".join(map(str, v)) if isinstance(v, (list, tuple)) else
-                        repr(v) if isinstance(v, float) else str(v).strip()
-                        for v in values[present]]
+        out[present] = [
+            ";".join(map(str, v))
+            if isinstance(v, (list, tuple))
+            else repr(v)
+            if isinstance(v, float)
+            else str(v).strip()
+            for v in values[present]
+        ]
     return out
 
 
@@ -264,8 +294,9 @@ def _as_text(series: pd.Series) -> np.ndarray:
     return values.where(values.notna(), "").astype(str).str.strip().to_numpy(dtype=object)
 
 
-def _differences(new: pd.DataFrame, old: pd.DataFrame, columns: list[str],
-                 typed: bool = True) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def _differences(
+    new: pd.DataFrame, old: pd.DataFrame, columns: list[str], typed: bool = True
+) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Per column that differs somewhere: (mask of differing rows, old, new values);
     ``typed=False`` compares text cells as they are."""
     n = len(new)
@@ -297,9 +328,13 @@ def _short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def classify_known(text: pd.DataFrame, typed: pd.DataFrame, kind: str,
-                   known: pd.DataFrame | None, stored_rows: StoredRows | None
-                   ) -> tuple[np.ndarray, pd.DataFrame]:
+def classify_known(
+    text: pd.DataFrame,
+    typed: pd.DataFrame,
+    kind: str,
+    known: pd.DataFrame | None,
+    stored_rows: StoredRows | None,
+) -> tuple[np.ndarray, pd.DataFrame]:
     """Which rows the atlas already holds: ``status`` per row ('new', 'present' or
     'update') and the updates (:data:`UPDATE_COLUMNS`).
 
@@ -315,17 +350,21 @@ def classify_known(text: pd.DataFrame, typed: pd.DataFrame, kind: str,
     if known is None or not len(known) or not n:
         return status, updates
     ids = text["id"].astype(object).to_numpy()
-    datasets = text["source_dataset"].astype(object).to_numpy() \
-        if "source_dataset" in text.columns else np.full(n, None, dtype=object)
-    sids = text["source_id"].astype(object).to_numpy() if "source_id" in text.columns \
-        else ids
-    stored_flag = known["stored"].fillna(False).astype(bool).to_numpy() \
-        if "stored" in known.columns else np.zeros(len(known), dtype=bool)
+    datasets = (
+        text["source_dataset"].astype(object).to_numpy()
+        if "source_dataset" in text.columns
+        else np.full(n, None, dtype=object)
+    )
+    sids = text["source_id"].astype(object).to_numpy() if "source_id" in text.columns else ids
+    stored_flag = (
+        known["stored"].fillna(False).astype(bool).to_numpy()
+        if "stored" in known.columns
+        else np.zeros(len(known), dtype=bool)
+    )
     k_sid = known["source_id"] if "source_id" in known.columns else known["id"]
     k_sid = k_sid.where(k_sid.notna(), known["id"])
     identities = zip(known["source_dataset"], k_sid, strict=True)
-    by_identity = dict(zip(identities, zip(known["id"], stored_flag, strict=True),
-                           strict=True))
+    by_identity = dict(zip(identities, zip(known["id"], stored_flag, strict=True), strict=True))
     known_ids = set(known["id"])
     candidates: list[int] = []
     for i in range(n):
@@ -338,12 +377,17 @@ def classify_known(text: pd.DataFrame, typed: pd.DataFrame, kind: str,
             status[i] = "present"
     if candidates:
         old_text = stored_rows(kind, [str(ids[i]) for i in candidates])
-        old_text = old_text.drop_duplicates("id").set_index("id").loc[
-            [ids[i] for i in candidates]].reset_index()
+        old_text = (
+            old_text.drop_duplicates("id")
+            .set_index("id")
+            .loc[[ids[i] for i in candidates]]
+            .reset_index()
+        )
         new_text = text.iloc[candidates].reset_index(drop=True)
         # The same text is the same content (a re-imported file): no need to type it.
-        columns = [c for c in content_columns(kind) if c in new_text.columns
-                   or c in old_text.columns]
+        columns = [
+            c for c in content_columns(kind) if c in new_text.columns or c in old_text.columns
+        ]
         differs = np.zeros(len(candidates), dtype=bool)
         for mask, _, _ in _differences(new_text, old_text, columns, typed=False).values():
             differs |= mask
@@ -352,8 +396,7 @@ def classify_known(text: pd.DataFrame, typed: pd.DataFrame, kind: str,
         rows = []
         if differs.any():
             picked = [c for c, d in zip(candidates, differs, strict=True) if d]
-            old = check_contract(old_text[differs].reset_index(drop=True), kind,
-                                 f"store ({kind})")
+            old = check_contract(old_text[differs].reset_index(drop=True), kind, f"store ({kind})")
             new = typed.iloc[picked].reset_index(drop=True)
             for i, change in zip(picked, _changes(new, old, kind), strict=True):
                 if change:
@@ -365,9 +408,15 @@ def classify_known(text: pd.DataFrame, typed: pd.DataFrame, kind: str,
     return status, updates
 
 
-def _merges(enriched: gpd.GeoDataFrame, new_rows: np.ndarray, known: pd.DataFrame | None,
-            kind: str, never: Collection[tuple[str, str]], days: int, km: float
-            ) -> pd.DataFrame:
+def _merges(
+    enriched: gpd.GeoDataFrame,
+    new_rows: np.ndarray,
+    known: pd.DataFrame | None,
+    kind: str,
+    never: Collection[tuple[str, str]],
+    days: int,
+    km: float,
+) -> pd.DataFrame:
     """De-duplication of the new rows (not updates) against the visible known records."""
     empty = pd.DataFrame({c: pd.Series(dtype=object) for c in MERGE_COLUMNS})
     if kind != "incidents" or known is None or not len(known) or not new_rows.any():
@@ -379,25 +428,33 @@ def _merges(enriched: gpd.GeoDataFrame, new_rows: np.ndarray, known: pd.DataFram
     return find_duplicates(existing_keys(candidates), visible, days, km, never=never)
 
 
-def settle(plan: ImportPlan, existing: Mapping[str, pd.DataFrame] | None,
-           stored_rows: StoredRows | None = None,
-           never: Collection[tuple[str, str]] = (), dedup_days: int = DEDUP_DAYS,
-           dedup_km: float = DEDUP_KM) -> ImportPlan:
+def settle(
+    plan: ImportPlan,
+    existing: Mapping[str, pd.DataFrame] | None,
+    stored_rows: StoredRows | None = None,
+    never: Collection[tuple[str, str]] = (),
+    dedup_days: int = DEDUP_DAYS,
+    dedup_km: float = DEDUP_KM,
+) -> ImportPlan:
     """``plan`` checked again against ``existing`` (as :func:`prepare_import` does): rows
     the atlas now holds become already present or updates, and de-duplication runs
     again. The store calls this inside its write transaction, so a plan made before
     another import committed cannot store the same event twice."""
     known = existing.get(plan.kind) if existing else None
-    status, updates = classify_known(plan.records, plan.enriched, plan.kind, known,
-                                     stored_rows)
+    status, updates = classify_known(plan.records, plan.enriched, plan.kind, known, stored_rows)
     keep = status != "present"
     records = plan.records[keep].reset_index(drop=True)
     enriched = plan.enriched[keep].reset_index(drop=True)
-    merges = _merges(enriched, status[keep] == "new", known, plan.kind, never, dedup_days,
-                     dedup_km)
+    merges = _merges(enriched, status[keep] == "new", known, plan.kind, never, dedup_days, dedup_km)
     already = [*plan.already_present, *plan.records.loc[~keep, "id"].tolist()]
-    return replace(plan, records=records, enriched=enriched, merges=merges,
-                   updates=updates, already_present=already)
+    return replace(
+        plan,
+        records=records,
+        enriched=enriched,
+        merges=merges,
+        updates=updates,
+        already_present=already,
+    )
 
 
 def prepare_import(
@@ -431,8 +488,7 @@ def prepare_import(
     """
     report = progress or (lambda fraction, message: None)
     report(0.05, "reading the file")
-    table: SourceTable = read_source(data, source, fmt=fmt, encoding=encoding,
-                                     max_bytes=max_bytes)
+    table: SourceTable = read_source(data, source, fmt=fmt, encoding=encoding, max_bytes=max_bytes)
     report(0.2, f"mapping {len(table.frame):,} {table.format} rows")
     # ``countries``: the region (ISO alpha-3; None = common.DEFAULT_REGION); rows of other
     # countries are excluded, counted per country (see ImportPlan.region_line).
@@ -465,26 +521,42 @@ def prepare_import(
     if "source_dataset" in frame.columns:
         claimed = (frame["source_dataset"] == BUNDLED_DATASET).to_numpy()
         if claimed.any():
-            frame = frame.assign(source_dataset=frame["source_dataset"].where(
-                ~claimed, table.format))
+            frame = frame.assign(
+                source_dataset=frame["source_dataset"].where(~claimed, table.format)
+            )
             typed = typed.assign(source_dataset=frame["source_dataset"].to_numpy())
     report(0.6, "placing the records on the map")
     geo = geo or load_geography()
-    enriched = with_admin1_code(enrich_records(typed, table.kind, geo)) if len(typed) else \
-        gpd.GeoDataFrame(typed.assign(geometry=None), geometry="geometry", crs="EPSG:4326")
+    enriched = (
+        with_admin1_code(enrich_records(typed, table.kind, geo))
+        if len(typed)
+        else gpd.GeoDataFrame(typed.assign(geometry=None), geometry="geometry", crs="EPSG:4326")
+    )
     if table.kind == "incidents" and known is not None and len(known) and len(enriched):
         report(0.8, "looking for the same events in other sources")
-    merges = _merges(enriched, status[~present] == "new", known, table.kind, never,
-                     dedup_days, dedup_km)
+    merges = _merges(
+        enriched, status[~present] == "new", known, table.kind, never, dedup_days, dedup_km
+    )
     report(0.95, "ready")
     stored = frame.drop(columns=["row"])
     for col in PROVENANCE_COLUMNS:
         if col not in stored.columns:
             stored[col] = None
     return ImportPlan(
-        source=source, format=table.format, kind=table.kind, sha256=table.sha256,
-        size_bytes=table.size_bytes, encoding=table.encoding,
-        hxl_row_skipped=table.hxl_row_skipped, rows_read=len(table.frame), records=stored,
-        enriched=enriched, merges=merges, rejected=rejected, excluded=list(norm.excluded),
-        already_present=already, updates=updates, notices=list(norm.notices),
+        source=source,
+        format=table.format,
+        kind=table.kind,
+        sha256=table.sha256,
+        size_bytes=table.size_bytes,
+        encoding=table.encoding,
+        hxl_row_skipped=table.hxl_row_skipped,
+        rows_read=len(table.frame),
+        records=stored,
+        enriched=enriched,
+        merges=merges,
+        rejected=rejected,
+        excluded=list(norm.excluded),
+        already_present=already,
+        updates=updates,
+        notices=list(norm.notices),
     )

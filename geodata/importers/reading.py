@@ -47,16 +47,24 @@ from geodata.settings import MAX_MB_ENV
 DEFAULT_MAX_MB = 200.0
 """Largest file accepted by default (megabytes); see :func:`max_import_bytes`."""
 
-_UTF8_HINT = ("the file is not UTF-8 text: save it as UTF-8 (Excel: 'CSV UTF-8'), or pass "
-              "--encoding cp1252 if it was saved with Windows encoding")
+_UTF8_HINT = (
+    "the file is not UTF-8 text: save it as UTF-8 (Excel: 'CSV UTF-8'), or pass "
+    "--encoding cp1252 if it was saved with Windows encoding"
+)
 
 
 class ImportFileError(DataContractError):
     """The file as a whole cannot be imported (one :class:`Problem` says why)."""
 
 
-def file_error(source: str, hint: str, *, row: int | None = None, column: str | None = None,
-               value: object = None) -> ImportFileError:
+def file_error(
+    source: str,
+    hint: str,
+    *,
+    row: int | None = None,
+    column: str | None = None,
+    value: object = None,
+) -> ImportFileError:
     """An :class:`ImportFileError` with one problem."""
     return ImportFileError(source, [Problem(row, None, column, value, hint)])
 
@@ -92,8 +100,10 @@ def max_import_bytes(max_mb: float | None = None) -> int:
 def size_limit_text(max_bytes: int) -> str:
     """The import limit and what to do about a bigger file, in the words every front end
     uses (the CLI's error, the app's uploader)."""
-    return (f"the {max_bytes / 1e6:g} MB import limit — split it (e.g. by year) or raise the "
-            f"limit with --max-mb or {MAX_MB_ENV}")
+    return (
+        f"the {max_bytes / 1e6:g} MB import limit — split it (e.g. by year) or raise the "
+        f"limit with --max-mb or {MAX_MB_ENV}"
+    )
 
 
 def check_size(size: int, source: str, max_bytes: int) -> None:
@@ -101,8 +111,8 @@ def check_size(size: int, source: str, max_bytes: int) -> None:
     if size > max_bytes:
         raise file_error(
             source,
-            f"the file is {size / 1e6:.1f} MB ({size:,} bytes), over "
-            f"{size_limit_text(max_bytes)}")
+            f"the file is {size / 1e6:.1f} MB ({size:,} bytes), over {size_limit_text(max_bytes)}",
+        )
 
 
 # --- Limits --------------------------------------------------------------------------------
@@ -133,8 +143,12 @@ _BINARY_SIGNATURES: tuple[tuple[bytes, str], ...] = (
 )
 
 
-def read_path(path: Path | str, fmt: str | None = None, encoding: str | None = None,
-              max_bytes: int | None = None) -> SourceTable:
+def read_path(
+    path: Path | str,
+    fmt: str | None = None,
+    encoding: str | None = None,
+    max_bytes: int | None = None,
+) -> SourceTable:
     """Read a file from disk (the size limit is checked before reading it)."""
     p = Path(path)
     limit = max_import_bytes() if max_bytes is None else max_bytes
@@ -142,8 +156,15 @@ def read_path(path: Path | str, fmt: str | None = None, encoding: str | None = N
     return read_source(p.read_bytes(), p.name, fmt=fmt, encoding=encoding, max_bytes=limit)
 
 
-def read_source(data: bytes, source: str, fmt: str | None = None, encoding: str | None = None,
-                max_bytes: int | None = None, *, _in_zip: bool = False) -> SourceTable:
+def read_source(
+    data: bytes,
+    source: str,
+    fmt: str | None = None,
+    encoding: str | None = None,
+    max_bytes: int | None = None,
+    *,
+    _in_zip: bool = False,
+) -> SourceTable:
     """Parse ``data`` (the file's bytes) named ``source`` in messages.
 
     ``fmt`` overrides detection; ``encoding`` overrides the encoding rule, which looks at
@@ -159,16 +180,18 @@ def read_source(data: bytes, source: str, fmt: str | None = None, encoding: str 
     check_size(len(data), source, limit)
     digest = hashlib.sha256(data).hexdigest()
     if not data.strip():
-        raise file_error(source, "the file is empty — export it again with its header row and "
-                         "data rows")
+        raise file_error(
+            source, "the file is empty — export it again with its header row and data rows"
+        )
     if data[:4] == b"PK\x03\x04" or data[:4] == b"PK\x05\x06":
         return _read_zip(data, source, fmt, encoding, limit, digest, _in_zip)
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise file_error(source, "this is an old Excel .xls workbook — save it as .xlsx or CSV")
     for magic, what in _BINARY_SIGNATURES:
         if data.startswith(magic):
-            raise file_error(source, f"this is {what}, not a table — import a CSV, xlsx or "
-                             "GeoJSON file")
+            raise file_error(
+                source, f"this is {what}, not a table — import a CSV, xlsx or GeoJSON file"
+            )
     text, enc = _decode(data, source, fmt, encoding)
     if fmt == "geojson" or (fmt is None and text.lstrip("\ufeff \t\r\n")[:1] in ("{", "[")):
         frame = _read_geojson(text, source)
@@ -183,32 +206,52 @@ def read_source(data: bytes, source: str, fmt: str | None = None, encoding: str 
 _TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".geojson", ".json")
 
 
-def _read_zip(data: bytes, source: str, fmt: str | None, encoding: str | None, limit: int,
-              digest: str, in_zip: bool) -> SourceTable:
+def _read_zip(
+    data: bytes,
+    source: str,
+    fmt: str | None,
+    encoding: str | None,
+    limit: int,
+    digest: str,
+    in_zip: bool,
+) -> SourceTable:
     """An xlsx workbook, or a zip archive holding exactly one table (imported as it)."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = [m for m in archive.infolist() if not m.is_dir()]
     except (zipfile.BadZipFile, ValueError, OSError):
-        raise file_error(source, "this zip archive (or xlsx workbook) is damaged or cut off — "
-                         "download or export it again") from None
+        raise file_error(
+            source,
+            "this zip archive (or xlsx workbook) is damaged or cut off — "
+            "download or export it again",
+        ) from None
     names = {m.filename for m in members}
     if "xl/workbook.xml" in names or "[Content_Types].xml" in names:
         unpacked = sum(m.file_size for m in members)
         if unpacked > MAX_UNPACKED_FACTOR * limit:
-            raise file_error(source, f"the workbook unpacks to {unpacked / 1e6:,.0f} MB, over "
-                             f"{MAX_UNPACKED_FACTOR} times the {limit / 1e6:g} MB import limit "
-                             "— save it as CSV, or split it (e.g. by year)")
+            raise file_error(
+                source,
+                f"the workbook unpacks to {unpacked / 1e6:,.0f} MB, over "
+                f"{MAX_UNPACKED_FACTOR} times the {limit / 1e6:g} MB import limit "
+                "— save it as CSV, or split it (e.g. by year)",
+            )
         frame = _read_xlsx(data, source)
         return _finish(frame, source, fmt, "xlsx", digest, len(data))
-    tables = [m for m in members if m.filename.lower().endswith(_TABLE_SUFFIXES)
-              and not m.filename.startswith("__MACOSX/")
-              and not Path(m.filename).name.startswith(".")]
+    tables = [
+        m
+        for m in members
+        if m.filename.lower().endswith(_TABLE_SUFFIXES)
+        and not m.filename.startswith("__MACOSX/")
+        and not Path(m.filename).name.startswith(".")
+    ]
     if len(tables) != 1 or in_zip:
         listed = ", ".join(m.filename for m in members[:3]) + ("…" if len(members) > 3 else "")
         what = f"{len(tables)} tables" if len(tables) > 1 else "no CSV, xlsx or GeoJSON file"
-        raise file_error(source, f"this is a zip archive ({len(members)} file(s): {listed}; "
-                         f"{what}) — unzip it and import the CSV inside")
+        raise file_error(
+            source,
+            f"this is a zip archive ({len(members)} file(s): {listed}; "
+            f"{what}) — unzip it and import the CSV inside",
+        )
     member = tables[0]
     inner = f"{Path(member.filename).name} in {source}"
     check_size(member.file_size, inner, limit)
@@ -216,14 +259,24 @@ def _read_zip(data: bytes, source: str, fmt: str | None, encoding: str | None, l
         with archive.open(member) as handle:
             content = handle.read(limit + 1)
     except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError, EOFError) as exc:
-        raise file_error(source, f"{member.filename} could not be unpacked "
-                         f"({exc.__class__.__name__}: encrypted or damaged) — unzip it "
-                         "yourself and import the CSV inside") from None
+        raise file_error(
+            source,
+            f"{member.filename} could not be unpacked "
+            f"({exc.__class__.__name__}: encrypted or damaged) — unzip it "
+            "yourself and import the CSV inside",
+        ) from None
     check_size(len(content), inner, limit)
-    table = read_source(content, inner, fmt=fmt, encoding=encoding, max_bytes=limit,
-                        _in_zip=True)
-    return SourceTable(table.source, table.format, table.kind, table.frame,
-                       f"{table.encoding} (zip)", table.hxl_row_skipped, digest, len(data))
+    table = read_source(content, inner, fmt=fmt, encoding=encoding, max_bytes=limit, _in_zip=True)
+    return SourceTable(
+        table.source,
+        table.format,
+        table.kind,
+        table.frame,
+        f"{table.encoding} (zip)",
+        table.hxl_row_skipped,
+        digest,
+        len(data),
+    )
 
 
 def _read_xlsx(data: bytes, source: str) -> pd.DataFrame:
@@ -232,8 +285,11 @@ def _read_xlsx(data: bytes, source: str) -> pd.DataFrame:
     from python_calamine import CalamineWorkbook
 
     def broken(exc: BaseException) -> ImportFileError:
-        return file_error(source, f"the workbook could not be read ({exc.__class__.__name__})"
-                          " — open it in Excel and save it again as .xlsx or CSV")
+        return file_error(
+            source,
+            f"the workbook could not be read ({exc.__class__.__name__})"
+            " — open it in Excel and save it again as .xlsx or CSV",
+        )
 
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
@@ -272,8 +328,11 @@ def _read_xlsx(data: bytes, source: str) -> pd.DataFrame:
     width = len(header)
     body = [[_cell_text(v) for v in r[:width]] + [""] * (width - len(r)) for r in rows[1:]]
     body = [r for r in body if any(v.strip() for v in r)]
-    frame = pd.DataFrame(body, columns=header, dtype=object) if body else \
-        pd.DataFrame(columns=header, dtype=object)
+    frame = (
+        pd.DataFrame(body, columns=header, dtype=object)
+        if body
+        else pd.DataFrame(columns=header, dtype=object)
+    )
     return frame
 
 
@@ -292,12 +351,18 @@ def _cell_text(value: object) -> str:
 
 def _check_shape(rows: int, columns: int, where: str) -> None:
     if columns > MAX_COLUMNS:
-        raise file_error(where, f"the table has {columns:,} columns, over the limit of "
-                         f"{MAX_COLUMNS} — is this the right file? Keep the columns of the "
-                         "export (see docs/IMPORTING.md) and save it again")
+        raise file_error(
+            where,
+            f"the table has {columns:,} columns, over the limit of "
+            f"{MAX_COLUMNS} — is this the right file? Keep the columns of the "
+            "export (see docs/IMPORTING.md) and save it again",
+        )
     if rows > MAX_ROWS + 1:
-        raise file_error(where, f"the table has {rows - 1:,} rows, over the limit of "
-                         f"{MAX_ROWS:,} — split it (e.g. by year) and import the parts")
+        raise file_error(
+            where,
+            f"the table has {rows - 1:,} rows, over the limit of "
+            f"{MAX_ROWS:,} — split it (e.g. by year) and import the parts",
+        )
 
 
 # --- Decoding ------------------------------------------------------------------------------
@@ -324,20 +389,21 @@ def _utf16_by_nuls(head: bytes) -> str | None:
     return None
 
 
-_NOT_TEXT = ("this is not a text file (it contains binary data) — export the data as CSV, "
-             "xlsx or GeoJSON")
+_NOT_TEXT = (
+    "this is not a text file (it contains binary data) — export the data as CSV, xlsx or GeoJSON"
+)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _UTF8_SEQUENCE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
 
 
-def _decode(data: bytes, source: str, fmt: str | None, encoding: str | None
-            ) -> tuple[str, str]:
+def _decode(data: bytes, source: str, fmt: str | None, encoding: str | None) -> tuple[str, str]:
     if encoding:
         try:
             return data.decode(encoding), encoding
         except LookupError:
-            raise ValueError(f"unknown encoding {encoding!r}; try utf-8, cp1252 or latin-1") \
-                from None
+            raise ValueError(
+                f"unknown encoding {encoding!r}; try utf-8, cp1252 or latin-1"
+            ) from None
         except UnicodeDecodeError as exc:
             raise _encoding_problem(data, exc, source, encoding) from None
     if data[:3] == b"\xef\xbb\xbf":
@@ -351,9 +417,12 @@ def _decode(data: bytes, source: str, fmt: str | None, encoding: str | None
         try:
             return data.decode(utf16).lstrip("\ufeff"), utf16
         except UnicodeDecodeError:
-            raise file_error(source, "the file looks like UTF-16 text but is damaged or cut "
-                             "off (odd number of bytes or a broken character) — export it "
-                             "again, preferably as UTF-8 ('CSV UTF-8')") from None
+            raise file_error(
+                source,
+                "the file looks like UTF-16 text but is damaged or cut "
+                "off (odd number of bytes or a broken character) — export it "
+                "again, preferably as UTF-8 ('CSV UTF-8')",
+            ) from None
     head = data[:4096]
     if len(_CONTROL.findall(head.decode("latin-1"))) > max(8, len(head) // 100):
         raise file_error(source, _NOT_TEXT)
@@ -361,8 +430,7 @@ def _decode(data: bytes, source: str, fmt: str | None, encoding: str | None
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as exc:
         first_line = data.split(b"\n", 1)[0].decode("latin-1").lower()
-        gtd = fmt == "gtd" or (fmt is None and "eventid" in first_line and
-                               "iyear" in first_line)
+        gtd = fmt == "gtd" or (fmt is None and "eventid" in first_line and "iyear" in first_line)
         if gtd or not _UTF8_SEQUENCE.search(data):
             # No UTF-8 sequence anywhere: a Windows (cp1252) export; GTD's CSV is
             # distributed in Windows encoding, and latin-1 decodes any byte.
@@ -393,13 +461,17 @@ def _header_names(text: str) -> list[str]:
         return []
 
 
-def _encoding_problem(data: bytes, exc: UnicodeDecodeError, source: str,
-                      encoding: str) -> ImportFileError:
+def _encoding_problem(
+    data: bytes, exc: UnicodeDecodeError, source: str, encoding: str
+) -> ImportFileError:
     """Locate the first undecodable byte by row and column."""
     bad_byte = data[exc.start] if exc.start < len(data) else 0
     value = f"byte 0x{bad_byte:02X}"
-    hint = _UTF8_HINT if encoding.lower().replace("-", "") in ("utf8", "utf8sig") else \
-        f"the file is not valid {encoding}: check the encoding it was saved with"
+    hint = (
+        _UTF8_HINT
+        if encoding.lower().replace("-", "") in ("utf8", "utf8sig")
+        else f"the file is not valid {encoding}: check the encoding it was saved with"
+    )
     head = data[: exc.start].decode(encoding, errors="replace")
     row, index = _locate(head)
     if row is not None:
@@ -417,8 +489,13 @@ def _check_nul(text: str, source: str) -> None:
     row, index = _locate(text[:at])
     header = _header_names(text)
     column = header[index] if row is not None and 0 <= index < len(header) else None
-    raise file_error(source, NUL_HINT + ("" if row is not None else " (it is in the header)"),
-                     row=row, column=column, value="\\x00")
+    raise file_error(
+        source,
+        NUL_HINT + ("" if row is not None else " (it is in the header)"),
+        row=row,
+        column=column,
+        value="\\x00",
+    )
 
 
 # --- Parsing --------------------------------------------------------------------------------
@@ -458,8 +535,12 @@ def _read_csv(text: str, source: str) -> pd.DataFrame:
     _check_shape(_line_count(text), width, source)
     c_options: dict[str, str] = {}
     first_break = _LINE_BREAK.search(text)
-    if first_break and first_break.group(0) != "\r" and "\r" in text and \
-            text.count("\r") > text.count("\r\n"):
+    if (
+        first_break
+        and first_break.group(0) != "\r"
+        and "\r" in text
+        and text.count("\r") > text.count("\r\n")
+    ):
         # The header ends in LF (or CRLF): a CR on its own is part of a cell (quoted or
         # not), so only LF ends a row. (Old Mac files end every line, header too, in CR.)
         text = text.replace("\r\n", "\n")
@@ -470,24 +551,36 @@ def _read_csv(text: str, source: str) -> pd.DataFrame:
         # The multi-threaded pyarrow reader is ~4x faster; it refuses some valid files
         # (e.g. line breaks inside quoted values) and words errors without line numbers,
         # so anything it rejects is read again by the C reader.
-        frame = pd.read_csv(io.BytesIO(text.encode("utf-8")), dtype=str, sep=sep,
-                            keep_default_na=False, engine="pyarrow").fillna("")
+        frame = pd.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            dtype=str,
+            sep=sep,
+            keep_default_na=False,
+            engine="pyarrow",
+        ).fillna("")
         frame.columns = [column_name(c) for c in frame.columns]
         return _drop_trailing_empty_column(frame)
     except Exception:
         pass
-    trailing = _read_with_trailing_separator(text, source, header_line, sep, width,
-                                             c_options)
+    trailing = _read_with_trailing_separator(text, source, header_line, sep, width, c_options)
     if trailing is not None:
         return trailing
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", pd.errors.ParserWarning)
-            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep,
-                                skip_blank_lines=True, index_col=False, **c_options)
+            frame = pd.read_csv(
+                io.StringIO(text),
+                dtype=str,
+                keep_default_na=False,
+                sep=sep,
+                skip_blank_lines=True,
+                index_col=False,
+                **c_options,
+            )
     except pd.errors.EmptyDataError:
-        raise file_error(source, "the file is empty — export it again with its header row "
-                         "and data rows") from None
+        raise file_error(
+            source, "the file is empty — export it again with its header row and data rows"
+        ) from None
     except pd.errors.ParserWarning:
         # The first data row is longer than the header (pandas would shift the columns).
         row, saw = _first_long_row(text, sep, width)
@@ -500,11 +593,16 @@ def _read_csv(text: str, source: str) -> pd.DataFrame:
             raise _extra_fields(source, row or line - 1, saw_found or saw, expected) from None
         match = re.search(r"EOF inside string starting at row (\d+)", str(exc))
         if match:
-            raise file_error(source, f"row {int(match.group(1))} opens a quoted value that "
-                             "is never closed (the file may be cut off) — close the quote, or "
-                             "export the file again", row=int(match.group(1))) from None
-        raise file_error(source, f"the CSV could not be parsed ({str(exc)[:120]}) — check "
-                         "its quoting") from None
+            raise file_error(
+                source,
+                f"row {int(match.group(1))} opens a quoted value that "
+                "is never closed (the file may be cut off) — close the quote, or "
+                "export the file again",
+                row=int(match.group(1)),
+            ) from None
+        raise file_error(
+            source, f"the CSV could not be parsed ({str(exc)[:120]}) — check its quoting"
+        ) from None
     frame.columns = [column_name(c) for c in frame.columns]
     return _drop_trailing_empty_column(frame)
 
@@ -512,14 +610,14 @@ def _read_csv(text: str, source: str) -> pd.DataFrame:
 _TRAILING = "__trailing_separator__"
 
 
-def _read_with_trailing_separator(text: str, source: str, header_line: str, sep: str,
-                                  width: int, c_options: dict[str, str]
-                                  ) -> pd.DataFrame | None:
+def _read_with_trailing_separator(
+    text: str, source: str, header_line: str, sep: str, width: int, c_options: dict[str, str]
+) -> pd.DataFrame | None:
     """UCDP's web export (``gedevents-*.csv``) ends every data row, not the header, with
     a separator: one empty field more than the header. Such a file is read with a named
     extra column, dropped when it is empty throughout; None when the first data row does
     not look like that. A value in the extra field is refused, naming its row."""
-    body = text.lstrip("\ufeff")[len(header_line):].lstrip("\r\n")
+    body = text.lstrip("\ufeff")[len(header_line) :].lstrip("\r\n")
     first_row = _first_line(body)
     if not first_row.endswith(sep):
         return None
@@ -533,9 +631,17 @@ def _read_with_trailing_separator(text: str, source: str, header_line: str, sep:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", pd.errors.ParserWarning)
-            frame = pd.read_csv(io.StringIO(text.lstrip("\ufeff")), dtype=str,
-                                keep_default_na=False, sep=sep, header=None, skiprows=1,
-                                names=[*names, _TRAILING], index_col=False, **c_options)
+            frame = pd.read_csv(
+                io.StringIO(text.lstrip("\ufeff")),
+                dtype=str,
+                keep_default_na=False,
+                sep=sep,
+                header=None,
+                skiprows=1,
+                names=[*names, _TRAILING],
+                index_col=False,
+                **c_options,
+            )
     except (pd.errors.ParserError, pd.errors.ParserWarning, ValueError):
         return None
     filled = frame[_TRAILING].fillna("").astype(str).str.strip().ne("").to_numpy()
@@ -547,9 +653,12 @@ def _read_with_trailing_separator(text: str, source: str, header_line: str, sep:
 
 
 def _extra_fields(source: str, row: int, saw: int, expected: int) -> ImportFileError:
-    return file_error(source, f"row {row} has {saw} fields, the header {expected} — quote "
-                      "values that contain the separator, or remove the extra separators",
-                      row=row)
+    return file_error(
+        source,
+        f"row {row} has {saw} fields, the header {expected} — quote "
+        "values that contain the separator, or remove the extra separators",
+        row=row,
+    )
 
 
 def _first_long_row(text: str, sep: str, expected: int) -> tuple[int, int]:
@@ -586,7 +695,7 @@ def _json_depth(text: str) -> int:
     depth = deepest = 0
     chunk = 1 << 22
     for start in range(0, len(stripped), chunk):
-        part = np.frombuffer(stripped[start:start + chunk].encode("utf-8"), dtype=np.uint8)
+        part = np.frombuffer(stripped[start : start + chunk].encode("utf-8"), dtype=np.uint8)
         steps = np.zeros(len(part), dtype=np.int8)
         steps[(part == 0x5B) | (part == 0x7B)] = 1
         steps[(part == 0x5D) | (part == 0x7D)] = -1
@@ -601,31 +710,52 @@ def _json_depth(text: str) -> int:
 def _read_geojson(text: str, source: str) -> pd.DataFrame:
     depth = _json_depth(text)
     if depth > MAX_JSON_DEPTH:
-        raise file_error(source, f"the JSON is nested {depth:,} levels deep, over the limit "
-                         f"of {MAX_JSON_DEPTH} (a GeoJSON point collection needs 5) — export "
-                         "the events again as a GeoJSON FeatureCollection of Points")
+        raise file_error(
+            source,
+            f"the JSON is nested {depth:,} levels deep, over the limit "
+            f"of {MAX_JSON_DEPTH} (a GeoJSON point collection needs 5) — export "
+            "the events again as a GeoJSON FeatureCollection of Points",
+        )
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise file_error(source, f"the file is not valid JSON (line {exc.lineno}, column "
-                         f"{exc.colno}: {exc.msg}) — export it again as GeoJSON") from None
+        raise file_error(
+            source,
+            f"the file is not valid JSON (line {exc.lineno}, column "
+            f"{exc.colno}: {exc.msg}) — export it again as GeoJSON",
+        ) from None
     except RecursionError:  # pragma: no cover - the depth check comes first
-        raise file_error(source, f"the JSON is nested too deeply (over {MAX_JSON_DEPTH} "
-                         "levels) — export it again as GeoJSON") from None
+        raise file_error(
+            source,
+            f"the JSON is nested too deeply (over {MAX_JSON_DEPTH} "
+            "levels) — export it again as GeoJSON",
+        ) from None
     kind = doc.get("type") if isinstance(doc, dict) else type(doc).__name__
-    if not isinstance(doc, dict) or kind != "FeatureCollection" or \
-            not isinstance(doc.get("features"), list):
-        raise file_error(source, f"the GeoJSON is a {str(kind)[:40]!s} — the atlas imports a "
-                         "FeatureCollection of Point features: wrap the features in "
-                         '{"type": "FeatureCollection", "features": [...]}',
-                         column="type", value=str(kind)[:40])
+    if (
+        not isinstance(doc, dict)
+        or kind != "FeatureCollection"
+        or not isinstance(doc.get("features"), list)
+    ):
+        raise file_error(
+            source,
+            f"the GeoJSON is a {str(kind)[:40]!s} — the atlas imports a "
+            "FeatureCollection of Point features: wrap the features in "
+            '{"type": "FeatureCollection", "features": [...]}',
+            column="type",
+            value=str(kind)[:40],
+        )
     if not doc["features"]:
-        raise file_error(source, "the FeatureCollection has no features — export it again "
-                         "with the events included")
+        raise file_error(
+            source,
+            "the FeatureCollection has no features — export it again with the events included",
+        )
     if len(doc["features"]) > MAX_ROWS:
-        raise file_error(source, f"the FeatureCollection has {len(doc['features']):,} "
-                         f"features, over the limit of {MAX_ROWS:,} — split it and import "
-                         "the parts")
+        raise file_error(
+            source,
+            f"the FeatureCollection has {len(doc['features']):,} "
+            f"features, over the limit of {MAX_ROWS:,} — split it and import "
+            "the parts",
+        )
     rows = []
     names: set[str] = set()
     for number, feature in enumerate(doc["features"], start=1):
@@ -634,15 +764,17 @@ def _read_geojson(text: str, source: str) -> pd.DataFrame:
         row = {column_name(k): _json_text(v) for k, v in props.items()}
         names.update(row)
         if len(names) > MAX_COLUMNS:
-            raise file_error(source, f"the features' properties have over {MAX_COLUMNS} "
-                             "different names (the limit of columns) — is this the right "
-                             f"file? Feature {number} brings the total past the limit",
-                             row=number)
+            raise file_error(
+                source,
+                f"the features' properties have over {MAX_COLUMNS} "
+                "different names (the limit of columns) — is this the right "
+                f"file? Feature {number} brings the total past the limit",
+                row=number,
+            )
         geom = feature.get("geometry") if isinstance(feature, dict) else None
         row["__geometry_type"] = str(geom.get("type", "")) if isinstance(geom, dict) else ""
         coords = geom.get("coordinates") if isinstance(geom, dict) else None
-        point = isinstance(coords, list) and len(coords) >= 2 and \
-            row["__geometry_type"] == "Point"
+        point = isinstance(coords, list) and len(coords) >= 2 and row["__geometry_type"] == "Point"
         row["__lon"] = _json_text(coords[0]) if point else ""
         row["__lat"] = _json_text(coords[1]) if point else ""
         rows.append(row)
@@ -707,20 +839,26 @@ def _check_field_sizes(frame: pd.DataFrame, source: str) -> None:
         longest = lengths.max()
         if pd.notna(longest) and int(longest) > MAX_FIELD_CHARS:
             index = int(lengths.fillna(0).to_numpy().argmax())
-            raise file_error(source, f"a cell holds {int(longest):,} characters, over the "
-                             f"limit of {MAX_FIELD_CHARS:,} — is the quoting broken? Shorten "
-                             "the text or fix the quotes", row=index + 1, column=str(name),
-                             value=f"{int(longest):,} characters")
+            raise file_error(
+                source,
+                f"a cell holds {int(longest):,} characters, over the "
+                f"limit of {MAX_FIELD_CHARS:,} — is the quoting broken? Shorten "
+                "the text or fix the quotes",
+                row=index + 1,
+                column=str(name),
+                value=f"{int(longest):,} characters",
+            )
         if len(str(name)) > MAX_FIELD_CHARS:
-            raise file_error(source, "a column name is over the cell size limit — check the "
-                             "header row")
+            raise file_error(
+                source, "a column name is over the cell size limit — check the header row"
+            )
 
 
-def _finish(frame: pd.DataFrame, source: str, fmt: str | None, encoding: str, digest: str,
-            size: int) -> SourceTable:
+def _finish(
+    frame: pd.DataFrame, source: str, fmt: str | None, encoding: str, digest: str, size: int
+) -> SourceTable:
     if len(frame.columns) == 0:
-        raise file_error(source, "the file has no header row — export it again with column "
-                         "names")
+        raise file_error(source, "the file has no header row — export it again with column names")
     _check_shape(len(frame) + 1, len(frame.columns), source)
     if size > MAX_FIELD_CHARS or encoding == "xlsx":  # (a workbook is compressed)
         _check_field_sizes(frame, source)
@@ -731,20 +869,27 @@ def _finish(frame: pd.DataFrame, source: str, fmt: str | None, encoding: str, di
     if detected is None:
         shown = ", ".join(str(c)[:40] for c in list(frame.columns[:6]))
         raise file_error(
-            source, f"the columns ({shown}…) match no known format — the atlas reads ACLED "
+            source,
+            f"the columns ({shown}…) match no known format — the atlas reads ACLED "
             "exports (event_id_cnty, event_date, actor1 …), UCDP GED (id, date_start, side_a, "
             "where_prec …), GTD (eventid, iyear, imonth, iday, gname …), its own CSV (id, date, "
-            "actor, target_category …) and GeoJSON; pass --format if the header was renamed")
+            "actor, target_category …) and GeoJSON; pass --format if the header was renamed",
+        )
     kind = atlas_kind(frame.columns) if detected in ("atlas", "geojson") else "incidents"
     missing = [c for c in required_for(detected, kind) if c not in frame.columns]
     if missing:
         raise file_error(
-            source, f"add the required column '{missing[0]}' (part of the "
+            source,
+            f"add the required column '{missing[0]}' (part of the "
             f"{FORMAT_LABELS[detected]} layout"
             f"{'' if len(missing) == 1 else '; also missing: ' + ', '.join(missing[1:])}), or "
-            "pass --format if this is another format", column=missing[0])
+            "pass --format if this is another format",
+            column=missing[0],
+        )
     if frame.empty:
-        raise file_error(source, "the file has a header but no data rows — export it again "
-                         "with the events included")
+        raise file_error(
+            source,
+            "the file has a header but no data rows — export it again with the events included",
+        )
     frame = frame.reset_index(drop=True)
     return SourceTable(source, detected, kind, frame, encoding, hxl, digest, size)

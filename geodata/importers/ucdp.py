@@ -74,21 +74,42 @@ DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S")
 file by :func:`geodata.importers.common.parse_source_dates`."""
 WEB_EXPORT_NAMES = {"best_est": "best", "high_est": "high", "low_est": "low"}
 """UCDP's web download names the fatality estimates differently."""
-NUMBER_COLUMNS = ("latitude", "longitude", "best", "low", "high", "where_prec", "date_prec",
-                  "country_id", "type_of_violence", "id")
+NUMBER_COLUMNS = (
+    "latitude",
+    "longitude",
+    "best",
+    "low",
+    "high",
+    "where_prec",
+    "date_prec",
+    "country_id",
+    "type_of_violence",
+    "id",
+)
 GEO_PRECISION = {"1": "1", "2": "2", "3": "3", "4": "3", "5": "3"}
-EXCLUDED_WHERE_PREC = {"6": "UCDP locates this event only at country level (where_prec 6)",
-                       "7": "UCDP locates this event in international waters or airspace "
-                            "(where_prec 7)"}
+EXCLUDED_WHERE_PREC = {
+    "6": "UCDP locates this event only at country level (where_prec 6)",
+    "7": "UCDP locates this event in international waters or airspace (where_prec 7)",
+}
 DATE_PRECISION = {"1": "day", "2": "week", "3": "week", "4": "month", "5": "year"}
 VIOLENCE_TYPES = {"1": "state-based", "2": "non-state", "3": "one-sided"}
 
 COLUMN_MAP = {
-    "id": "id", "date": "date_start", "country": "country", "province": "adm_1",
-    "district": "adm_2", "place": "where_coordinates", "latitude": "latitude",
-    "longitude": "longitude", "geo_precision": "where_prec", "actor": "side_a",
-    "fatalities": "best", "fatalities_low": "low", "fatalities_high": "high",
-    "summary": "source_headline", "source_1_url": "source_article",
+    "id": "id",
+    "date": "date_start",
+    "country": "country",
+    "province": "adm_1",
+    "district": "adm_2",
+    "place": "where_coordinates",
+    "latitude": "latitude",
+    "longitude": "longitude",
+    "geo_precision": "where_prec",
+    "actor": "side_a",
+    "fatalities": "best",
+    "fatalities_low": "low",
+    "fatalities_high": "high",
+    "summary": "source_headline",
+    "source_1_url": "source_article",
 }
 
 
@@ -98,17 +119,20 @@ def _code(series: pd.Series) -> pd.Series:
 
 def _span_precision(start: pd.Series, end: pd.Series) -> pd.Series:
     days = (end - start).dt.days
-    out = np.select([days.isna() | (days <= 0), days <= 7, days <= 31],
-                    ["day", "week", "month"], "year")
+    out = np.select(
+        [days.isna() | (days <= 0), days <= 7, days <= 31], ["day", "week", "month"], "year"
+    )
     return pd.Series(out, index=start.index, dtype=object)
 
 
-def _side_targets(side: pd.Series, country: pd.Series, dates: pd.Series,
-                  violence: pd.Series) -> pd.Series:
+def _side_targets(
+    side: pd.Series, country: pd.Series, dates: pd.Series, violence: pd.Series
+) -> pd.Series:
     state = state_targets(country, dates)
     out = []
-    for i, (name, vtype) in enumerate(zip(side.str.lower().to_numpy(), violence.to_numpy(),
-                                          strict=True)):
+    for i, (name, vtype) in enumerate(
+        zip(side.str.lower().to_numpy(), violence.to_numpy(), strict=True)
+    ):
         cats: list[str] = []
         if vtype == "1" or name.startswith("government of"):
             cats.extend(state.iat[i])
@@ -116,8 +140,11 @@ def _side_targets(side: pd.Series, country: pd.Series, dates: pd.Series,
                 cats.append("pakistani_state")
         elif vtype == "3" or name == "civilians":
             cats.append("civilians")
-        elif ("taleban" in name or "taliban" in name) and "pakistan" not in name and \
-                dates.iat[i] >= pd.Timestamp("2021-08-15"):
+        elif (
+            ("taleban" in name or "taliban" in name)
+            and "pakistan" not in name
+            and dates.iat[i] >= pd.Timestamp("2021-08-15")
+        ):
             cats.append("taliban_government")
         out.append(cats)
     return pd.Series(out, index=side.index, dtype=object)
@@ -126,8 +153,10 @@ def _side_targets(side: pd.Series, country: pd.Series, dates: pd.Series,
 def _widen_bounds(src: pd.DataFrame, ok: pd.Series) -> tuple[pd.DataFrame, pd.Series]:
     """Bounds that do not enclose ``best`` widened to min/max(low, best, high); returns
     the frame and the per-row note ('' where nothing changed)."""
-    best, low, high = (pd.to_numeric(text(src, c).where(text(src, c) != ""), errors="coerce")
-                       for c in ("best", "low", "high"))
+    best, low, high = (
+        pd.to_numeric(text(src, c).where(text(src, c) != ""), errors="coerce")
+        for c in ("best", "low", "high")
+    )
     wrong = ok & best.notna() & ((low.notna() & (low > best)) | (high.notna() & (high < best)))
     note = pd.Series("", index=src.index, dtype=object)
     if not wrong.any():
@@ -136,9 +165,18 @@ def _widen_bounds(src: pd.DataFrame, ok: pd.Series) -> tuple[pd.DataFrame, pd.Se
     trio = pd.concat([low, best, high], axis=1)[wrong]
     new_low = trio.min(axis=1).astype("int64").astype(str)
     new_high = trio.max(axis=1).astype("int64").astype(str)
-    note[wrong] = ("UCDP bounds low=" + text(src, "low")[wrong] + ", high="
-                   + text(src, "high")[wrong] + " did not enclose best=" + text(src, "best")[wrong]
-                   + ": widened to " + new_low + "–" + new_high)
+    note[wrong] = (
+        "UCDP bounds low="
+        + text(src, "low")[wrong]
+        + ", high="
+        + text(src, "high")[wrong]
+        + " did not enclose best="
+        + text(src, "best")[wrong]
+        + ": widened to "
+        + new_low
+        + "–"
+        + new_high
+    )
     out.loc[wrong, "low"] = new_low
     out.loc[wrong, "high"] = new_high
     return out, note
@@ -156,8 +194,12 @@ def normalise(table: SourceTable, countries: Collection[str] | None = None) -> N
     src = src.rename(columns=renames)
     back = {v: k for k, v in renames.items()}  # problems are named in the file's own terms
     if "best" not in src.columns:
-        raise file_error(table.source, "add the required column 'best' (or 'best_est', as in "
-                         "UCDP's web download): the best estimate of deaths", column="best")
+        raise file_error(
+            table.source,
+            "add the required column 'best' (or 'best_est', as in "
+            "UCDP's web download): the best estimate of deaths",
+            column="best",
+        )
     rows = pd.Series(np.arange(1, len(src) + 1), index=src.index)
     event_id = _code(text(src, "id"))
     problems: list[Problem] = truncated_last_row(table.frame, event_id)
@@ -165,13 +207,18 @@ def normalise(table: SourceTable, countries: Collection[str] | None = None) -> N
     # The region first: rows of other countries are excluded (counted per country) and
     # not mapped further (the global GED is mostly such rows).
     country_name = text(src, "country")
-    country = country_codes(country_name, gw=text(src, "country_id")
-                            if "country_id" in src else None)
-    problems += unknown_country_problems(country, rows, event_id, "country", country_name,
-                                         "UCDP")
+    country = country_codes(
+        country_name, gw=text(src, "country_id") if "country_id" in src else None
+    )
+    problems += unknown_country_problems(country, rows, event_id, "country", country_name, "UCDP")
     outside, excluded = region_split(
-        country, rows, ("UCDP-" + event_id).where(event_id != "", ""), countries,
-        names=country_name, area=text(src, "region") if "region" in src else None)
+        country,
+        rows,
+        ("UCDP-" + event_id).where(event_id != "", ""),
+        countries,
+        names=country_name,
+        area=text(src, "region") if "region" in src else None,
+    )
     whole_start, whole_end = text(src, "date_start"), text(src, "date_end")
     if outside.any():
         src, rows, event_id = src[~outside], rows[~outside], event_id[~outside]
@@ -180,10 +227,22 @@ def normalise(table: SourceTable, countries: Collection[str] | None = None) -> N
 
     raw_start = text(src, "date_start")
     start = parse_source_dates(raw_start, DATE_FORMATS, whole=whole_start)
-    problems += row_problems(start.isna(), rows, event_id, "date_start", raw_start,
-                             "write date_start as YYYY-MM-DD, e.g. 2021-08-26")
-    problems += row_problems(date_out_of_range(start), rows, event_id, "date_start", raw_start,
-                             "the date must lie between 1970-01-01 and today")
+    problems += row_problems(
+        start.isna(),
+        rows,
+        event_id,
+        "date_start",
+        raw_start,
+        "write date_start as YYYY-MM-DD, e.g. 2021-08-26",
+    )
+    problems += row_problems(
+        date_out_of_range(start),
+        rows,
+        event_id,
+        "date_start",
+        raw_start,
+        "the date must lie between 1970-01-01 and today",
+    )
     end = parse_source_dates(text(src, "date_end"), DATE_FORMATS, whole=whole_end)
     dp = _code(text(src, "date_prec"))
     date_precision = dp.map(DATE_PRECISION)
@@ -193,8 +252,13 @@ def normalise(table: SourceTable, countries: Collection[str] | None = None) -> N
     geo_precision = wp.map(GEO_PRECISION)
     place_excluded = wp.isin(list(EXCLUDED_WHERE_PREC))
     problems += row_problems(
-        geo_precision.isna() & ~place_excluded, rows, event_id, "where_prec", wp,
-        "where_prec must be a UCDP code from 1 to 7")
+        geo_precision.isna() & ~place_excluded,
+        rows,
+        event_id,
+        "where_prec",
+        wp,
+        "where_prec must be a UCDP code from 1 to 7",
+    )
 
     counts_ok = pd.Series(True, index=src.index)
     for col in ("best", "low", "high"):
@@ -203,27 +267,37 @@ def normalise(table: SourceTable, countries: Collection[str] | None = None) -> N
         bad = bad_count(values) | missing
         counts_ok &= ~bad
         name = back.get(col, col)
-        problems += number_problems(bad, rows, event_id, name, values,
-                                    f"{name} must be a whole number of deaths, 0 or more")
+        problems += number_problems(
+            bad, rows, event_id, name, values, f"{name} must be a whole number of deaths, 0 or more"
+        )
     for col in ("latitude", "longitude"):
         values = text(src, col)
         problems += number_problems(
-            not_a_number(values) & ~place_excluded, rows, event_id, col, values,
-            f"write {col} in decimal degrees, e.g. 34.5167")
+            not_a_number(values) & ~place_excluded,
+            rows,
+            event_id,
+            col,
+            values,
+            f"write {col} in decimal degrees, e.g. 34.5167",
+        )
     src, bounds_note = _widen_bounds(src, counts_ok)
 
     ids = ("UCDP-" + event_id).where(event_id != "", "")
     unplaced = place_excluded.to_numpy()
-    excluded += [Exclusion(int(rows.iat[i]), ids.iat[i] or None, EXCLUDED_WHERE_PREC[wp.iat[i]])
-                 for i in np.flatnonzero(unplaced)]
+    excluded += [
+        Exclusion(int(rows.iat[i]), ids.iat[i] or None, EXCLUDED_WHERE_PREC[wp.iat[i]])
+        for i in np.flatnonzero(unplaced)
+    ]
     excluded.sort(key=lambda e: e.row)
     problems = drop_rows(problems, excluded)
     kept = ~unplaced
     widened = int((bounds_note[kept] != "").sum())
     if widened:
-        notices.append(f"widened the fatality bounds of {widened:,} event(s) where UCDP's "
-                       "low/high did not enclose best (to min/max of low, best, high; noted "
-                       "on each record)")
+        notices.append(
+            f"widened the fatality bounds of {widened:,} event(s) where UCDP's "
+            "low/high did not enclose best (to min/max of low, best, high; noted "
+            "on each record)"
+        )
 
     violence = _code(text(src, "type_of_violence"))
     side_a, side_b = text(src, "side_a"), text(src, "side_b")
@@ -247,12 +321,25 @@ def normalise(table: SourceTable, countries: Collection[str] | None = None) -> N
     vname = violence.map(VIOLENCE_TYPES).fillna("violence")
     summary = headline.where(headline != "", vname + " violence, " + dyad + " at " + place)
     deaths = join_nonempty(
-        [labelled("deaths_" + k, text(src, "deaths_" + k))
-         for k in ("a", "b", "civilians", "unknown")], sep=", ")
-    notes = join_nonempty([labelled("conflict", text(src, "conflict_name")),
-                           labelled("type_of_violence", vname), deaths, bounds_note])
+        [
+            labelled("deaths_" + k, text(src, "deaths_" + k))
+            for k in ("a", "b", "civilians", "unknown")
+        ],
+        sep=", ",
+    )
+    notes = join_nonempty(
+        [
+            labelled("conflict", text(src, "conflict_name")),
+            labelled("type_of_violence", vname),
+            deaths,
+            bounds_note,
+        ]
+    )
     out = dataset_rows(
-        "ucdp", "UCDP-", event_id, rows,
+        "ucdp",
+        "UCDP-",
+        event_id,
+        rows,
         {
             "date": iso(start),
             "country": country,
@@ -271,14 +358,16 @@ def normalise(table: SourceTable, countries: Collection[str] | None = None) -> N
             "fatalities_low": blank_to_none(text(src, "low")),
             "fatalities_high": blank_to_none(text(src, "high")),
             "summary": summary,
-            "source_1_title": "UCDP GED event " + event_id
+            "source_1_title": "UCDP GED event "
+            + event_id
             + wrapped(" (", article.str.slice(0, 200), ")"),
             "source_1_url": url.where(url != "", dataset_url),
             "confidence": confidence,
             "notes": blank_to_none(notes),
         },
         {
-            "source_citation": f"{title}, event " + event_id
+            "source_citation": f"{title}, event "
+            + event_id
             + wrapped("; source_article: ", article),
             "date_precision": date_precision,
             "geo_precision_source": "ucdp where_prec=" + wp,

@@ -41,13 +41,32 @@ def _north_arrow(ax: Any, centre_lonlat: tuple[float, float]) -> tuple[Any, Any]
     norm = float(np.hypot(dx, dy)) or 1.0
     ux, uy = 0.07 * dx / norm, 0.07 * dy / norm
     tip = (0.95, 0.95)
-    arrow = ax.annotate("", xy=tip, xytext=(tip[0] - ux, tip[1] - uy),
-                        xycoords="axes fraction",
-                        arrowprops={"arrowstyle": "-|>,head_width=0.5,head_length=0.9",
-                                    "color": "black", "lw": 2.5}, zorder=20, gid="north_arrow")
-    label = _text(ax, tip[0] - ux * 1.0, tip[1] - uy * 1.0 - 0.035, "N",
-                  transform=ax.transAxes, ha="center", va="center", fontsize=14,
-                  fontweight="bold", zorder=20, gid="north_arrow_label")
+    arrow = ax.annotate(
+        "",
+        xy=tip,
+        xytext=(tip[0] - ux, tip[1] - uy),
+        xycoords="axes fraction",
+        arrowprops={
+            "arrowstyle": "-|>,head_width=0.5,head_length=0.9",
+            "color": "black",
+            "lw": 2.5,
+        },
+        zorder=20,
+        gid="north_arrow",
+    )
+    label = _text(
+        ax,
+        tip[0] - ux * 1.0,
+        tip[1] - uy * 1.0 - 0.035,
+        "N",
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        fontsize=14,
+        fontweight="bold",
+        zorder=20,
+        gid="north_arrow_label",
+    )
     return arrow, label
 
 
@@ -59,8 +78,9 @@ def _equivalent_zoom(ax: Any, extent_lonlat: Sequence[float]) -> float:
     return float(np.log2(max(width_px, 1.0) * 360.0 / (256.0 * max(lon1 - lon0, 1e-6))))
 
 
-def _label_candidates(resolved: ResolvedMap, extent: Sequence[float], zoom: float
-                      ) -> list[dict[str, Any]]:
+def _label_candidates(
+    resolved: ResolvedMap, extent: Sequence[float], zoom: float
+) -> list[dict[str, Any]]:
     """Every name the slide may show, in the web map's order (capital, country, city; then
     the highest-scoring provinces, then towns — a province's score is what a briefing is
     about, a town only locates it), each group by importance."""
@@ -68,37 +88,69 @@ def _label_candidates(resolved: ResolvedMap, extent: Sequence[float], zoom: floa
     out: list[dict[str, Any]] = []
     gazetteer = context.places()
     gazetteer = gazetteer[gazetteer["min_zoom"] <= zoom + 0.5].sort_values(
-        "population", ascending=False, kind="stable")
+        "population", ascending=False, kind="stable"
+    )
     by_rank = {r: gazetteer[gazetteer["rank"] == r] for r in ("capital", "city", "town")}
     for rank in ("capital", "country", "city", "unit", "town"):
         if rank == "country":
             for rec in context.neighbour_countries().itertuples(index=False):
-                out.append({"lon": rec.label_lon, "lat": rec.label_lat, "dot": False,
-                            "text": rec.name.upper(), "gid": "country_label",
-                            "kw": {"fontsize": 9.0, "color": palette.COUNTRY_LABEL_COLOUR}})
+                out.append(
+                    {
+                        "lon": rec.label_lon,
+                        "lat": rec.label_lat,
+                        "dot": False,
+                        "text": rec.name.upper(),
+                        "gid": "country_label",
+                        "kw": {"fontsize": 9.0, "color": palette.COUNTRY_LABEL_COLOUR},
+                    }
+                )
         elif rank == "unit":
             areas = resolved.layer("areas")
             if "score" not in areas.columns or not resolved.visible("areas"):
                 continue
-            top = areas[areas["score"] > 0].sort_values(
-                ["score", "id"], ascending=[False, True], kind="stable").head(TOP_LABELS)
+            top = (
+                areas[areas["score"] > 0]
+                .sort_values(["score", "id"], ascending=[False, True], kind="stable")
+                .head(TOP_LABELS)
+            )
             if not len(top):
                 continue
             points = context.unit_label_points(top)
-            for rec, score, shape in zip(points.itertuples(index=False), top["score"],
-                                         top.geometry, strict=True):
-                out.append({"lon": rec.geometry.x, "lat": rec.geometry.y, "dot": False,
-                            "anchors": _inner_points(shape, rec.geometry),
-                            "text": f"{rec.name} ({float(score):.0f})", "gid": "unit_label",
-                            "kw": {"fontsize": 9.0, "color": "#1f1f1f", "style": "italic",
-                                   "fontweight": "bold"}})
+            for rec, score, shape in zip(
+                points.itertuples(index=False), top["score"], top.geometry, strict=True
+            ):
+                out.append(
+                    {
+                        "lon": rec.geometry.x,
+                        "lat": rec.geometry.y,
+                        "dot": False,
+                        "anchors": _inner_points(shape, rec.geometry),
+                        "text": f"{rec.name} ({float(score):.0f})",
+                        "gid": "unit_label",
+                        "kw": {
+                            "fontsize": 9.0,
+                            "color": "#1f1f1f",
+                            "style": "italic",
+                            "fontweight": "bold",
+                        },
+                    }
+                )
         else:
             for rec in by_rank[rank].itertuples(index=False):
-                out.append({"lon": rec.geometry.x, "lat": rec.geometry.y, "dot": True,
-                            "text": rec.label, "gid": "place_label",
-                            "kw": {"fontsize": 9.5 if rank != "town" else 8.5,
-                                   "color": palette.LABEL_COLOUR,
-                                   "fontweight": "bold" if rank == "capital" else "normal"}})
+                out.append(
+                    {
+                        "lon": rec.geometry.x,
+                        "lat": rec.geometry.y,
+                        "dot": True,
+                        "text": rec.label,
+                        "gid": "place_label",
+                        "kw": {
+                            "fontsize": 9.5 if rank != "town" else 8.5,
+                            "color": palette.LABEL_COLOUR,
+                            "fontweight": "bold" if rank == "capital" else "normal",
+                        },
+                    }
+                )
     return [c for c in out if lon0 <= c["lon"] <= lon1 and lat0 <= c["lat"] <= lat1]
 
 
@@ -117,8 +169,19 @@ def _inner_points(shape: Any, first: Any, n: int = 6) -> list[tuple[float, float
     return out
 
 
-_UNIT_SPOTS = ((0, 0), (0, 10), (0, -10), (28, 0), (-28, 0), (0, 20), (0, -20), (28, 14),
-               (-28, -14), (28, -14), (-28, 14))
+_UNIT_SPOTS = (
+    (0, 0),
+    (0, 10),
+    (0, -10),
+    (28, 0),
+    (-28, 0),
+    (0, 20),
+    (0, -20),
+    (28, 14),
+    (-28, -14),
+    (28, -14),
+    (-28, 14),
+)
 """Offsets (points) tried in turn for a province's name around its label point."""
 
 
@@ -145,9 +208,16 @@ def _place_labels(ax: Any, resolved: ResolvedMap, obstacles: Sequence[Any]) -> l
         x, y = _TO_METRIC.transform(cand["lon"], cand["lat"])
         if not (x0 <= x <= x1 and y0 <= y <= y1):
             continue
-        spots = ([((5, 0), "left", "center"), ((-5, 0), "right", "center"),
-                  ((0, 5), "center", "bottom"), ((0, -5), "center", "top")] if cand["dot"]
-                 else [((dx, dy), "center", "center") for dx, dy in _UNIT_SPOTS])
+        spots = (
+            [
+                ((5, 0), "left", "center"),
+                ((-5, 0), "right", "center"),
+                ((0, 5), "center", "bottom"),
+                ((0, -5), "center", "top"),
+            ]
+            if cand["dot"]
+            else [((dx, dy), "center", "center") for dx, dy in _UNIT_SPOTS]
+        )
         dot_box = None
         if cand["dot"]:
             px, py = ax.transData.transform((x, y))
@@ -156,19 +226,40 @@ def _place_labels(ax: Any, resolved: ResolvedMap, obstacles: Sequence[Any]) -> l
             if any(dot_box.overlaps(b) for b in taken):
                 continue
         if not cand["dot"]:  # a province: other points inside it, nearest first
-            ax_, ay_ = _TO_METRIC.transform(*np.asarray(cand.get("anchors", [(
-                cand["lon"], cand["lat"])]), float).reshape(-1, 2).T)
-            spots = [(offset, ha, va, (float(px), float(py))) for px, py in zip(
-                ax_, ay_, strict=True) for offset, ha, va in spots[:3]] + [
-                (offset, ha, va, (x, y)) for offset, ha, va in spots[3:]]
+            ax_, ay_ = _TO_METRIC.transform(
+                *np.asarray(cand.get("anchors", [(cand["lon"], cand["lat"])]), float)
+                .reshape(-1, 2)
+                .T
+            )
+            spots = [
+                (offset, ha, va, (float(px), float(py)))
+                for px, py in zip(ax_, ay_, strict=True)
+                for offset, ha, va in spots[:3]
+            ] + [(offset, ha, va, (x, y)) for offset, ha, va in spots[3:]]
         else:
             spots = [(offset, ha, va, (x, y)) for offset, ha, va in spots]
-        def label(offset: tuple[float, float], ha: str, va: str, xy: tuple[float, float],
-                  cand: dict[str, Any] = cand) -> Any:
-            return ax.annotate(cand["text"], xy, xytext=offset, parse_math=False,
-                               textcoords="offset points", ha=ha, va=va, zorder=9,
-                               path_effects=halo, gid=cand["gid"], annotation_clip=False,
-                               **cand["kw"])
+
+        def label(
+            offset: tuple[float, float],
+            ha: str,
+            va: str,
+            xy: tuple[float, float],
+            cand: dict[str, Any] = cand,
+        ) -> Any:
+            return ax.annotate(
+                cand["text"],
+                xy,
+                xytext=offset,
+                parse_math=False,
+                textcoords="offset points",
+                ha=ha,
+                va=va,
+                zorder=9,
+                path_effects=halo,
+                gid=cand["gid"],
+                annotation_clip=False,
+                **cand["kw"],
+            )
 
         # the text's size once (one probe artist); each spot's box is that size moved
         probe = label((0, 0), "left", "bottom", (x, y))
@@ -182,14 +273,27 @@ def _place_labels(ax: Any, resolved: ResolvedMap, obstacles: Sequence[Any]) -> l
             bx = px - {"left": 0.0, "center": w / 2, "right": w}[ha]
             by = py - {"bottom": 0.0, "center": h / 2, "top": h}[va]
             box = Bbox.from_extents(bx, by, bx + w, by + h).padded(1.5 * fig.dpi / 72)
-            inside = (frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0
-                      and box.y1 <= frame.y1)
+            inside = (
+                frame.x0 <= box.x0
+                and box.x1 <= frame.x1
+                and frame.y0 <= box.y0
+                and box.y1 <= frame.y1
+            )
             if inside and not any(box.overlaps(b) for b in taken):
                 taken.append(box)
                 if dot_box is not None:
                     taken.append(dot_box)
-                    ax.plot(x, y, "o", ms=3.0, color=palette.LABEL_COLOUR,
-                            mec=palette.LABEL_HALO, mew=0.7, zorder=9, gid="place_dot")
+                    ax.plot(
+                        x,
+                        y,
+                        "o",
+                        ms=3.0,
+                        color=palette.LABEL_COLOUR,
+                        mec=palette.LABEL_HALO,
+                        mew=0.7,
+                        zorder=9,
+                        gid="place_dot",
+                    )
                 placed.append(label(offset, ha, va, xy))
                 break
     return placed
@@ -199,16 +303,24 @@ def _extra_legend(resolved: ResolvedMap, drawn: Mapping[str, Any]) -> list[Legen
     """Briefing-only legend lines: how sites, segments and grid cells are drawn."""
     extra = []
     if "segments" in drawn:
-        extra.append(LegendEntry("Other markers", "CPEC segment (colour = band; schematic)",
-                                 _NEUTRAL_BAND, "line"))
+        extra.append(
+            LegendEntry(
+                "Other markers", "CPEC segment (colour = band; schematic)", _NEUTRAL_BAND, "line"
+            )
+        )
     if "sites" in drawn:
-        extra.append(LegendEntry("Other markers", "Sensitive site (fill = band)",
-                                 _NEUTRAL_BAND, "square"))
+        extra.append(
+            LegendEntry("Other markers", "Sensitive site (fill = band)", _NEUTRAL_BAND, "square")
+        )
     if "incident_cells" in drawn:
-        extra.append(LegendEntry(
-            "Other markers",
-            f"Incidents per {AGGREGATE_CELL_DEG}° cell (size = count, colour = top actor)",
-            style.FALLBACK_COLOUR, "circle"))
+        extra.append(
+            LegendEntry(
+                "Other markers",
+                f"Incidents per {AGGREGATE_CELL_DEG}° cell (size = count, colour = top actor)",
+                style.FALLBACK_COLOUR,
+                "circle",
+            )
+        )
     return extra
 
 
@@ -216,8 +328,9 @@ def _legend_entries(resolved: ResolvedMap, drawn: Mapping[str, Any]) -> list[Leg
     return list(resolved.legend) + _extra_legend(resolved, drawn)
 
 
-def _draw_legend(ax: Any, entries: Sequence[LegendEntry], top: float, fontsize: float
-                 ) -> tuple[float, list[str]]:
+def _draw_legend(
+    ax: Any, entries: Sequence[LegendEntry], top: float, fontsize: float
+) -> tuple[float, list[str]]:
     """Legend lines grouped by ``entry.layer`` in a panel axes (0–1 coordinates); long
     groups of short labels run in two columns, a label too long for the panel wraps
     (measured). Returns the y below the legend and the labels drawn."""
@@ -237,8 +350,17 @@ def _draw_legend(ax: Any, entries: Sequence[LegendEntry], top: float, fontsize: 
         groups.setdefault(entry.layer, []).append(entry)
     for heading, items in groups.items():
         heading_text = wrap_text(heading, panel_pt, heading_measure)
-        _text(ax, 0.0, y, heading_text, fontsize=fontsize, fontweight="bold", va="top",
-              gid="legend_heading", linespacing=1.2)
+        _text(
+            ax,
+            0.0,
+            y,
+            heading_text,
+            fontsize=fontsize,
+            fontweight="bold",
+            va="top",
+            gid="legend_heading",
+            linespacing=1.2,
+        )
         y -= step + heading_text.count("\n") * fontsize * 1.2 / fig_h_pt
         column_w = min(0.5, 2.4 * inch)
         column_pt = column_w / inch * 72 - swatch_pt - 4
@@ -250,11 +372,18 @@ def _draw_legend(ax: Any, entries: Sequence[LegendEntry], top: float, fontsize: 
             x = column_w * col
             if two and row == 0:
                 row_y = y
-            text = entry.label if two else wrap_text(entry.label, panel_pt - swatch_pt - 2,
-                                                     measure)
+            text = entry.label if two else wrap_text(entry.label, panel_pt - swatch_pt - 2, measure)
             _legend_swatch(ax, x, row_y - step * 0.35, entry, step, inch)
-            _text(ax, x + 0.45 * inch, row_y, text, fontsize=label_size, va="top",
-                  gid="legend_label", linespacing=1.2)
+            _text(
+                ax,
+                x + 0.45 * inch,
+                row_y,
+                text,
+                fontsize=label_size,
+                va="top",
+                gid="legend_label",
+                linespacing=1.2,
+            )
             labels.append(entry.label)
             row_y -= step + text.count("\n") * extra_line
         y = (y - rows * step if two else row_y) - step * 0.35
@@ -265,23 +394,49 @@ _SWATCH_MARKERS = {"circle": "o", "square": "s", "diamond": "D"}
 """Legend marker of each point symbol (the shapes of mapspec.palette.SYMBOLS)."""
 
 
-def _legend_swatch(ax: Any, x: float, y: float, entry: LegendEntry, step: float,
-                   inch: float) -> None:
+def _legend_swatch(
+    ax: Any, x: float, y: float, entry: LegendEntry, step: float, inch: float
+) -> None:
     colour = entry.colour
     if entry.shape == "line":
-        ax.add_line(Line2D([x + 0.02 * inch, x + 0.34 * inch], [y, y], color=colour, lw=3,
-                           linestyle="--" if "border" in entry.label.lower() else "-",
-                           transform=ax.transAxes, gid="legend_swatch"))
+        ax.add_line(
+            Line2D(
+                [x + 0.02 * inch, x + 0.34 * inch],
+                [y, y],
+                color=colour,
+                lw=3,
+                linestyle="--" if "border" in entry.label.lower() else "-",
+                transform=ax.transAxes,
+                gid="legend_swatch",
+            )
+        )
     elif entry.shape in _SWATCH_MARKERS:
-        ax.add_line(Line2D([x + 0.18 * inch], [y], marker=_SWATCH_MARKERS[entry.shape],
-                           markersize=8 if entry.shape == "diamond" else 9,
-                           markerfacecolor=colour,
-                           markeredgecolor="#444444", linestyle="none",
-                           transform=ax.transAxes, gid="legend_swatch"))
+        ax.add_line(
+            Line2D(
+                [x + 0.18 * inch],
+                [y],
+                marker=_SWATCH_MARKERS[entry.shape],
+                markersize=8 if entry.shape == "diamond" else 9,
+                markerfacecolor=colour,
+                markeredgecolor="#444444",
+                linestyle="none",
+                transform=ax.transAxes,
+                gid="legend_swatch",
+            )
+        )
     else:
-        ax.add_patch(Rectangle((x + 0.02 * inch, y - step * 0.3), 0.32 * inch, step * 0.6,
-                               facecolor=colour, edgecolor="#777777", lw=0.6,
-                               transform=ax.transAxes, gid="legend_swatch"))
+        ax.add_patch(
+            Rectangle(
+                (x + 0.02 * inch, y - step * 0.3),
+                0.32 * inch,
+                step * 0.6,
+                facecolor=colour,
+                edgecolor="#777777",
+                lw=0.6,
+                transform=ax.transAxes,
+                gid="legend_swatch",
+            )
+        )
 
 
 def default_title(resolved: ResolvedMap) -> str:
@@ -304,13 +459,35 @@ def _area_name(resolved: ResolvedMap, code: str | None) -> str:
 
 def _route_name(resolved: ResolvedMap, route: str | None) -> str:
     corridors = resolved.layer("corridors")
-    hit = corridors.loc[corridors["route_id"] == route, "name"] \
-        if "route_id" in corridors.columns else []
+    hit = (
+        corridors.loc[corridors["route_id"] == route, "name"]
+        if "route_id" in corridors.columns
+        else []
+    )
     return str(hit.iloc[0]) if len(hit) else str(route)
 
 
 def _banner(fig: Figure, text: str, y: float, height: float, fontsize: float = 13) -> None:
-    fig.add_artist(Rectangle((0, y), 1, height, transform=fig.transFigure,
-                             facecolor=BANNER_COLOUR, edgecolor="none", gid="banner_bar"))
-    _text(fig, 0.5, y + height / 2, text.upper(), ha="center", va="center", color="white",
-          fontsize=fontsize, fontweight="bold", gid="banner")
+    fig.add_artist(
+        Rectangle(
+            (0, y),
+            1,
+            height,
+            transform=fig.transFigure,
+            facecolor=BANNER_COLOUR,
+            edgecolor="none",
+            gid="banner_bar",
+        )
+    )
+    _text(
+        fig,
+        0.5,
+        y + height / 2,
+        text.upper(),
+        ha="center",
+        va="center",
+        color="white",
+        fontsize=fontsize,
+        fontweight="bold",
+        gid="banner",
+    )

@@ -64,8 +64,9 @@ def _extent_metric(bounds: Sequence[float]) -> tuple[float, float, float, float]
     return bx0 - pad, by0 - pad, bx1 + pad, by1 + pad
 
 
-def _fit_extent(extent: tuple[float, float, float, float], box_ratio: float
-                ) -> tuple[float, float, float, float]:
+def _fit_extent(
+    extent: tuple[float, float, float, float], box_ratio: float
+) -> tuple[float, float, float, float]:
     """Widen the short side of an extent around its centre to the axes' width/height."""
     x0, y0, x1, y1 = extent
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2

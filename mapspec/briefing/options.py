@@ -29,9 +29,11 @@ _TO_LONLAT = Transformer.from_crs(METRIC_CRS, WGS84, always_xy=True)
 TITLE_PT = 17.0
 LEGEND_PANEL_IN = 3.7  # the legend column beside the map
 TOP_LABELS = 8  # provinces named on the map, highest scores first
-_LEVELS = (("areas", "province", "Provinces / admin-1 units"),
-           ("segments", "segment", "CPEC segments (about 25 km)"),
-           ("sites", "site", "Sensitive sites"))
+_LEVELS = (
+    ("areas", "province", "Provinces / admin-1 units"),
+    ("segments", "segment", "CPEC segments (about 25 km)"),
+    ("sites", "site", "Sensitive sites"),
+)
 
 
 @dataclass(frozen=True)

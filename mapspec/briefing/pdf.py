@@ -38,8 +38,9 @@ from mapspec.resolved import ResolvedMap
 # --- The one-page PDF -----------------------------------------------------------------------
 
 
-def briefing_pdf_figure(resolved: ResolvedMap, options: BriefingOptions | None = None
-                        ) -> tuple[Figure, BriefingManifest]:
+def briefing_pdf_figure(
+    resolved: ResolvedMap, options: BriefingOptions | None = None
+) -> tuple[Figure, BriefingManifest]:
     """The one-page PDF as a Figure: map image, sentence, top 10 areas/segments/sites with
     their top contributors, sources. The manifest's ``texts`` hold the table rows.
 
@@ -61,31 +62,67 @@ def briefing_pdf_figure(resolved: ResolvedMap, options: BriefingOptions | None =
     title = wrap_text(title_src, content_pt, _TextMeasure(fig, 10.5, bold=True))
     sentence = wrap_text(resolved.sentence, content_pt, _TextMeasure(fig, 8.5))
     y = 1 - banner_h - 0.012
-    _text(fig, left, y, title, fontsize=10.5, fontweight="bold", va="top", gid="title",
-          linespacing=1.2)
+    _text(
+        fig,
+        left,
+        y,
+        title,
+        fontsize=10.5,
+        fontweight="bold",
+        va="top",
+        gid="title",
+        linespacing=1.2,
+    )
     y -= (title.count("\n") + 1) * 10.5 * 1.2 / page_h_pt + 0.006
     _text(fig, left, y, sentence, fontsize=8.5, va="top", gid="sentence", linespacing=1.2)
     y -= (sentence.count("\n") + 1) * 8.5 * 1.2 / page_h_pt + 0.008
     image_top = y
 
-    footer = (f"ISKP Risk Atlas {product_version()} · generated "
-              f"{utc_timestamp(options.generated)} · query: "
-              f"{urlencode(resolved.spec.to_params()) or '(none: full bundled view)'}")
-    sources = (f"{TABLE_KEY} {SCHEMATIC_NOTE} Scores as of {resolved.as_of.isoformat()}. "
-               + sources_line(resolved))
+    footer = (
+        f"ISKP Risk Atlas {product_version()} · generated "
+        f"{utc_timestamp(options.generated)} · query: "
+        f"{urlencode(resolved.spec.to_params()) or '(none: full bundled view)'}"
+    )
+    sources = (
+        f"{TABLE_KEY} {SCHEMATIC_NOTE} Scores as of {resolved.as_of.isoformat()}. "
+        + sources_line(resolved)
+    )
     sources_text = wrap_text(sources, content_pt, _TextMeasure(fig, 5.8))
     footer_text = wrap_text(footer, content_pt, _TextMeasure(fig, 5.8))
-    _text(fig, left, banner_h + 0.006, footer_text, fontsize=5.8, va="bottom",
-          color="#555555", gid="footer", linespacing=1.25)
+    _text(
+        fig,
+        left,
+        banner_h + 0.006,
+        footer_text,
+        fontsize=5.8,
+        va="bottom",
+        color="#555555",
+        gid="footer",
+        linespacing=1.25,
+    )
     sources_y = banner_h + 0.01 + (footer_text.count("\n") + 1) * 5.8 * 1.25 / page_h_pt
-    _text(fig, left, sources_y, sources_text, fontsize=5.8, va="bottom",
-          color="#333333", gid="sources", linespacing=1.25)
+    _text(
+        fig,
+        left,
+        sources_y,
+        sources_text,
+        fontsize=5.8,
+        va="bottom",
+        color="#333333",
+        gid="sources",
+        linespacing=1.25,
+    )
     sources_top = sources_y + (sources_text.count("\n") + 1) * 5.8 * 1.25 / page_h_pt
 
-    route = (f": {_route_name(resolved, resolved.spec.view.value)}"
-             if resolved.spec.view.kind == "route" else "")
-    tables = [(heading + (route if layer == "segments" else ""),
-               _table_rows(resolved, layer, level)) for layer, level, heading in _LEVELS]
+    route = (
+        f": {_route_name(resolved, resolved.spec.view.value)}"
+        if resolved.spec.view.kind == "route"
+        else ""
+    )
+    tables = [
+        (heading + (route if layer == "segments" else ""), _table_rows(resolved, layer, level))
+        for layer, level, heading in _LEVELS
+    ]
     header = tuple(c.heading for c in _TABLE_COLUMNS)
     slide_ratio = SLIDE_SIZE_IN[1] / SLIDE_SIZE_IN[0]
     image_min = 0.8 * content_w * page_w * slide_ratio / page_h  # about the slide's shape
@@ -93,15 +130,24 @@ def briefing_pdf_figure(resolved: ResolvedMap, options: BriefingOptions | None =
     fontsize = TABLE_FONT_PT
     while True:
         measure = _TextMeasure(fig, fontsize)
-        layouts = [_layout_table([header, *rows], content_pt, measure) if rows else None
-                   for _, rows in tables]
+        layouts = [
+            _layout_table([header, *rows], content_pt, measure) if rows else None
+            for _, rows in tables
+        ]
         pitch = fontsize * TABLE_LINE / page_h_pt
         heading_h = 8.5 * 1.45 / page_h_pt
-        tables_h = sum(heading_h + (lay.total_lines * pitch + 2.4 / page_h_pt
-                                    * len(lay.lines) if lay else pitch)
-                       + 0.6 * pitch + 0.004 for lay in layouts)
-        fits = all(lay is None or sum(lay.widths) + TABLE_GAP_PT * (len(lay.widths) - 1)
-                   <= content_pt + 0.5 for lay in layouts)
+        tables_h = sum(
+            heading_h
+            + (lay.total_lines * pitch + 2.4 / page_h_pt * len(lay.lines) if lay else pitch)
+            + 0.6 * pitch
+            + 0.004
+            for lay in layouts
+        )
+        fits = all(
+            lay is None
+            or sum(lay.widths) + TABLE_GAP_PT * (len(lay.widths) - 1) <= content_pt + 0.5
+            for lay in layouts
+        )
         image_h = min(image_max, image_top - 0.012 - tables_h - sources_top - 0.01)
         if (fits and image_h >= image_min) or fontsize <= TABLE_MIN_FONT_PT:
             break
@@ -111,9 +157,11 @@ def briefing_pdf_figure(resolved: ResolvedMap, options: BriefingOptions | None =
     # scaled down alike), as tall as the page leaves: a taller map, not a smaller one
     slide_h = SLIDE_SIZE_IN[0] * image_h * page_h / (content_w * page_w)
     slide, slide_manifest = briefing_figure(
-        resolved, BriefingOptions(options.banner, options.title, MIN_WIDTH_PX,
-                                  options.generated), header=False,
-        size_in=(SLIDE_SIZE_IN[0], slide_h))
+        resolved,
+        BriefingOptions(options.banner, options.title, MIN_WIDTH_PX, options.generated),
+        header=False,
+        size_in=(SLIDE_SIZE_IN[0], slide_h),
+    )
     slide.canvas.draw()
     image = np.asarray(slide.canvas.buffer_rgba())
     img_ax = fig.add_axes((left, image_top - image_h, content_w, image_h), gid="map_image")
@@ -123,24 +171,41 @@ def briefing_pdf_figure(resolved: ResolvedMap, options: BriefingOptions | None =
     rows_text: list[str] = []
     y = image_top - image_h - 0.012
     for (heading, rows), layout in zip(tables, layouts, strict=True):
-        _text(fig, left, y, f"Top {TOP_N}: {heading}", fontsize=8.5, fontweight="bold",
-              va="top", gid="table_heading")
+        _text(
+            fig,
+            left,
+            y,
+            f"Top {TOP_N}: {heading}",
+            fontsize=8.5,
+            fontweight="bold",
+            va="top",
+            gid="table_heading",
+        )
         y -= heading_h
         if layout is None:
-            _text(fig, left, y, "nothing scored in this view", fontsize=fontsize, va="top",
-                  gid="table_cell")
+            _text(
+                fig,
+                left,
+                y,
+                "nothing scored in this view",
+                fontsize=fontsize,
+                va="top",
+                gid="table_cell",
+            )
             y -= pitch
         else:
-            y = _draw_table(fig, layout, [header, *rows], left, y, fontsize, page_h_pt,
-                            page_w_pt)
-            rows_text.extend(f"{r[0]} | {r[1]} ({r[2]}) | " + " | ".join(r[3:])
-                             for r in rows)
+            y = _draw_table(fig, layout, [header, *rows], left, y, fontsize, page_h_pt, page_w_pt)
+            rows_text.extend(f"{r[0]} | {r[1]} ({r[2]}) | " + " | ".join(r[3:]) for r in rows)
         y -= 0.6 * pitch + 0.004
     manifest = BriefingManifest(
-        layers=slide_manifest.layers, incident_cells=slide_manifest.incident_cells,
-        legend=slide_manifest.legend, title=slide_manifest.title,
-        sentence=resolved.sentence, banner=options.banner.upper(),
-        as_of=slide_manifest.as_of, extent_lonlat=slide_manifest.extent_lonlat,
+        layers=slide_manifest.layers,
+        incident_cells=slide_manifest.incident_cells,
+        legend=slide_manifest.legend,
+        title=slide_manifest.title,
+        sentence=resolved.sentence,
+        banner=options.banner.upper(),
+        as_of=slide_manifest.as_of,
+        extent_lonlat=slide_manifest.extent_lonlat,
         texts=(*rows_text, sources),
     )
     return fig, manifest
@@ -149,6 +214,13 @@ def briefing_pdf_figure(resolved: ResolvedMap, options: BriefingOptions | None =
 def briefing_pdf(resolved: ResolvedMap, options: BriefingOptions | None = None) -> bytes:
     """The one-page briefing as PDF bytes (A4 portrait)."""
     fig, manifest = briefing_pdf_figure(resolved, options)
-    return _figure_bytes(fig, "pdf", dpi=200, metadata={
-        "Title": manifest.title, "Subject": resolved.sentence,
-        "Creator": f"ISKP Risk Atlas {product_version()}"})
+    return _figure_bytes(
+        fig,
+        "pdf",
+        dpi=200,
+        metadata={
+            "Title": manifest.title,
+            "Subject": resolved.sentence,
+            "Creator": f"ISKP Risk Atlas {product_version()}",
+        },
+    )

@@ -19,8 +19,7 @@ from mapspec.briefing.textfit import _TextMeasure, _tokens, _wrap_measured
 from mapspec.resolved import ResolvedMap
 
 
-def top_rows(resolved: ResolvedMap, layer: str, level: str, n: int = TOP_N
-             ) -> list[dict[str, str]]:
+def top_rows(resolved: ResolvedMap, layer: str, level: str, n: int = TOP_N) -> list[dict[str, str]]:
     """The ``n`` highest-scoring rows of a scored layer, with their top contributors. In a
     view framed on one CPEC route, the segments are that route's."""
     frame = resolved.layer(layer)
@@ -32,14 +31,16 @@ def top_rows(resolved: ResolvedMap, layer: str, level: str, n: int = TOP_N
     top = frame.sort_values(["score", "id"], ascending=[False, True], kind="stable").head(n)
     rows = []
     for rec in top.to_dict(orient="records"):
-        rows.append({
-            "id": str(rec.get("id")),
-            "name": str(rec.get("name") or rec.get("id")),
-            "score": "" if pd.isna(rec.get("score")) else f"{float(rec['score']):.0f}",
-            "band": str(rec.get("band") or ""),
-            "trend": "" if pd.isna(rec.get("surge")) else str(rec.get("surge") or ""),
-            "contributors": _contributors(resolved, rec, level),
-        })
+        rows.append(
+            {
+                "id": str(rec.get("id")),
+                "name": str(rec.get("name") or rec.get("id")),
+                "score": "" if pd.isna(rec.get("score")) else f"{float(rec['score']):.0f}",
+                "band": str(rec.get("band") or ""),
+                "trend": "" if pd.isna(rec.get("surge")) else str(rec.get("surge") or ""),
+                "contributors": _contributors(resolved, rec, level),
+            }
+        )
     return rows
 
 
@@ -57,7 +58,8 @@ def _contributors(resolved: ResolvedMap, rec: Mapping[str, Any], level: str) -> 
                 f"{r[column]} {r.get('actor_canonical') or ''} "
                 f"({100 * float(r['contribution']) / total:.0f}%)".replace("  ", " ")
                 for r in explained.to_dict(orient="records")
-                if float(r["contribution"]) >= 0.005 * total)
+                if float(r["contribution"]) >= 0.005 * total
+            )
     top = rec.get("top_contributor")
     return "" if top is None or (isinstance(top, float) and np.isnan(top)) else str(top)
 
@@ -67,9 +69,11 @@ def _contributors(resolved: ResolvedMap, rec: Mapping[str, Any], level: str) -> 
 # cut). A segment's km range ("km 120–240") and one contributor ("INC-1 ISKP (40%)") are
 # never split across lines.
 
-TABLE_KEY = ("Tables: largest contributors are the records (id, actor) that add most to an "
-             "area's load, with their share of it; the load sets the 0–100 score. Trend "
-             "compares the latest period with the recent past.")
+TABLE_KEY = (
+    "Tables: largest contributors are the records (id, actor) that add most to an "
+    "area's load, with their share of it; the load sets the 0–100 score. Trend "
+    "compares the latest period with the recent past."
+)
 TABLE_FONT_PT = 6.5
 TABLE_MIN_FONT_PT = 5.0
 TABLE_GAP_PT = 7.0  # white space between two columns
@@ -109,21 +113,27 @@ class _TableLayout:
         return sum(self.row_lines(r) for r in range(len(self.lines)))
 
 
-def _layout_table(rows: Sequence[Sequence[str]], available: float, measure: _TextMeasure
-                  ) -> _TableLayout:
+def _layout_table(
+    rows: Sequence[Sequence[str]], available: float, measure: _TextMeasure
+) -> _TableLayout:
     """Column widths that fit ``available`` points with the fewest wrapped lines: each
     column starts at its natural width (its widest cell on one line); while the table is
     too wide, the column whose narrowing adds the fewest lines is narrowed."""
     n_cols = len(_TABLE_COLUMNS)
     # the header row (rows[0]) wraps between words in every column
-    cells = [[_tokens(row[c], "words" if r == 0 else _TABLE_COLUMNS[c].breaks)
-              for c in range(n_cols)] for r, row in enumerate(rows)]
+    cells = [
+        [_tokens(row[c], "words" if r == 0 else _TABLE_COLUMNS[c].breaks) for c in range(n_cols)]
+        for r, row in enumerate(rows)
+    ]
     extra = [SWATCH_PT + 2 if col.key == "band" else 0.0 for col in _TABLE_COLUMNS]
     natural = [max(measure("".join(r[c])) for r in cells) + extra[c] for c in range(n_cols)]
     cap = 0.35 * available  # a longer unbroken token wraps by characters
-    minimum = [natural[c] if _TABLE_COLUMNS[c].breaks == "never" else
-               max(min(max(measure(t) for t in r[c]), cap) for r in cells) + extra[c]
-               for c in range(n_cols)]
+    minimum = [
+        natural[c]
+        if _TABLE_COLUMNS[c].breaks == "never"
+        else max(min(max(measure(t) for t in r[c]), cap) for r in cells) + extra[c]
+        for c in range(n_cols)
+    ]
     room = available - TABLE_GAP_PT * (n_cols - 1)
     cache: dict[tuple[int, float], list[list[str]]] = {}
 
@@ -149,7 +159,7 @@ def _layout_table(rows: Sequence[Sequence[str]], available: float, measure: _Tex
             # the column is as wide as its widest wrapped line
             tight = max(measure(line) for cell in trial for line in cell) + extra[c]
             tight = max(min(tight, target), minimum[c])
-            score = total([*columns[:c], trial, *columns[c + 1:]])
+            score = total([*columns[:c], trial, *columns[c + 1 :]])
             if best is None or (score, -widths[c]) < (best[0], -widths[best[1]]):
                 best = (score, c, tight, trial)
         if best is None:  # every column at its minimum: the caller takes a smaller font
@@ -160,14 +170,30 @@ def _layout_table(rows: Sequence[Sequence[str]], available: float, measure: _Tex
 
 
 def _table_rows(resolved: ResolvedMap, layer: str, level: str) -> list[tuple[str, ...]]:
-    return [(str(rank), row["name"], row["id"], row["score"], row["band"], row["trend"],
-             row["contributors"])
-            for rank, row in enumerate(top_rows(resolved, layer, level), start=1)]
+    return [
+        (
+            str(rank),
+            row["name"],
+            row["id"],
+            row["score"],
+            row["band"],
+            row["trend"],
+            row["contributors"],
+        )
+        for rank, row in enumerate(top_rows(resolved, layer, level), start=1)
+    ]
 
 
-def _draw_table(fig: Figure, layout: _TableLayout, rows: Sequence[Sequence[str]],
-                x0: float, y_top: float, fontsize: float, page_h_pt: float,
-                page_w_pt: float) -> float:
+def _draw_table(
+    fig: Figure,
+    layout: _TableLayout,
+    rows: Sequence[Sequence[str]],
+    x0: float,
+    y_top: float,
+    fontsize: float,
+    page_h_pt: float,
+    page_w_pt: float,
+) -> float:
     """Draw a laid-out table (header row first) from ``y_top`` (figure fraction); returns
     the y under it. Alternate rows are shaded; the band column has its swatch."""
     pitch = fontsize * TABLE_LINE / page_h_pt
@@ -181,17 +207,33 @@ def _draw_table(fig: Figure, layout: _TableLayout, rows: Sequence[Sequence[str]]
     for r, row_cells in enumerate(layout.lines):
         height = layout.row_lines(r) * pitch + 2 * pad
         if r > 0 and r % 2 == 0:
-            fig.add_artist(Rectangle((x0 - 2 / page_w_pt, y - height), full_w + 4 / page_w_pt,
-                                     height, transform=fig.transFigure, facecolor="#f1f3f5",
-                                     edgecolor="none", zorder=0, gid="table_shade"))
+            fig.add_artist(
+                Rectangle(
+                    (x0 - 2 / page_w_pt, y - height),
+                    full_w + 4 / page_w_pt,
+                    height,
+                    transform=fig.transFigure,
+                    facecolor="#f1f3f5",
+                    edgecolor="none",
+                    zorder=0,
+                    gid="table_shade",
+                )
+            )
         for c, (column, cell) in enumerate(zip(_TABLE_COLUMNS, row_cells, strict=True)):
             x = xs[c]
             if r > 0 and c == band_col:
-                fig.add_artist(Rectangle(
-                    (x, y - pad - 0.8 * fontsize / page_h_pt), SWATCH_PT * 0.8 / page_w_pt,
-                    0.72 * fontsize / page_h_pt,
-                    transform=fig.transFigure, gid="band_swatch",
-                    facecolor=style.band_colour(rows[r][c]), edgecolor="#777777", lw=0.3))
+                fig.add_artist(
+                    Rectangle(
+                        (x, y - pad - 0.8 * fontsize / page_h_pt),
+                        SWATCH_PT * 0.8 / page_w_pt,
+                        0.72 * fontsize / page_h_pt,
+                        transform=fig.transFigure,
+                        gid="band_swatch",
+                        facecolor=style.band_colour(rows[r][c]),
+                        edgecolor="#777777",
+                        lw=0.3,
+                    )
+                )
                 x += (SWATCH_PT + 2) / page_w_pt
             if column.align == "right":
                 x, ha = xs[c] + layout.widths[c] / page_w_pt, "right"
@@ -200,9 +242,16 @@ def _draw_table(fig: Figure, layout: _TableLayout, rows: Sequence[Sequence[str]]
             # one artist per line on a common baseline, so the cells of a row line up
             # whatever their glyphs (va="top" aligns each text by its own ink)
             for i, line in enumerate(cell):
-                _text(fig, x, y - pad - (0.8 + i * TABLE_LINE) * fontsize / page_h_pt, line,
-                      fontsize=fontsize, va="baseline", ha=ha,
-                      color="#555555" if r == 0 else "black",
-                      gid="table_header" if r == 0 else "table_cell")
+                _text(
+                    fig,
+                    x,
+                    y - pad - (0.8 + i * TABLE_LINE) * fontsize / page_h_pt,
+                    line,
+                    fontsize=fontsize,
+                    va="baseline",
+                    ha=ha,
+                    color="#555555" if r == 0 else "black",
+                    gid="table_header" if r == 0 else "table_cell",
+                )
         y -= height
     return y

@@ -42,13 +42,18 @@ from mapspec.resolved import ResolvedMap
 def sources_line(resolved: ResolvedMap) -> str:
     """``Sources and licences: name (licence); …`` in one line."""
     return "Sources and licences: " + "; ".join(
-        f"{s.get('name', '')} ({s.get('licence', '')})" if s.get("licence")
-        else s.get("name", "") for s in data_sources(resolved))
+        f"{s.get('name', '')} ({s.get('licence', '')})" if s.get("licence") else s.get("name", "")
+        for s in data_sources(resolved)
+    )
 
 
-def briefing_figure(resolved: ResolvedMap, options: BriefingOptions | None = None,
-                    *, header: bool = True, size_in: tuple[float, float] | None = None
-                    ) -> tuple[Figure, BriefingManifest]:
+def briefing_figure(
+    resolved: ResolvedMap,
+    options: BriefingOptions | None = None,
+    *,
+    header: bool = True,
+    size_in: tuple[float, float] | None = None,
+) -> tuple[Figure, BriefingManifest]:
     """The briefing slide as a matplotlib Figure (Agg canvas) and what it shows.
 
     Layout (16:9): handling banner, title, filter sentence; the map on the left — as wide
@@ -66,8 +71,7 @@ def briefing_figure(resolved: ResolvedMap, options: BriefingOptions | None = Non
     banner_in = 0.34 if header else 0.0
     title = options.title or default_title(resolved)
     sentence = resolved.sentence
-    fig = Figure(figsize=(width_in, height_in), dpi=options.width_px / width_in,
-                 facecolor="white")
+    fig = Figure(figsize=(width_in, height_in), dpi=options.width_px / width_in, facecolor="white")
     FigureCanvasAgg(fig)
     text_w_pt = (width_in - 2 * margin) * 72
     title_text = wrap_text(title, text_w_pt, _TextMeasure(fig, TITLE_PT, bold=True))
@@ -83,26 +87,63 @@ def briefing_figure(resolved: ResolvedMap, options: BriefingOptions | None = Non
         _banner(fig, options.banner, fy(height_in - banner_in), fy(banner_in))
         _banner(fig, options.banner, 0.0, fy(banner_in))
         top = height_in - banner_in - 0.1
-        _text(fig, fx(margin), fy(top), title_text, fontsize=TITLE_PT, fontweight="bold",
-              va="top", gid="title", linespacing=1.15)
+        _text(
+            fig,
+            fx(margin),
+            fy(top),
+            title_text,
+            fontsize=TITLE_PT,
+            fontweight="bold",
+            va="top",
+            gid="title",
+            linespacing=1.15,
+        )
         top -= TITLE_PT * 1.15 / 72 * (title_text.count("\n") + 1) + 0.05
-        _text(fig, fx(margin), fy(top), sentence_text, fontsize=12.5, va="top",
-              color="#222222", gid="sentence", linespacing=1.15)
+        _text(
+            fig,
+            fx(margin),
+            fy(top),
+            sentence_text,
+            fontsize=12.5,
+            va="top",
+            color="#222222",
+            gid="sentence",
+            linespacing=1.15,
+        )
         top -= 12.5 * 1.15 / 72 * (sentence_text.count("\n") + 1) + 0.1
     else:
         top = height_in - 0.1
 
     if header:
-        footer = (f"ISKP Risk Atlas {product_version()} · generated "
-                  f"{utc_timestamp(options.generated)} · query: "
-                  f"{urlencode(resolved.spec.to_params()) or '(none: full bundled view)'}")
+        footer = (
+            f"ISKP Risk Atlas {product_version()} · generated "
+            f"{utc_timestamp(options.generated)} · query: "
+            f"{urlencode(resolved.spec.to_params()) or '(none: full bundled view)'}"
+        )
         sources_text = wrap_text(sources_line(resolved), text_w_pt, _TextMeasure(fig, 7.5))
         bottom = banner_in + 0.06
-        _text(fig, fx(margin), fy(bottom), footer, fontsize=7.5, color="#555555",
-              va="bottom", gid="footer")
+        _text(
+            fig,
+            fx(margin),
+            fy(bottom),
+            footer,
+            fontsize=7.5,
+            color="#555555",
+            va="bottom",
+            gid="footer",
+        )
         bottom += 0.16
-        _text(fig, fx(margin), fy(bottom), sources_text, fontsize=7.5, color="#444444",
-              va="bottom", gid="sources", linespacing=1.25)
+        _text(
+            fig,
+            fx(margin),
+            fy(bottom),
+            sources_text,
+            fontsize=7.5,
+            color="#444444",
+            va="bottom",
+            gid="sources",
+            linespacing=1.25,
+        )
         bottom += 7.5 * 1.25 / 72 * (sources_text.count("\n") + 1) + 0.08
     else:
         bottom, footer, sources_text = 0.1, "", ""
@@ -122,17 +163,27 @@ def briefing_figure(resolved: ResolvedMap, options: BriefingOptions | None = Non
     tolerance = max(x1 - x0, y1 - y0) / 4000
     drawn = _draw_layers(ax, resolved, tolerance)
     context_layers.draw_neighbours(ax, _to_metric, geometry_path)
-    scale_bar = ScaleBar(1, "m", location="lower left", length_fraction=0.2, box_alpha=0.85,
-                         font_properties={"size": 11}, scale_loc="top")
+    scale_bar = ScaleBar(
+        1,
+        "m",
+        location="lower left",
+        length_fraction=0.2,
+        box_alpha=0.85,
+        font_properties={"size": 11},
+        scale_loc="top",
+    )
     ax.add_artist(scale_bar)
     lon0, lat0, lon1, lat1 = resolved.bounds
     arrow = _north_arrow(ax, ((lon0 + lon1) / 2, (lat0 + lat1) / 2))
     renderer = fig.canvas.get_renderer()  # the names avoid the scale bar and north arrow
     # the scale bar's own extent is only its text: its box is reserved by its size
     frame = ax.get_window_extent(renderer)
-    bar_box = Bbox.from_extents(frame.x0, frame.y0,
-                                frame.x0 + (scale_bar.length_fraction + 0.05) * frame.width,
-                                frame.y0 + 0.6 * fig.dpi)
+    bar_box = Bbox.from_extents(
+        frame.x0,
+        frame.y0,
+        frame.x0 + (scale_bar.length_fraction + 0.05) * frame.width,
+        frame.y0 + 0.6 * fig.dpi,
+    )
     obstacles = [bar_box, *(a.get_window_extent(renderer).padded(4) for a in arrow)]
     labels = _place_labels(ax, resolved, obstacles)
 
@@ -153,8 +204,17 @@ def briefing_figure(resolved: ResolvedMap, options: BriefingOptions | None = Non
         if size <= 7.0 or lines * size * 1.3 / 72 <= room_in:
             break
         size = max(7.0, size - 0.5)
-    _text(panel, 0.0, y - 0.01, notes_text, fontsize=size, va="top", color="#333333",
-          gid="notes", linespacing=1.3)
+    _text(
+        panel,
+        0.0,
+        y - 0.01,
+        notes_text,
+        fontsize=size,
+        va="top",
+        color="#333333",
+        gid="notes",
+        linespacing=1.3,
+    )
 
     manifest = BriefingManifest(
         layers={k: v for k, v in drawn.items() if k != "incident_cells"},
@@ -171,8 +231,9 @@ def briefing_figure(resolved: ResolvedMap, options: BriefingOptions | None = Non
     return fig, manifest
 
 
-def _figure_bytes(fig: Figure, fmt: str, dpi: float | None = None,
-                  metadata: Mapping[str, str] | None = None) -> bytes:
+def _figure_bytes(
+    fig: Figure, fmt: str, dpi: float | None = None, metadata: Mapping[str, str] | None = None
+) -> bytes:
     buffer = io.BytesIO()
     extra = {"pil_kwargs": {"compress_level": 4}} if fmt == "png" else {}
     fig.savefig(buffer, format=fmt, dpi=dpi or fig.dpi, metadata=dict(metadata or {}), **extra)
@@ -182,9 +243,15 @@ def _figure_bytes(fig: Figure, fmt: str, dpi: float | None = None,
 def briefing_png(resolved: ResolvedMap, options: BriefingOptions | None = None) -> bytes:
     """The briefing slide as PNG bytes (``options.width_px`` wide, 16:9)."""
     fig, _ = briefing_figure(resolved, options)
-    return _figure_bytes(fig, "png", metadata={
-        "Title": fig_title(fig), "Software": f"ISKP Risk Atlas {product_version()}",
-        "Description": resolved.sentence})
+    return _figure_bytes(
+        fig,
+        "png",
+        metadata={
+            "Title": fig_title(fig),
+            "Software": f"ISKP Risk Atlas {product_version()}",
+            "Description": resolved.sentence,
+        },
+    )
 
 
 def fig_title(fig: Figure) -> str:

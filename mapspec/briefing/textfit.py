@@ -52,7 +52,8 @@ class _TextMeasure:
                 self._cache[word] = sum(self._word(ch) for ch in word)
             else:
                 w, _, _ = self._renderer.get_text_width_height_descent(
-                    word, self._prop, ismath=False)
+                    word, self._prop, ismath=False
+                )
                 self._cache[word] = w * self._scale
         return self._cache[word]
 

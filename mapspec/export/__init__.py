@@ -87,8 +87,7 @@ from mapspec.export.values import COORD_DECIMALS, column_values, plain_value, rf
 from mapspec.resolved import ResolvedMap
 
 
-def geojson_bytes(resolved: ResolvedMap, layer: str, generated: datetime | None = None
-                  ) -> bytes:
+def geojson_bytes(resolved: ResolvedMap, layer: str, generated: datetime | None = None) -> bytes:
     """Export layer ``layer`` as RFC 7946 GeoJSON (UTF-8 bytes)."""
     return export_file(resolved, layer, "geojson", generated).data
 
@@ -103,8 +102,11 @@ def to_csv(resolved: ResolvedMap, layer: str) -> str:
     return export_file(resolved, layer, "csv").data.decode("utf-8")
 
 
-def to_geopackage(resolved: ResolvedMap, layers: str | Sequence[str] = EXPORT_LAYERS,
-                  generated: datetime | None = None) -> bytes:
+def to_geopackage(
+    resolved: ResolvedMap,
+    layers: str | Sequence[str] = EXPORT_LAYERS,
+    generated: datetime | None = None,
+) -> bytes:
     """A GeoPackage (bytes) with one table per export layer in ``layers``."""
     if not layers:
         raise ValueError("choose at least one layer for the GeoPackage")
@@ -112,11 +114,39 @@ def to_geopackage(resolved: ResolvedMap, layers: str | Sequence[str] = EXPORT_LA
 
 
 __all__ = [
-    "ALL_EXPORT_LAYERS", "BRIEFING_FORMATS", "COORD_DECIMALS", "EXPORT_LAYERS", "FORMATS",
-    "ID_COLUMNS", "LAYER_LABELS", "LAYER_SOURCES", "MIME_TYPES", "POINT_LAYERS",
-    "PRODUCT_NAME", "REGISTRY", "SCHEMATIC_NOTE", "ExportFile", "ExportFormat", "LayerExport",
-    "check_layers", "column_values", "data_sources", "export_file", "export_format",
-    "export_metadata", "feature_count", "file_name", "geojson_bytes", "is_point_layer",
-    "layer_for_export", "layer_stem", "plain_value", "product_version", "rfc7946_geometries",
-    "to_csv", "to_geojson", "to_geopackage", "utc_timestamp",
+    "ALL_EXPORT_LAYERS",
+    "BRIEFING_FORMATS",
+    "COORD_DECIMALS",
+    "EXPORT_LAYERS",
+    "FORMATS",
+    "ID_COLUMNS",
+    "LAYER_LABELS",
+    "LAYER_SOURCES",
+    "MIME_TYPES",
+    "POINT_LAYERS",
+    "PRODUCT_NAME",
+    "REGISTRY",
+    "SCHEMATIC_NOTE",
+    "ExportFile",
+    "ExportFormat",
+    "LayerExport",
+    "check_layers",
+    "column_values",
+    "data_sources",
+    "export_file",
+    "export_format",
+    "export_metadata",
+    "feature_count",
+    "file_name",
+    "geojson_bytes",
+    "is_point_layer",
+    "layer_for_export",
+    "layer_stem",
+    "plain_value",
+    "product_version",
+    "rfc7946_geometries",
+    "to_csv",
+    "to_geojson",
+    "to_geopackage",
+    "utc_timestamp",
 ]

@@ -48,14 +48,13 @@ def _csv_column(series: pd.Series) -> list[str]:
         values = column_values(series)
         if pd.api.types.is_bool_dtype(dtype):
             return ["" if v is None else str(v) for v in values]
-        return ["" if v is None else repr(v) if isinstance(v, float) else str(v)
-                for v in values]
-    return per_unique(series.to_numpy(dtype=object),
-                       lambda v: neutralise_cell(_csv_text(v)), "")
+        return ["" if v is None else repr(v) if isinstance(v, float) else str(v) for v in values]
+    return per_unique(series.to_numpy(dtype=object), lambda v: neutralise_cell(_csv_text(v)), "")
 
 
-def write_csv(resolved: ResolvedMap, exports: Sequence[LayerExport],
-              generated: datetime | None = None) -> bytes:
+def write_csv(
+    resolved: ResolvedMap, exports: Sequence[LayerExport], generated: datetime | None = None
+) -> bytes:
     """One export layer's attributes as CSV (UTF-8, RFC 4180, CRLF line ends), with
     ``lon``/``lat`` for point layers and text cells neutralised against formula
     injection. (CSV has no place for the metadata: the page and the CLI say where the

@@ -39,17 +39,45 @@ class ExportFormat:
 
 
 _ENTRIES = (
-    ExportFormat("geojson", "GeoJSON (RFC 7946, for QGIS, ArcGIS, kepler.gl)", "geojson",
-                 "application/geo+json", "mapspec.export.geojson:write_geojson"),
-    ExportFormat("csv", "CSV (attributes; lon/lat for points)", "csv", "text/csv",
-                 "mapspec.export.csvfile:write_csv"),
-    ExportFormat("gpkg", "GeoPackage (several layers in one file)", "gpkg",
-                 "application/geopackage+sqlite3", "mapspec.export.gpkg:write_geopackage",
-                 multi_layer=True, stdout=False),
-    ExportFormat("png", "Briefing image (PNG, 16:9)", "png", "image/png",
-                 "mapspec.briefing:briefing_png", kind="briefing"),
-    ExportFormat("pdf", "Briefing page (PDF, A4)", "pdf", "application/pdf",
-                 "mapspec.briefing:briefing_pdf", kind="briefing"),
+    ExportFormat(
+        "geojson",
+        "GeoJSON (RFC 7946, for QGIS, ArcGIS, kepler.gl)",
+        "geojson",
+        "application/geo+json",
+        "mapspec.export.geojson:write_geojson",
+    ),
+    ExportFormat(
+        "csv",
+        "CSV (attributes; lon/lat for points)",
+        "csv",
+        "text/csv",
+        "mapspec.export.csvfile:write_csv",
+    ),
+    ExportFormat(
+        "gpkg",
+        "GeoPackage (several layers in one file)",
+        "gpkg",
+        "application/geopackage+sqlite3",
+        "mapspec.export.gpkg:write_geopackage",
+        multi_layer=True,
+        stdout=False,
+    ),
+    ExportFormat(
+        "png",
+        "Briefing image (PNG, 16:9)",
+        "png",
+        "image/png",
+        "mapspec.briefing:briefing_png",
+        kind="briefing",
+    ),
+    ExportFormat(
+        "pdf",
+        "Briefing page (PDF, A4)",
+        "pdf",
+        "application/pdf",
+        "mapspec.briefing:briefing_pdf",
+        kind="briefing",
+    ),
 )
 REGISTRY: Mapping[str, ExportFormat] = {f.name: f for f in _ENTRIES}
 """Format name -> entry, in the order the Export page lists them."""
@@ -92,8 +120,9 @@ def check_layers(names: Sequence[str], fmt: str) -> list[str]:
         check_layer(name)
     if not entry.multi_layer and len(names) != 1:
         several = [f.name for f in _ENTRIES if f.multi_layer]
-        raise ValueError(f"{fmt} holds one layer; choose one, or use "
-                         f"{' or '.join(several)} for several")
+        raise ValueError(
+            f"{fmt} holds one layer; choose one, or use {' or '.join(several)} for several"
+        )
     return names
 
 
@@ -108,8 +137,9 @@ class ExportFile:
     withheld: Mapping[str, int]
 
 
-def export_file(resolved: ResolvedMap, layers: str | Sequence[str], fmt: str,
-                generated: datetime | None = None) -> ExportFile:
+def export_file(
+    resolved: ResolvedMap, layers: str | Sequence[str], fmt: str, generated: datetime | None = None
+) -> ExportFile:
     """Export ``layers`` in ``fmt``: each layer is built once and handed to the writer."""
     entry = export_format(fmt)
     names = check_layers([layers] if isinstance(layers, str) else list(layers), fmt)

@@ -26,8 +26,9 @@ from mapspec.resolved import ResolvedMap
 def _arrow_fragments(series: pd.Series, prefix: str) -> pa.Array:
     """A column as an Arrow string array of ``prefix`` + JSON text (vectorised)."""
     dtype = series.dtype
-    numeric = (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)) \
-        and not pd.api.types.is_object_dtype(dtype)
+    numeric = (
+        pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
+    ) and not pd.api.types.is_object_dtype(dtype)
     if numeric:
         missing = series.isna().to_numpy()
         if pd.api.types.is_bool_dtype(dtype):
@@ -44,11 +45,15 @@ def _arrow_fragments(series: pd.Series, prefix: str) -> pa.Array:
         values = np.array(datetime_texts(series), dtype=object)
     else:
         values = series.to_numpy(dtype=object)
-    coded = unique_codes(values, lambda v: prefix + json_text(v), prefix + "null") \
-        if len(values) else None
+    coded = (
+        unique_codes(values, lambda v: prefix + json_text(v), prefix + "null")
+        if len(values)
+        else None
+    )
     if coded is None:
-        return pa.array(per_unique(values, lambda v: prefix + json_text(v),
-                                    prefix + "null"), type=pa.string())
+        return pa.array(
+            per_unique(values, lambda v: prefix + json_text(v), prefix + "null"), type=pa.string()
+        )
     codes, table = coded
     return pc.take(pa.array(table, type=pa.string()), pa.array(codes))
 
@@ -64,8 +69,9 @@ def _concatenated(texts: pa.Array) -> bytes:
     return memoryview(texts.buffers()[2])[start:end].tobytes()
 
 
-def write_geojson(resolved: ResolvedMap, exports: Sequence[LayerExport],
-                  generated: datetime | None = None) -> bytes:
+def write_geojson(
+    resolved: ResolvedMap, exports: Sequence[LayerExport], generated: datetime | None = None
+) -> bytes:
     """One export layer as RFC 7946 GeoJSON (UTF-8 bytes).
 
     UTF-8 characters are kept as they are; ``<``, ``>``, ``&`` are written as
@@ -80,23 +86,36 @@ def write_geojson(resolved: ResolvedMap, exports: Sequence[LayerExport],
     id_texts = None
     if export.id_column in frame.columns:  # encoded once: a property and the feature id
         id_texts = _arrow_fragments(frame[export.id_column], "")
-    parts = [pc.binary_join_element_wise(json_text(str(c)) + ":", id_texts, "")
-             if c == export.id_column and id_texts is not None
-             else _arrow_fragments(frame[c], json_text(str(c)) + ":")
-             for c in attribute_columns(frame)]
-    properties = pc.binary_join_element_wise(*parts, ",") if parts \
-        else pa.array([""] * n, type=pa.string())
+    parts = [
+        pc.binary_join_element_wise(json_text(str(c)) + ":", id_texts, "")
+        if c == export.id_column and id_texts is not None
+        else _arrow_fragments(frame[c], json_text(str(c)) + ":")
+        for c in attribute_columns(frame)
+    ]
+    properties = (
+        pc.binary_join_element_wise(*parts, ",") if parts else pa.array([""] * n, type=pa.string())
+    )
     geometries = pa.array(geometry_texts(frame.geometry.to_numpy()), type=pa.string())
     if id_texts is not None:
-        ids = pc.if_else(pc.equal(id_texts, "null"), "",
-                         pc.binary_join_element_wise('"id":', id_texts, ",", ""))
+        ids = pc.if_else(
+            pc.equal(id_texts, "null"), "", pc.binary_join_element_wise('"id":', id_texts, ",", "")
+        )
     else:
         ids = pa.array([""] * n, type=pa.string())
     features = pc.binary_join_element_wise(
-        '{"type":"Feature",', ids, '"geometry":', geometries, ',"properties":{', properties,
-        "}},\n", "")
-    head = (f'{{"type":"FeatureCollection","name":{json_text(layer)},'
-            f'"metadata":{json_text(export_metadata(resolved, [export], generated))},'
-            '"features":[\n').encode()
+        '{"type":"Feature",',
+        ids,
+        '"geometry":',
+        geometries,
+        ',"properties":{',
+        properties,
+        "}},\n",
+        "",
+    )
+    head = (
+        f'{{"type":"FeatureCollection","name":{json_text(layer)},'
+        f'"metadata":{json_text(export_metadata(resolved, [export], generated))},'
+        '"features":[\n'
+    ).encode()
     body = _concatenated(features)[:-2]  # no comma after the last feature
     return b"".join([head, body, b"\n]}\n"])

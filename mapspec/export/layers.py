@@ -26,11 +26,13 @@ ALL_EXPORT_LAYERS: tuple[str, ...] = layer_registry.export_names()
 and hot spots, with their method in the metadata), computed only when exported."""
 
 LAYER_SOURCES: dict[str, tuple[str, str | None]] = {
-    name: (e.frame, e.country) for name, e in layer_registry.EXPORTS.items()}
+    name: (e.frame, e.country) for name, e in layer_registry.EXPORTS.items()
+}
 """Export layer -> (resolved frame, country filter): a view of :mod:`mapspec.layers`."""
 
 ID_COLUMNS: dict[str, str | None] = {
-    name: e.id_column for name, e in layer_registry.EXPORTS.items()}
+    name: e.id_column for name, e in layer_registry.EXPORTS.items()
+}
 """The column that identifies a feature (written as the GeoJSON feature ``id``)."""
 
 LAYER_LABELS: dict[str, str] = {name: e.label for name, e in layer_registry.EXPORTS.items()}
@@ -57,8 +59,9 @@ class LayerExport:
 
 def check_layer(name: str) -> None:
     if name not in ALL_EXPORT_LAYERS:
-        raise ValueError(f"unknown export layer {name!r}; use one of "
-                         f"{', '.join(ALL_EXPORT_LAYERS)}")
+        raise ValueError(
+            f"unknown export layer {name!r}; use one of {', '.join(ALL_EXPORT_LAYERS)}"
+        )
 
 
 def restricted_rows(frame: pd.DataFrame) -> np.ndarray:
@@ -88,8 +91,9 @@ def layer_for_export(resolved: ResolvedMap, name: str) -> LayerExport:
     if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
         frame = frame.to_crs("EPSG:4326")
     frame = frame.reset_index(drop=True)
-    return LayerExport(name, frame, ID_COLUMNS[name], int(restricted.sum()),
-                       dict(method) if method else None)
+    return LayerExport(
+        name, frame, ID_COLUMNS[name], int(restricted.sum()), dict(method) if method else None
+    )
 
 
 def feature_count(resolved: ResolvedMap, name: str) -> int:

@@ -17,8 +17,7 @@ from mapspec.resolved import ResolvedMap
 PRODUCT_NAME = "ISKP Risk Atlas"
 
 SCHEMATIC_NOTE = (
-    "CPEC routes are schematic: straight lines between sourced waypoints, not surveyed "
-    "roads."
+    "CPEC routes are schematic: straight lines between sourced waypoints, not surveyed roads."
 )
 
 
@@ -52,8 +51,9 @@ def utc_timestamp(moment: datetime | None = None) -> str:
     return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def export_metadata(resolved: ResolvedMap, layers: Sequence[LayerExport],
-                    generated: datetime | None = None) -> dict[str, Any]:
+def export_metadata(
+    resolved: ResolvedMap, layers: Sequence[LayerExport], generated: datetime | None = None
+) -> dict[str, Any]:
     """What every export says about itself: spec, sentence, time, version, sources."""
     withheld = {layer.name: layer.withheld for layer in layers if layer.withheld}
     methods = {layer.name: layer.method for layer in layers if layer.method}
@@ -61,7 +61,8 @@ def export_metadata(resolved: ResolvedMap, layers: Sequence[LayerExport],
     if withheld:
         notes.append(
             "Rows held under terms that forbid passing raw records on (e.g. ACLED, GTD) "
-            "are left out of this file: " + ", ".join(f"{k} {v}" for k, v in withheld.items())
+            "are left out of this file: "
+            + ", ".join(f"{k} {v}" for k, v in withheld.items())
             + ". Derived layers (scores) include them."
         )
     return {
@@ -73,8 +74,11 @@ def export_metadata(resolved: ResolvedMap, layers: Sequence[LayerExport],
         "sentence": resolved.sentence,
         "as_of": resolved.as_of.isoformat(),
         "query": urlencode(resolved.spec.to_params()),
-        "aoi": (resolved.spec.filters.aoi.geojson()  # the area of interest as GeoJSON
-                if resolved.spec.filters.aoi else None),
+        "aoi": (
+            resolved.spec.filters.aoi.geojson()  # the area of interest as GeoJSON
+            if resolved.spec.filters.aoi
+            else None
+        ),
         "spec": resolved.spec.to_dict(),
         "point_mode": resolved.point_mode,
         "notices": list(resolved.notices),

@@ -92,8 +92,9 @@ def _hashable(value: Any) -> Any:
     return value
 
 
-def unique_codes(values: np.ndarray, encode: Callable[[Any], str], missing: str
-                  ) -> tuple[np.ndarray, list[str]] | None:
+def unique_codes(
+    values: np.ndarray, encode: Callable[[Any], str], missing: str
+) -> tuple[np.ndarray, list[str]] | None:
     """(codes, table): ``encode`` applied once per distinct value, ``missing`` (the last
     table entry) for None/NaN/NA; None when the values cannot be hashed."""
     try:
@@ -129,8 +130,11 @@ def column_values(series: pd.Series) -> list[Any]:
     if pd.api.types.is_bool_dtype(dtype) and not series.isna().any():
         return [bool(v) for v in series.to_numpy()]
     if pd.api.types.is_integer_dtype(dtype):
-        return series.to_numpy(dtype=object, na_value=None).tolist() if series.hasnans \
+        return (
+            series.to_numpy(dtype=object, na_value=None).tolist()
+            if series.hasnans
             else series.astype("int64").tolist()
+        )
     if pd.api.types.is_float_dtype(dtype):
         arr = series.to_numpy(dtype=float, na_value=np.nan)
         out = arr.astype(object)
@@ -153,8 +157,11 @@ def json_text(value: Any) -> str:
 
 def attribute_columns(frame: gpd.GeoDataFrame) -> list[str]:
     """Columns written as attributes: everything except geometry-typed columns."""
-    return [c for c in frame.columns
-            if c != frame.geometry.name and not isinstance(frame[c].dtype, gpd.array.GeometryDtype)]
+    return [
+        c
+        for c in frame.columns
+        if c != frame.geometry.name and not isinstance(frame[c].dtype, gpd.array.GeometryDtype)
+    ]
 
 
 def rfc7946_geometries(geoms: np.ndarray) -> np.ndarray:
@@ -181,9 +188,12 @@ def geometry_texts(geoms: np.ndarray) -> list[str]:
     if bool((shapely.get_type_id(kept) == shapely.GeometryType.POINT).all()):
         xs = np.round(shapely.get_x(kept), COORD_DECIMALS).tolist()
         ys = np.round(shapely.get_y(kept), COORD_DECIMALS).tolist()
-        out[present] = [f'{{"type":"Point","coordinates":[{x!r},{y!r}]}}'
-                        for x, y in zip(xs, ys, strict=True)]
+        out[present] = [
+            f'{{"type":"Point","coordinates":[{x!r},{y!r}]}}' for x, y in zip(xs, ys, strict=True)
+        ]
     else:
-        out[present] = [json.dumps(g.__geo_interface__, allow_nan=False, separators=(",", ":"))
-                        for g in rfc7946_geometries(kept)]
+        out[present] = [
+            json.dumps(g.__geo_interface__, allow_nan=False, separators=(",", ":"))
+            for g in rfc7946_geometries(kept)
+        ]
     return out.tolist()

@@ -23,7 +23,8 @@ SOUTH_EAST = (33.0, 72.0)
 
 def _map_frame(page):
     page.frame_locator(MAP_FRAME).first.locator("path.atlas-area").first.wait_for(
-        state="visible", timeout=120_000)
+        state="visible", timeout=120_000
+    )
     return next(f for f in page.frames if "streamlit_folium" in f.url)
 
 
@@ -32,7 +33,9 @@ def _page_point(page, frame, latlon: tuple[float, float]) -> tuple[float, float]
     inner = frame.evaluate(
         """([lat, lon]) => { const p = window.map.latLngToContainerPoint([lat, lon]);
         const r = window.map.getContainer().getBoundingClientRect();
-        return [p.x + r.left, p.y + r.top]; }""", list(latlon))
+        return [p.x + r.left, p.y + r.top]; }""",
+        list(latlon),
+    )
     box = page.locator(MAP_FRAME).bounding_box()
     return box["x"] + inner[0], box["y"] + inner[1]
 
@@ -72,7 +75,8 @@ def test_drawing_a_rectangle_filters_the_records_and_the_url(app_server, watched
     # the area is outlined on the redrawn map, and the typed box shows it
     expect(page.locator(MAP_FRAME)).to_have_count(1, timeout=60_000)  # the old map is gone
     page.frame_locator(MAP_FRAME).first.locator("path[stroke-dasharray]").first.wait_for(
-        state="attached", timeout=60_000)
+        state="attached", timeout=60_000
+    )
     assert page.get_by_label("Area of interest (W,S,E,N)", exact=True).input_value() == aoi
 
     page.get_by_role("link", name="Records").click()
@@ -83,8 +87,9 @@ def test_drawing_a_rectangle_filters_the_records_and_the_url(app_server, watched
 
     page.get_by_role("button", name="Clear area").click()
     page.wait_for_function("() => !location.search.includes('aoi=')", timeout=60_000)
-    page.get_by_role("heading", name=f"Incidents ({len(load_bundle().incidents):,})") \
-        .wait_for(timeout=60_000)
+    page.get_by_role("heading", name=f"Incidents ({len(load_bundle().incidents):,})").wait_for(
+        timeout=60_000
+    )
     assert watched_page.failed == [] and watched_page.errors == []
 
 

@@ -21,15 +21,17 @@ def _wait_for_map(page, timeout_ms: int = 120_000):
         frame.locator("path.atlas-area").first.wait_for(state="visible", timeout=timeout_ms)
     except Exception as exc:  # say what the page shows instead of only "timeout"
         shown = page.locator("body").inner_text(timeout=5_000)[:3000]
-        raise AssertionError(f"the map did not appear ({exc}); the page shows:\n{shown}") \
-            from exc
+        raise AssertionError(f"the map did not appear ({exc}); the page shows:\n{shown}") from exc
     return frame
 
 
 def _only_local(watched, port: int) -> list[str]:
-    return [u for u in watched.requests
-            if urlparse(u).scheme in ("http", "https", "ws", "wss")
-            and (urlparse(u).hostname, urlparse(u).port) != ("127.0.0.1", port)]
+    return [
+        u
+        for u in watched.requests
+        if urlparse(u).scheme in ("http", "https", "ws", "wss")
+        and (urlparse(u).hostname, urlparse(u).port) != ("127.0.0.1", port)
+    ]
 
 
 def test_map_draws_offline_with_every_area(app_server, watched_page):
@@ -61,15 +63,26 @@ def test_filtered_link_restores_sentence_and_layers(app_server, watched_page):
 
 def test_popup_shows_markup_from_data_as_literal_text(tmp_path, watched_page):
     row = {c: "" for c in declared_columns("incidents")}
-    row.update({
-        "id": "E2E-001", "date": "2025-06-01", "country": "PAK", "province": "Balochistan",
-        "place": "Zhob <b>town</b>", "latitude": "31.3408", "longitude": "69.4493",
-        "geo_precision": "2", "actor": "ISIS-K", "attribution": "claimed",
-        "attack_type": "IED", "target_category": "civilians", "fatalities": "1",
-        "summary": "Marked <b>bold</b> & <img src=x onerror=\"window.__x=1\"> in data",
-        "source_1_url": "https://example.org/ok",
-        "confidence": "low",
-    })
+    row.update(
+        {
+            "id": "E2E-001",
+            "date": "2025-06-01",
+            "country": "PAK",
+            "province": "Balochistan",
+            "place": "Zhob <b>town</b>",
+            "latitude": "31.3408",
+            "longitude": "69.4493",
+            "geo_precision": "2",
+            "actor": "ISIS-K",
+            "attribution": "claimed",
+            "attack_type": "IED",
+            "target_category": "civilians",
+            "fatalities": "1",
+            "summary": 'Marked <b>bold</b> & <img src=x onerror="window.__x=1"> in data',
+            "source_1_url": "https://example.org/ok",
+            "confidence": "low",
+        }
+    )
     path = tmp_path / "extra.csv"
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(row))
@@ -78,8 +91,10 @@ def test_popup_shows_markup_from_data_as_literal_text(tmp_path, watched_page):
     server = start_app(tmp_path / "home", {"ISKP_ATLAS_EXTRA_INCIDENTS": str(path)})
     try:
         page = watched_page.page
-        page.goto(f"{server.url}/?layers=areas,incidents&from=2025-05-01&to=2025-07-01",
-                  wait_until="domcontentloaded")
+        page.goto(
+            f"{server.url}/?layers=areas,incidents&from=2025-05-01&to=2025-07-01",
+            wait_until="domcontentloaded",
+        )
         frame = _wait_for_map(page)
         marker = frame.locator("path.rec-E2E-001")
         marker.wait_for(state="visible")
@@ -120,13 +135,19 @@ def test_data_page_upload_imports_and_the_map_shows_the_records(tmp_path, watche
         map_page.on("requestfailed", lambda r: failed.append(f"{r.url} {r.failure}"))
         map_page.on("pageerror", lambda e: errors.append(str(e)))
         map_page.on("request", lambda r: urls.append(r.url))
-        map_page.goto(f"{server.url}/?layers=areas,incidents&from=2024-03-01&to=2024-03-31",
-                      wait_until="domcontentloaded")
+        map_page.goto(
+            f"{server.url}/?layers=areas,incidents&from=2024-03-01&to=2024-03-31",
+            wait_until="domcontentloaded",
+        )
         frame = _wait_for_map(map_page)
         frame.locator("path.rec-ACLED-AFG90001").wait_for(state="visible", timeout=60_000)
         assert failed == [] and errors == []
-        assert [u for u in urls if urlparse(u).hostname not in (None, "127.0.0.1")
-                and urlparse(u).scheme in ("http", "https", "ws", "wss")] == []
+        assert [
+            u
+            for u in urls
+            if urlparse(u).hostname not in (None, "127.0.0.1")
+            and urlparse(u).scheme in ("http", "https", "ws", "wss")
+        ] == []
     finally:
         server.stop()
 

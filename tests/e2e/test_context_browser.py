@@ -32,7 +32,8 @@ def _shown_labels(frame) -> list[dict]:
                         && b.top >= area.top && b.bottom <= area.bottom,
                         visible: getComputedStyle(s).visibility === 'visible'};
             });
-        }""")
+        }"""
+    )
 
 
 def test_default_map_names_key_cities_and_neighbours(app_server, watched_page):
@@ -43,9 +44,15 @@ def test_default_map_names_key_cities_and_neighbours(app_server, watched_page):
     assert missing == [], f"not shown: {missing}; shown: {sorted(shown)}"
     # no two shown names overlap
     boxes = [lab for lab in labels if lab["visible"]]
-    clashes = [(a["text"], b["text"]) for i, a in enumerate(boxes) for b in boxes[i + 1:]
-               if a["x0"] < b["x1"] - 1 and b["x0"] < a["x1"] - 1
-               and a["y0"] < b["y1"] - 1 and b["y0"] < a["y1"] - 1]
+    clashes = [
+        (a["text"], b["text"])
+        for i, a in enumerate(boxes)
+        for b in boxes[i + 1 :]
+        if a["x0"] < b["x1"] - 1
+        and b["x0"] < a["x1"] - 1
+        and a["y0"] < b["y1"] - 1
+        and b["y0"] < a["y1"] - 1
+    ]
     assert clashes == []
     assert watched_page.errors == [] and watched_page.failed == []
 
@@ -86,8 +93,9 @@ def _open_symbol(page, frame, unit: str) -> str:
 
 
 @pytest.mark.parametrize("unit", ["PK-IS", "AF-KAB"])
-def test_small_unit_symbols_open_the_units_popup_with_its_contributors(app_server,
-                                                                        watched_page, unit):
+def test_small_unit_symbols_open_the_units_popup_with_its_contributors(
+    app_server, watched_page, unit
+):
     page = watched_page.page
     frame = _map(page, app_server.url)
     text = _open_symbol(page, frame, unit)
@@ -122,13 +130,15 @@ def test_a_record_popup_opens_the_unit_underneath(app_server, watched_page):
     kabul = _expected().layer("incidents")
     rec_id = kabul[kabul["admin1"] == "AF-KAB"]["id"].iloc[0]
     frame.locator(f"path.atlas-incident.rec-{rec_id}").evaluate(
-        "(el) => el.dispatchEvent(new MouseEvent('click', {bubbles: true}))")
+        "(el) => el.dispatchEvent(new MouseEvent('click', {bubbles: true}))"
+    )
     popup = frame.locator(".leaflet-popup-content")
     popup.wait_for(state="visible", timeout=15_000)
     assert rec_id in popup.inner_text()
     popup.locator("a.atlas-open-area").click()
     frame.locator(".leaflet-popup-content", has_text="Afghan province · AF-KAB").wait_for(
-        timeout=15_000)
+        timeout=15_000
+    )
 
 
 def _legend_labels(frame) -> list[str]:
@@ -139,8 +149,15 @@ def test_legend_lists_what_is_drawn_and_leaves_punjab_free(app_server, watched_p
     page = watched_page.page
     frame = _map(page, app_server.url)
     labels = _legend_labels(frame)
-    for wanted in ("sensitive site", "threat record", "CPEC segment", "Af-Pak border",
-                   "small unit (click)", "ISKP", "extreme"):
+    for wanted in (
+        "sensitive site",
+        "threat record",
+        "CPEC segment",
+        "Af-Pak border",
+        "small unit (click)",
+        "ISKP",
+        "extreme",
+    ):
         assert wanted in labels, labels
     # the site squares and threat diamonds on the map are the legend's symbols
     assert frame.locator("path.atlas-site").count() > 0
@@ -155,7 +172,8 @@ def test_legend_lists_what_is_drawn_and_leaves_punjab_free(app_server, watched_p
                 const x = p.x + box.left, y = p.y + box.top;
                 return x >= r.left && x <= r.right && y >= r.top && y <= r.bottom;
             });
-        }""")
+        }"""
+    )
     assert covered == []
     # a layer switched off by the link has no legend entry
     frame = _map(page, app_server.url + "/?layers=areas,border,corridors")
@@ -177,8 +195,11 @@ def test_corridor_map_frames_every_segment_of_the_route(app_server, watched_page
     x0, y0, x1, y1 = segments[segments["route_id"] == route].total_bounds
     west, south, east, north = frame.locator(".leaflet-container").evaluate(
         """() => { const b = window.map.getBounds();
-                   return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]; }""")
+                   return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]; }"""
+    )
     assert west <= x0 and east >= x1 and south <= y0 and north >= y1, (
-        (west, south, east, north), (x0, y0, x1, y1))
+        (west, south, east, north),
+        (x0, y0, x1, y1),
+    )
     # the legend starts closed on a framed view: it cannot cover the route
     assert frame.locator(".atlas-legend details").get_attribute("open") is None

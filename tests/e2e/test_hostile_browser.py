@@ -20,8 +20,14 @@ from tests.e2e.conftest import MAP_FRAME, start_app
 
 pytestmark = pytest.mark.e2e
 
-PAGES = [("", "Risk map"), ("corridors", "CPEC corridors"), ("records", "Records"),
-         ("export", "Export"), ("data", "Data"), ("methodology", "Methodology")]
+PAGES = [
+    ("", "Risk map"),
+    ("corridors", "CPEC corridors"),
+    ("records", "Records"),
+    ("export", "Export"),
+    ("data", "Data"),
+    ("methodology", "Methodology"),
+]
 QUERY = "from=2025-11-01&layers=areas,incidents,threats,sites"
 
 
@@ -61,8 +67,7 @@ def _shown(page, heading: str) -> None:
 
 
 @pytest.mark.parametrize(("path", "heading"), PAGES)
-def test_every_page_with_hostile_records(hostile_server, watched_page, dialogs, path,
-                                         heading):
+def test_every_page_with_hostile_records(hostile_server, watched_page, dialogs, path, heading):
     server, pwned = hostile_server
     page = watched_page.page
     page.goto(f"{server.url}/{path}?{QUERY}", wait_until="domcontentloaded")
@@ -80,8 +85,7 @@ def test_every_page_with_hostile_records(hostile_server, watched_page, dialogs, 
     assert not pwned.exists()
 
 
-def test_hostile_popups_and_tooltips_show_literal_text(hostile_server, watched_page,
-                                                       dialogs):
+def test_hostile_popups_and_tooltips_show_literal_text(hostile_server, watched_page, dialogs):
     server, pwned = hostile_server
     page = watched_page.page
     page.goto(f"{server.url}/?{QUERY}", wait_until="domcontentloaded")

@@ -36,8 +36,9 @@ def _converter() -> coco.CountryConverter:
     loader lets pandas ≥ 3 read Namibia's alpha-2 code "NA" as missing, which breaks its
     start-up; the data are the package's, unchanged.
     """
-    data = pd.read_csv(COUNTRY_DATA_FILE, sep="\t", dtype=str, keep_default_na=False,
-                       encoding="utf-8")
+    data = pd.read_csv(
+        COUNTRY_DATA_FILE, sep="\t", dtype=str, keep_default_na=False, encoding="utf-8"
+    )
     logging.getLogger("country_converter").setLevel(logging.ERROR)
     return coco.CountryConverter(country_data=data.replace("", None))
 
@@ -51,8 +52,11 @@ def _convert(values: list[str], src: str | None) -> list[str]:
         if not v:
             out.append("")
             continue
-        code = cc.convert(v, src=src, to="ISO3", not_found="") if src else \
-            cc.convert(v, to="ISO3", not_found="")
+        code = (
+            cc.convert(v, src=src, to="ISO3", not_found="")
+            if src
+            else cc.convert(v, to="ISO3", not_found="")
+        )
         # country_converter passes through a 3-letter value it does not know (e.g. 'XXX')
         out.append(code if isinstance(code, str) and code in known else "")
     return out
@@ -65,12 +69,22 @@ def _known_codes() -> frozenset[str]:
 
 def _numeric_code(series: pd.Series) -> pd.Series:
     """'4.0' / '004' → '4' (codes read from CSV or Excel as text)."""
-    return series.fillna("").astype(str).str.strip().str.replace(r"\.0+$", "", regex=True) \
+    return (
+        series.fillna("")
+        .astype(str)
+        .str.strip()
+        .str.replace(r"\.0+$", "", regex=True)
         .str.lstrip("0")
+    )
 
 
-def country_codes(names: pd.Series, *, iso_numeric: pd.Series | None = None,
-                  gw: pd.Series | None = None, iso3: pd.Series | None = None) -> pd.Series:
+def country_codes(
+    names: pd.Series,
+    *,
+    iso_numeric: pd.Series | None = None,
+    gw: pd.Series | None = None,
+    iso3: pd.Series | None = None,
+) -> pd.Series:
     """ISO 3166-1 alpha-3 codes for source rows; '' where no column names a known country.
 
     Tried in order: the country's name (English names and variants as the datasets spell
@@ -79,16 +93,20 @@ def country_codes(names: pd.Series, *, iso_numeric: pd.Series | None = None,
     column (ACLED ``iso``), then a Gleditsch & Ward code (UCDP ``country_id``, old ACLED
     ``GWNO``). All from country_converter; each distinct value is looked up once.
     """
-    out = by_unique([names.fillna("").astype(str).str.strip()],
-                    lambda v: _convert(v, None)).astype(object)
+    out = by_unique([names.fillna("").astype(str).str.strip()], lambda v: _convert(v, None)).astype(
+        object
+    )
     for series, src in ((iso3, "ISO3"), (iso_numeric, "ISOnumeric"), (gw, "GWcode")):
         if series is None:
             continue
         todo = out == ""
         if not todo.any():
             break
-        key = _numeric_code(series[todo]) if src != "ISO3" else \
-            series[todo].fillna("").astype(str).str.strip().str.upper()
+        key = (
+            _numeric_code(series[todo])
+            if src != "ISO3"
+            else series[todo].fillna("").astype(str).str.strip().str.upper()
+        )
         out.loc[todo] = by_unique([key], lambda v, s=src: _convert(v, s)).to_numpy()
     return out.astype(object)
 
@@ -104,8 +122,11 @@ def country_name(code: str) -> str:
 def country_choices() -> tuple[str, ...]:
     """Every ISO alpha-3 code country_converter knows, the default region first, the rest
     by name (for a picker)."""
-    codes = [c for c in _converter().data["ISO3"].dropna().unique().tolist()
-             if isinstance(c, str) and len(c) == 3]
+    codes = [
+        c
+        for c in _converter().data["ISO3"].dropna().unique().tolist()
+        if isinstance(c, str) and len(c) == 3
+    ]
     rest = sorted((c for c in codes if c not in DEFAULT_REGION), key=country_name)
     return (*DEFAULT_REGION, *rest)
 
@@ -122,16 +143,24 @@ def region_codes(countries: Iterable[str] | None) -> frozenset[str]:
     codes = _convert(given, None)
     bad = [g for g, c in zip(given, codes, strict=True) if not c]
     if bad:
-        raise ValueError(f"{bad[0]!r} is not a country the atlas knows — use ISO 3166-1 "
-                         "alpha-3 codes such as AFG,PAK,IRN or English country names")
+        raise ValueError(
+            f"{bad[0]!r} is not a country the atlas knows — use ISO 3166-1 "
+            "alpha-3 codes such as AFG,PAK,IRN or English country names"
+        )
     if not codes:
         raise ValueError("the region is empty — name at least one country, e.g. AFG")
     return frozenset(codes)
 
 
-def region_split(country: pd.Series, rows: pd.Series, ids: pd.Series,
-                 countries: Iterable[str] | None, *, names: pd.Series | None = None,
-                 area: pd.Series | None = None) -> tuple[np.ndarray, list[Exclusion]]:
+def region_split(
+    country: pd.Series,
+    rows: pd.Series,
+    ids: pd.Series,
+    countries: Iterable[str] | None,
+    *,
+    names: pd.Series | None = None,
+    area: pd.Series | None = None,
+) -> tuple[np.ndarray, list[Exclusion]]:
     """Rows outside the region: a mask and one :class:`Exclusion` per row (with its
     country, so the report can count them per country).
 
@@ -156,11 +185,18 @@ def region_split(country: pd.Series, rows: pd.Series, ids: pd.Series,
     idx = np.flatnonzero(outside)
     codes = labels[idx].tolist()
     shown = {c: (c[1:] if c.startswith("\x00") else country_name(c)) for c in set(codes)}
-    reasons = {c: f"{REGION_REASON} ({shown[c]})" if c.startswith("\x00") else
-               f"{REGION_REASON} ({shown[c]}, {c})" for c in shown}
-    excluded = [Exclusion(int(r), i or None, reasons[c], country=shown[c])
-                for r, i, c in zip(rows.to_numpy()[idx].tolist(),
-                                   ids.to_numpy()[idx].tolist(), codes, strict=True)]
+    reasons = {
+        c: f"{REGION_REASON} ({shown[c]})"
+        if c.startswith("\x00")
+        else f"{REGION_REASON} ({shown[c]}, {c})"
+        for c in shown
+    }
+    excluded = [
+        Exclusion(int(r), i or None, reasons[c], country=shown[c])
+        for r, i, c in zip(
+            rows.to_numpy()[idx].tolist(), ids.to_numpy()[idx].tolist(), codes, strict=True
+        )
+    ]
     return outside, excluded
 
 
@@ -181,8 +217,7 @@ def region_summary(excluded: Iterable[Exclusion], shown: int = 8) -> str | None:
         return None
     n = sum(by_country.values())
     named = ", ".join(f"{c} {k:,}" for c, k in list(by_country.items())[:shown])
-    more = f", and {len(by_country) - shown} other countries" if len(by_country) > shown \
-        else ""
+    more = f", and {len(by_country) - shown} other countries" if len(by_country) > shown else ""
     return f"excluded {n:,} row{'s' if n != 1 else ''} outside the region: {named}{more}"
 
 
@@ -194,21 +229,37 @@ def nothing_in_region(norm: Normalised, countries: Iterable[str] | None) -> Prob
     if any(not e.country for e in norm.excluded):
         return None
     region = ",".join(sorted(region_codes(countries)))
-    return Problem(None, None, None, None,
-                   f"no row of the file lies in the region ({region}): "
-                   f"{region_summary(norm.excluded, 5)} — to import them, add their "
-                   "countries to the region (--countries, or the Region picker on the Data "
-                   "page)")
+    return Problem(
+        None,
+        None,
+        None,
+        None,
+        f"no row of the file lies in the region ({region}): "
+        f"{region_summary(norm.excluded, 5)} — to import them, add their "
+        "countries to the region (--countries, or the Region picker on the Data "
+        "page)",
+    )
 
 
-def unknown_country_problems(country: pd.Series, rows: pd.Series, ids: pd.Series, column: str,
-                             values: pd.Series, example: str) -> list[Problem]:
+def unknown_country_problems(
+    country: pd.Series,
+    rows: pd.Series,
+    ids: pd.Series,
+    column: str,
+    values: pd.Series,
+    example: str,
+) -> list[Problem]:
     """One problem per row whose country no column identifies."""
     return row_problems(
-        (country == "").to_numpy(), rows, ids, column, values,
+        (country == "").to_numpy(),
+        rows,
+        ids,
+        column,
+        values,
         f"not a country name or code the atlas knows — write the English country name as "
         f"{example} spells it (e.g. Afghanistan, Pakistan) or its ISO 3166-1 alpha-3 code "
-        "(e.g. AFG)")
+        "(e.g. AFG)",
+    )
 
 
 def drop_rows(problems: list[Problem], excluded: list[Exclusion]) -> list[Problem]:

@@ -42,12 +42,12 @@ def slash_formats(values: pd.Series) -> tuple[str, ...]:
     if not values.str.contains("/", regex=False).any():
         return ()
     dm = "%d/%m" if slash_day_first(values) else "%m/%d"
-    return tuple(f"{dm}/{y}{t}" for y in ("%Y", "%y")
-                 for t in ("", " %H:%M:%S", " %H:%M"))
+    return tuple(f"{dm}/{y}{t}" for y in ("%Y", "%y") for t in ("", " %H:%M:%S", " %H:%M"))
 
 
-def parse_source_dates(values: pd.Series, formats: tuple[str, ...],
-                       whole: pd.Series | None = None) -> pd.Series:
+def parse_source_dates(
+    values: pd.Series, formats: tuple[str, ...], whole: pd.Series | None = None
+) -> pd.Series:
     """:func:`parse_dates` with ``formats`` plus the file's slash-date formats (decided on
     ``whole``, the file's full column, when ``values`` are only some of its rows);
     distinct values are parsed once (exports repeat each day many times)."""

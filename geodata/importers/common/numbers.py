@@ -44,8 +44,14 @@ def not_a_number(values: pd.Series) -> pd.Series:
     return out
 
 
-def number_problems(mask: np.ndarray | pd.Series, rows: pd.Series, ids: pd.Series,
-                    column: str, values: pd.Series, hint: str) -> list[Problem]:
+def number_problems(
+    mask: np.ndarray | pd.Series,
+    rows: pd.Series,
+    ids: pd.Series,
+    column: str,
+    values: pd.Series,
+    hint: str,
+) -> list[Problem]:
     """Like :func:`row_problems`, the hint led by why the value is not a number when it
     is not one (underscores, separators, other scripts' digits)."""
     idx = np.flatnonzero(np.asarray(mask, bool))
@@ -53,13 +59,19 @@ def number_problems(mask: np.ndarray | pd.Series, rows: pd.Series, ids: pd.Serie
     for i in idx:
         value = values.iat[i]
         why = why_not_a_number(value) if value and parse_number(value) is None else ""
-        out.append(Problem(int(rows.iat[i]), ids.iat[i] or None, column, value,
-                           f"{why} — {hint}" if why else hint))
+        out.append(
+            Problem(
+                int(rows.iat[i]),
+                ids.iat[i] or None,
+                column,
+                value,
+                f"{why} — {hint}" if why else hint,
+            )
+        )
     return out
 
 
-def ascii_numbers(frame: pd.DataFrame, columns: Iterable[str], notices: list[str]
-                  ) -> pd.DataFrame:
+def ascii_numbers(frame: pd.DataFrame, columns: Iterable[str], notices: list[str]) -> pd.DataFrame:
     """A copy of ``frame`` with Unicode decimal digits (Arabic-Indic ``٣٤``, Persian …) in
     ``columns`` written as ASCII ``0-9`` (:func:`geodata.numbers.ascii_digits`), and one
     notice per column saying how many values were rewritten (never a silent change)."""
@@ -80,8 +92,10 @@ def ascii_numbers(frame: pd.DataFrame, columns: Iterable[str], notices: list[str
         out[col] = fixed[codes] if len(codes) else values
         n = int(changed[codes].sum())
         example = str(np.asarray(uniques, dtype=object)[changed][0])
-        notices.append(f"wrote {n:,} value(s) of '{col}' given in non-ASCII digits with the "
-                       f"digits 0-9 (e.g. {example!r} as {ascii_digits(example)!r})")
+        notices.append(
+            f"wrote {n:,} value(s) of '{col}' given in non-ASCII digits with the "
+            f"digits 0-9 (e.g. {example!r} as {ascii_digits(example)!r})"
+        )
     return out
 
 

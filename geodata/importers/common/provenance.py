@@ -44,20 +44,43 @@ class Licence:
 LICENCES: dict[str, Licence] = {
     lic.code: lic
     for lic in (
-        Licence("ACLED-terms", "ACLED Terms of Use", "https://acleddata.com/terms-of-use/",
-                False, "Do not give others access to ACLED's raw rows; share derived "
-                "products (counts, scores, maps) with attribution."),
-        Licence("CC-BY-4.0", "Creative Commons Attribution 4.0 (UCDP GED)",
-                "https://creativecommons.org/licenses/by/4.0/", True,
-                "Cite UCDP GED (Sundberg & Melander 2013; Davies et al.) when sharing."),
-        Licence("GTD-terms", "Global Terrorism Database terms of use",
-                "https://www.start.umd.edu/gtd/terms-of-use/", False,
-                "Do not post GTD data publicly; share derived products with attribution."),
-        Licence("user-supplied", "Supplied by the user", "", False,
-                "Terms unknown to the atlas: treated like restricted data (derived layers "
-                "only) until the user states a licence in a 'licence' column."),
-        Licence("atlas-reference", "ISKP Risk Atlas reference data", "", True,
-                "Facts from public reporting, summaries in our own words."),
+        Licence(
+            "ACLED-terms",
+            "ACLED Terms of Use",
+            "https://acleddata.com/terms-of-use/",
+            False,
+            "Do not give others access to ACLED's raw rows; share derived "
+            "products (counts, scores, maps) with attribution.",
+        ),
+        Licence(
+            "CC-BY-4.0",
+            "Creative Commons Attribution 4.0 (UCDP GED)",
+            "https://creativecommons.org/licenses/by/4.0/",
+            True,
+            "Cite UCDP GED (Sundberg & Melander 2013; Davies et al.) when sharing.",
+        ),
+        Licence(
+            "GTD-terms",
+            "Global Terrorism Database terms of use",
+            "https://www.start.umd.edu/gtd/terms-of-use/",
+            False,
+            "Do not post GTD data publicly; share derived products with attribution.",
+        ),
+        Licence(
+            "user-supplied",
+            "Supplied by the user",
+            "",
+            False,
+            "Terms unknown to the atlas: treated like restricted data (derived layers "
+            "only) until the user states a licence in a 'licence' column.",
+        ),
+        Licence(
+            "atlas-reference",
+            "ISKP Risk Atlas reference data",
+            "",
+            True,
+            "Facts from public reporting, summaries in our own words.",
+        ),
     )
 }
 

@@ -20,8 +20,14 @@ def text(frame: pd.DataFrame, column: str) -> pd.Series:
     return frame[column].fillna("").astype(str).str.strip()
 
 
-def dataset_rows(code: str, prefix: str, event_id: pd.Series, rows: pd.Series,
-                 record: Mapping[str, object], provenance: Mapping[str, object]) -> pd.DataFrame:
+def dataset_rows(
+    code: str,
+    prefix: str,
+    event_id: pd.Series,
+    rows: pd.Series,
+    record: Mapping[str, object],
+    provenance: Mapping[str, object],
+) -> pd.DataFrame:
     """The output frame every dataset importer returns, built one way.
 
     ``id`` is ``prefix + event_id`` (blank when the source has no id, which validation then
@@ -33,9 +39,14 @@ def dataset_rows(code: str, prefix: str, event_id: pd.Series, rows: pd.Series,
     fmt = REGISTRY[code]
     columns: dict[str, object] = {"id": (prefix + event_id).where(event_id != "", "")}
     columns.update(record)
-    columns.update({"source_dataset": code, "source_id": event_id,
-                    "source_citation": provenance["source_citation"],
-                    "licence": fmt.licence})
+    columns.update(
+        {
+            "source_dataset": code,
+            "source_id": event_id,
+            "source_citation": provenance["source_citation"],
+            "licence": fmt.licence,
+        }
+    )
     columns.update({k: v for k, v in provenance.items() if k != "source_citation"})
     columns["row"] = rows
     return pd.DataFrame(columns, index=event_id.index)
@@ -70,13 +81,17 @@ def labelled(label: str, series: pd.Series) -> pd.Series:
     return (f"{label}: " + series.astype(object)).where(series != "", "").astype(object)
 
 
-def row_problems(mask: np.ndarray | pd.Series, rows: pd.Series, ids: pd.Series, column: str,
-                 values: pd.Series, hint: str) -> list[Problem]:
+def row_problems(
+    mask: np.ndarray | pd.Series,
+    rows: pd.Series,
+    ids: pd.Series,
+    column: str,
+    values: pd.Series,
+    hint: str,
+) -> list[Problem]:
     """One :class:`Problem` for each True in ``mask``."""
     idx = np.flatnonzero(np.asarray(mask, bool))
-    return [
-        Problem(int(rows.iat[i]), ids.iat[i] or None, column, values.iat[i], hint) for i in idx
-    ]
+    return [Problem(int(rows.iat[i]), ids.iat[i] or None, column, values.iat[i], hint) for i in idx]
 
 
 def by_unique(keys: list[pd.Series], fn: Callable[..., list]) -> pd.Series:
@@ -90,8 +105,11 @@ def by_unique(keys: list[pd.Series], fn: Callable[..., list]) -> pd.Series:
     for k in keys[1:]:
         joined = joined + "\x1f" + k.astype(str)
     codes, _ = pd.factorize(joined)
-    first = pd.Series(np.arange(len(codes))).groupby(codes).first().to_numpy() \
-        if len(codes) else np.array([], dtype=int)
+    first = (
+        pd.Series(np.arange(len(codes))).groupby(codes).first().to_numpy()
+        if len(codes)
+        else np.array([], dtype=int)
+    )
     uniques = [k.to_numpy()[first].tolist() for k in keys]
     results = fn(*uniques)
     out = np.empty(len(results), dtype=object)
@@ -115,7 +133,14 @@ def truncated_last_row(frame: pd.DataFrame, ids: pd.Series) -> list[Problem]:
     always = [c for c in tail if (rest[c].str.strip() != "").all()]
     if not always:
         return []
-    return [Problem(len(frame), ids.iat[-1] or None, always[0], "",
-                    f"the last row stops before column '{always[0]}' (filled in every other "
-                    "row): the file looks truncated — download it again, or pass --skip-bad "
-                    "to import the complete rows")]
+    return [
+        Problem(
+            len(frame),
+            ids.iat[-1] or None,
+            always[0],
+            "",
+            f"the last row stops before column '{always[0]}' (filled in every other "
+            "row): the file looks truncated — download it again, or pass --skip-bad "
+            "to import the complete rows",
+        )
+    ]

@@ -13,22 +13,31 @@ from geodata.importers.common.rows import by_unique
 
 KEYWORD_TARGETS: tuple[tuple[str, str], ...] = (
     ("cpec", r"\bcpec\b|china[ \-–]+pakistan economic corridor"),
-    ("chinese_nationals",
-     r"\bchinese (?:nationals?|citizens?|engineers?|workers?|teachers?|employees?|staff|"
-     r"guests?|tourists?|businessm[ae]n|convoy|instructors?|man|woman|men|women)\b"
-     r"|\bcivilians \(china\)"),
-    ("chinese_interests",
-     r"\bchinese (?:embassy|consulate|company|companies|firm|project|hotel|restaurant|"
-     r"investors?|interests?)\b"),
+    (
+        "chinese_nationals",
+        r"\bchinese (?:nationals?|citizens?|engineers?|workers?|teachers?|employees?|staff|"
+        r"guests?|tourists?|businessm[ae]n|convoy|instructors?|man|woman|men|women)\b"
+        r"|\bcivilians \(china\)",
+    ),
+    (
+        "chinese_interests",
+        r"\bchinese (?:embassy|consulate|company|companies|firm|project|hotel|restaurant|"
+        r"investors?|interests?)\b",
+    ),
     ("diplomatic", r"\bembass(?:y|ies)\b|\bconsulate\b|\bdiplomat"),
     ("shia_hazara", r"\bshia\b|\bshi'?ites?\b|\bhazaras?\b|imam ?bargah|\bismailis?\b"),
     ("sufi", r"\bsufis?\b|\bshrine\b|\bdargah\b"),
     ("religious_minority", r"\bsikhs?\b|\bhindus?\b|\bchristians?\b|\bahmadis?\b|gurdwara"),
-    ("political",
-     r"\bpolitical (?:party|parties|rally|gathering|leader|worker)s?\b|\belection|"
-     r"\bjui[ \-–]?f\b|\bcandidate"),
-    ("foreign_nationals", r"\bforeign (?:nationals?|tourists?|workers?)\b|\bforeigners?\b|"
-     r"\baid workers?\b"),
+    (
+        "political",
+        r"\bpolitical (?:party|parties|rally|gathering|leader|worker)s?\b|\belection|"
+        r"\bjui[ \-–]?f\b|\bcandidate",
+    ),
+    (
+        "foreign_nationals",
+        r"\bforeign (?:nationals?|tourists?|workers?)\b|\bforeigners?\b|"
+        r"\baid workers?\b",
+    ),
 )
 # Patterns are applied to lower-cased text as plain strings, so pandas hands them to the
 # (much faster) pyarrow/RE2 engine.
@@ -42,13 +51,19 @@ def keyword_targets(texts: pd.Series) -> pd.Series:
     cats = [cat for cat, _ in KEYWORD_TARGETS]
     if not len(texts):
         return pd.Series([], index=texts.index, dtype=object)
-    matrix = np.column_stack([lower.str.contains(p, regex=True).to_numpy(bool)
-                              for _, p in KEYWORD_TARGETS])
-    keys = pd.Series(np.packbits(matrix, axis=1, bitorder="little")
-                     .astype(np.uint32).dot(1 << (8 * np.arange((len(cats) + 7) // 8))),
-                     index=texts.index)
-    return by_unique([keys], lambda codes: [
-        [c for j, c in enumerate(cats) if (int(code) >> j) & 1] for code in codes])
+    matrix = np.column_stack(
+        [lower.str.contains(p, regex=True).to_numpy(bool) for _, p in KEYWORD_TARGETS]
+    )
+    keys = pd.Series(
+        np.packbits(matrix, axis=1, bitorder="little")
+        .astype(np.uint32)
+        .dot(1 << (8 * np.arange((len(cats) + 7) // 8))),
+        index=texts.index,
+    )
+    return by_unique(
+        [keys],
+        lambda codes: [[c for j, c in enumerate(cats) if (int(code) >> j) & 1] for code in codes],
+    )
 
 
 def merge_targets(*parts: tuple[pd.Series, str]) -> tuple[pd.Series, pd.Series]:
@@ -86,15 +101,23 @@ def state_targets(country: pd.Series, dates: pd.Series) -> pd.Series:
     Taliban government's; otherwise security forces."""
     taliban = (country == "AFG") & (dates >= TALIBAN_TAKEOVER)
     return pd.Series(
-        [["security_forces", "taliban_government"] if t else ["security_forces"]
-         for t in taliban.to_numpy()],
-        index=country.index, dtype=object)
+        [
+            ["security_forces", "taliban_government"] if t else ["security_forces"]
+            for t in taliban.to_numpy()
+        ],
+        index=country.index,
+        dtype=object,
+    )
 
 
-_CLAIM = (r"claim(?:ed|s|ing)?\b[^.]{0,40}\bresponsibility|responsibility was claimed|"
-          r"\bclaimed (?:the|an|this) (?:attack|bombing|killing)")
-_NO_CLAIM = (r"\bno (?:group|one|organi[sz]ation)\b[^.]{0,30}claim|"
-             r"\b(?:did not|has not|have not|not yet) claim|\bunclaimed\b|denied")
+_CLAIM = (
+    r"claim(?:ed|s|ing)?\b[^.]{0,40}\bresponsibility|responsibility was claimed|"
+    r"\bclaimed (?:the|an|this) (?:attack|bombing|killing)"
+)
+_NO_CLAIM = (
+    r"\bno (?:group|one|organi[sz]ation)\b[^.]{0,30}claim|"
+    r"\b(?:did not|has not|have not|not yet) claim|\bunclaimed\b|denied"
+)
 _SUSPECT = r"\bsuspected\b|\bbelieved to\b|\ballegedly\b|\bblamed\b|\bpresumed\b"
 
 
@@ -109,13 +132,17 @@ def attribution_from_notes(notes: pd.Series, actor_unknown: pd.Series) -> pd.Ser
     lower = notes.fillna("").astype(str).str.lower()
     claimed = lower.str.contains(_CLAIM, regex=True) & ~lower.str.contains(_NO_CLAIM, regex=True)
     suspected = lower.str.contains(_SUSPECT, regex=True)
-    out = np.where(np.asarray(actor_unknown, bool), "unclaimed",
-                   np.where(claimed, "claimed", np.where(suspected, "suspected", "attributed")))
+    out = np.where(
+        np.asarray(actor_unknown, bool),
+        "unclaimed",
+        np.where(claimed, "claimed", np.where(suspected, "suspected", "attributed")),
+    )
     return pd.Series(out, index=notes.index, dtype=object)
 
 
-def confidence_for(geo_precision: pd.Series, date_precision: pd.Series,
-                   attribution: pd.Series) -> pd.Series:
+def confidence_for(
+    geo_precision: pd.Series, date_precision: pd.Series, attribution: pd.Series
+) -> pd.Series:
     """``medium`` for a dataset record located to a town and dated to the day; ``low`` when
     the place or the date is coarse or the perpetrator only suspected. ``high`` is left to
     analysts (the bundled records and the product's own files)."""
