@@ -19,14 +19,13 @@ Environment variables are read here, once per call, and nowhere deeper for these
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from geodata import settings
 from geodata.bundle import Bundle
-
-EXTRA_INCIDENTS_ENV = "ISKP_ATLAS_EXTRA_INCIDENTS"
+from geodata.settings import EXTRA_INCIDENTS_ENV as EXTRA_INCIDENTS_ENV
 
 
 @dataclass(frozen=True)
@@ -47,19 +46,14 @@ class DataSource:
     ) -> DataSource:
         """``home``/``extra``/``database_url`` as given, else from the environment (None =
         the defaults); a given ``home`` wins over ``$ISKP_ATLAS_DATABASE_URL``."""
-        from geodata.store import HOME_ENV, URL_ENV
         from geodata.store_pg import is_database_url
 
         if is_database_url(home):  # a team store given where a folder goes
             database_url, home = str(home), None
         if not database_url and home in (None, ""):
-            database_url = os.environ.get(URL_ENV, "").strip() or None
-        home = home if home not in (None, "") else (os.environ.get(HOME_ENV, "").strip() or None)
-        extra = (
-            extra
-            if extra not in (None, "")
-            else (os.environ.get(EXTRA_INCIDENTS_ENV, "").strip() or None)
-        )
+            database_url = settings.current().database_url or None
+        home = home if home not in (None, "") else (settings.current().home or None)
+        extra = extra if extra not in (None, "") else (settings.current().extra_incidents or None)
         return cls(
             Path(home).expanduser() if home else None,
             Path(extra).expanduser() if extra else None,

@@ -57,7 +57,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from geodata import prepared, store_pg, store_query
+from geodata import (
+    prepared,
+    settings,
+    store_pg,
+    store_query,
+)
 from geodata.actors import actor_family, canonical_actor
 from geodata.bundle import Bundle, Geography, enrich_records, load_bundle, load_geography
 from geodata.importers.common import BUNDLED_DATASET, DATASET_URLS, PROVENANCE_COLUMNS
@@ -72,6 +77,9 @@ from geodata.importers.pipeline import (
     with_admin1_code,
 )
 from geodata.importers.reading import check_size, max_import_bytes
+from geodata.settings import HOME_ENV as HOME_ENV
+from geodata.settings import LOCK_WAIT_ENV as LOCK_WAIT_ENV
+from geodata.settings import PAUSE_ENV as PAUSE_ENV
 from geodata.store_pg import (
     URL_ENV,
     PgConnection,
@@ -82,11 +90,9 @@ from geodata.store_pg import (
 )
 from geodata.store_query import StoreQuery
 
-HOME_ENV = "ISKP_ATLAS_HOME"
 STORE_FILE = "store.sqlite"
 SCHEMA_VERSION = 3
 """Version of the store's tables (``PRAGMA user_version``); see :data:`_MIGRATIONS`."""
-PAUSE_ENV = "ISKP_ATLAS_TEST_PAUSE_AT_ROW"
 """Test hook: pause inside the import transaction after this many rows (see tests)."""
 _CHUNK = 5000
 
@@ -312,7 +318,7 @@ class ImportResult:
 
 def default_home() -> Path:
     """``$ISKP_ATLAS_HOME`` or the platform's user data folder for the atlas."""
-    env = os.environ.get(HOME_ENV, "").strip()
+    env = settings.current().home
     if env:
         return Path(env).expanduser()
     import platformdirs
@@ -353,7 +359,7 @@ def store_target(home: Path | str | None = None) -> StoreTarget:
     if is_database_url(home):
         return StoreTarget(url=str(home).strip())
     if home is None or str(home).strip() == "":
-        url = os.environ.get(URL_ENV, "").strip()
+        url = settings.current().database_url
         if url:
             if not is_database_url(url):
                 raise ValueError(f"{URL_ENV} must be a postgresql:// URL, not {mask_url(url)!r}")
@@ -367,7 +373,6 @@ def store_label(home: Path | str | None = None) -> str:
     return store_target(home).label
 
 
-LOCK_WAIT_ENV = "ISKP_ATLAS_LOCK_WAIT_S"
 DEFAULT_LOCK_WAIT_S = 10.0
 """How long a write (or a read during another's commit) waits for a store locked by
 another writer before it gives up with :class:`StoreLockedError`."""
@@ -383,7 +388,7 @@ class StoreLockedError(ValueError):
 
 def lock_wait_seconds() -> float:
     """$ISKP_ATLAS_LOCK_WAIT_S, else :data:`DEFAULT_LOCK_WAIT_S`."""
-    env = os.environ.get(LOCK_WAIT_ENV, "").strip()
+    env = settings.current().lock_wait_s
     if not env:
         return DEFAULT_LOCK_WAIT_S
     try:
@@ -1255,7 +1260,7 @@ def _store_state(path: Path) -> str:
 
 
 def _pause_at() -> int | None:
-    value = os.environ.get(PAUSE_ENV, "").strip()
+    value = settings.current().test_pause_at_row
     return int(value) if value else None
 
 

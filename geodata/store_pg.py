@@ -29,7 +29,8 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 
-URL_ENV = "ISKP_ATLAS_DATABASE_URL"
+from geodata.settings import URL_ENV as URL_ENV
+
 SCHEMES = ("postgresql://", "postgres://")
 LOCK_KEY = 7_351_024_113
 """The advisory lock every writer of an atlas store holds for its transaction."""
