@@ -49,6 +49,7 @@ import pandas as pd
 from geodata.actors import ACTORS, OTHER, actor_family, canonical_actor
 from geodata.bundle import Bundle
 from geodata.contract import CONFIDENCE_LEVELS
+from geodata.store import AUDIT_COLUMNS, OVERRIDE_COLUMNS
 
 RECORD_KINDS: tuple[str, ...] = ("incidents", "threats")
 AREA_KIND = "area"
@@ -58,20 +59,6 @@ FIELDS: dict[str, str] = {"confidence": "record", "attribution": "record", "band
 CONFIDENCE_COLUMN = {"incidents": "confidence", "threats": "credibility"}
 """Which column an override of a record's confidence sets, per kind."""
 
-OVERRIDE_COLUMNS = (
-    "override_id",
-    "target_kind",
-    "target_id",
-    "field",
-    "value",
-    "reason",
-    "author",
-    "created_at",
-    "expires_on",
-    "withdrawn_at",
-    "withdrawn_by",
-)
-AUDIT_COLUMNS = ("entry_id", "at", "author", "action", "subject", "detail")
 MAX_REASON = 500
 
 

@@ -1766,6 +1766,37 @@ def migrate(home: Path | str | None = None) -> tuple[int, int]:
 
 
 _BATCH_COLUMNS = tuple(f.name for f in dataclasses.fields(Batch))
+ZONE_COLUMNS = (
+    "name",
+    "zone_kind",
+    "ref",
+    "distance_km",
+    "aoi",
+    "geometry",
+    "owner",
+    "created_at",
+    "reviewed_at",
+    "reviewed_batch",
+    "reviewed_score",
+)
+"""The columns of ``watch_zones`` (schema 3), read and written by :mod:`geodata.watch`."""
+OVERRIDE_COLUMNS = (
+    "override_id",
+    "target_kind",
+    "target_id",
+    "field",
+    "value",
+    "reason",
+    "author",
+    "created_at",
+    "expires_on",
+    "withdrawn_at",
+    "withdrawn_by",
+)
+"""The columns of ``overrides`` (schema 3), read and written by :mod:`geodata.overrides`."""
+AUDIT_COLUMNS = ("entry_id", "at", "author", "action", "subject", "detail")
+"""The columns of ``audit_log`` (schema 3)."""
+
 _COPIED_TABLES: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("batches", ("batch_id", *(c for c in _BATCH_COLUMNS if c != "batch_id")), "batch_id"),
     ("batch_rows", ("batch_id", "encoding", "data"), "batch_id"),
@@ -1777,41 +1808,9 @@ _COPIED_TABLES: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ),
     ("record_versions", ("updated_by", *_RECORD_COLUMNS), "updated_by, id"),
     ("unmerged", ("kind", "merged_id", "kept_id", "unmerged_at"), "kind, merged_id"),
-    (
-        "watch_zones",
-        (
-            "name",
-            "zone_kind",
-            "ref",
-            "distance_km",
-            "aoi",
-            "geometry",
-            "owner",
-            "created_at",
-            "reviewed_at",
-            "reviewed_batch",
-            "reviewed_score",
-        ),
-        "name",
-    ),
-    (
-        "overrides",
-        (
-            "override_id",
-            "target_kind",
-            "target_id",
-            "field",
-            "value",
-            "reason",
-            "author",
-            "created_at",
-            "expires_on",
-            "withdrawn_at",
-            "withdrawn_by",
-        ),
-        "override_id",
-    ),
-    ("audit_log", ("entry_id", "at", "author", "action", "subject", "detail"), "entry_id"),
+    ("watch_zones", ZONE_COLUMNS, "name"),
+    ("overrides", OVERRIDE_COLUMNS, "override_id"),
+    ("audit_log", AUDIT_COLUMNS, "entry_id"),
 )
 """What ``store copy`` moves, table by table, in a fixed order (batches first)."""
 

@@ -43,6 +43,7 @@ import shapely
 
 from geodata.spatial import METRIC_CRS, WGS84
 from geodata.store import (
+    ZONE_COLUMNS,
     _begin_write,
     _count_write,
     _ensure_schema,
@@ -59,19 +60,6 @@ ZONE_KINDS: tuple[str, ...] = ("site", "segment", "route", "aoi")
 MAX_DISTANCE_KM = 500.0
 """The largest radius or buffer accepted: beyond it a zone covers most of a country."""
 MAX_NAME_CHARS = 80
-ZONE_COLUMNS = (
-    "name",
-    "zone_kind",
-    "ref",
-    "distance_km",
-    "aoi",
-    "geometry",
-    "owner",
-    "created_at",
-    "reviewed_at",
-    "reviewed_batch",
-    "reviewed_score",
-)
 RECORD_COLUMNS = (
     "zone",
     "kind",
