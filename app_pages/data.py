@@ -250,21 +250,7 @@ def _overrides_section() -> None:
     if active.empty:
         st.info("No overrides in force.")
     else:
-        st.dataframe(
-            active[
-                [
-                    "override_id",
-                    "target_kind",
-                    "target_id",
-                    "field",
-                    "value",
-                    "expires_on",
-                    "author",
-                    "reason",
-                ]
-            ],
-            hide_index=True,
-        )
+        st.dataframe(active[list(ov.IN_FORCE_COLUMNS)], hide_index=True)
     with st.form("override_set", clear_on_submit=False):
         target = st.text_input(
             "Record id or unit (ISO 3166-2 code or name)", placeholder="INC-004, THR-002 or AF-KAB"

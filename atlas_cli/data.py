@@ -62,11 +62,21 @@ def current_data(args: argparse.Namespace, filters=None):
     )
 
 
-def add_view_options(p: argparse.ArgumentParser, formats: tuple[str, ...], example: str) -> None:
-    """``--query``, ``--perspective``, ``--format``, ``-o`` and the data options: what every
-    command that scores or forecasts a filtered view takes."""
+def add_view_options(
+    p: argparse.ArgumentParser,
+    formats: tuple[str, ...],
+    example: str,
+    levels: tuple[tuple[str, ...], str, str],
+) -> None:
+    """``--level`` (``levels``: the choices, the default and the help), ``--query``,
+    ``--perspective``, ``--format``, ``-o`` and the data options: what every command that
+    scores or forecasts a filtered view takes."""
+    from atlas_cli.parsing import OUTPUT, add_format_option
     from riskmodel import PRESETS
     from riskmodel.filters import FILTER_KEYS
+
+    choices, default, level_help = levels
+    p.add_argument("--level", choices=choices, default=default, help=level_help)
 
     p.add_argument(
         "--query",
@@ -79,8 +89,7 @@ def add_view_options(p: argparse.ArgumentParser, formats: tuple[str, ...], examp
         choices=tuple(PRESETS),
         help="relevance preset (overrides perspective= in the query)",
     )
-    p.add_argument("--format", choices=formats, default="table")
-    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    add_format_option(p, formats, output=OUTPUT)
     add_data_options(p)
 
 

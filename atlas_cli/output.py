@@ -74,3 +74,19 @@ def write_text(text: str, output: str | None) -> None:
         sys.stdout.write(text)
     else:
         Path(output).write_text(text, encoding="utf-8")
+
+
+def on_terminal(args) -> bool:
+    """Whether the command writes a plain-text table to stdout (where a ``#`` note about the
+    view follows it)."""
+    return args.format == "table" and args.output in (None, "-")
+
+
+def write_frame(frame: pd.DataFrame, fmt: str, output: str | None = None, empty: str = "") -> int:
+    """``frame`` in ``fmt`` to ``output`` (stdout when None or '-'); as a table, an empty
+    frame is the sentence ``empty`` instead, when there is one. Returns 0, the exit status."""
+    if empty and fmt == "table" and frame.empty:
+        write_text(empty + "\n", output)
+    else:
+        write_text(render_table(frame, fmt), output)
+    return 0

@@ -159,11 +159,9 @@ def _render_after_import(bundle, home: Path, tmp: Path) -> dict[str, object]:
 
     from bench.bench_d_map import _payload_and_server_time
     from bench.browser import launch_chromium, start_app, time_to_map
-    from mapspec import offline
     from mapspec.resolve import resolve
     from mapspec.spec import MapSpec
 
-    offline.patch_folium()
     start = time.perf_counter()
     resolved = resolve(MapSpec(), bundle)
     resolve_s = time.perf_counter() - start

@@ -24,7 +24,6 @@ from geodata import load_geography, load_records
 from mapspec import offline
 
 offline.install_assets(Path(__file__).resolve().parent / "static")
-offline.patch_folium()
 frame = load_records(CSV, "incidents", load_geography())
 m = folium.Map(location=[31, 68], zoom_start=5, tiles=None, maxZoom=12)
 folium.GeoJson(load_geography().admin1[["iso_3166_2", "geometry"]].assign(
@@ -33,8 +32,17 @@ folium.GeoJson(load_geography().admin1[["iso_3166_2", "geometry"]].assign(
         "function(f, l){ l.options.className = 'atlas-area'; }")).add_to(m)
 for y, x in zip(frame.geometry.y, frame.geometry.x):
     folium.CircleMarker([y, x], radius=3).add_to(m)
+offline.localise(m)
 st_folium(m, returned_objects=[], height=600)
 """
+
+
+def _localised(fmap):
+    """The map with its assets pointed at the local copies, as the app sends it."""
+    from mapspec import offline
+
+    offline.localise(fmap)
+    return fmap
 
 
 def _payload_and_server_time(resolved) -> tuple[float, float, float]:
@@ -54,7 +62,10 @@ def _payload_and_server_time(resolved) -> tuple[float, float, float]:
         layers_s = time.perf_counter() - start
         start = time.perf_counter()
         streamlit_folium.st_folium(
-            build_map(resolved, layers=layers), returned_objects=[], height=620, render=False
+            _localised(build_map(resolved, layers=layers)),
+            returned_objects=[],
+            height=620,
+            render=False,
         )
         render_s = time.perf_counter() - start
     finally:
@@ -75,7 +86,6 @@ def run() -> dict[str, object]:
 
     out: dict[str, object] = {}
     offline.install_assets(ROOT / "static")
-    offline.patch_folium()
     bundle = load_bundle()
     start = time.perf_counter()
     resolved = resolve(MapSpec(), bundle)

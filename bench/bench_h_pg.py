@@ -126,11 +126,9 @@ import json, os, sys, time
 start = time.perf_counter()
 from bench.bench_d_map import _payload_and_server_time
 from geodata.catalog import load_current
-from mapspec import offline
 from mapspec.resolve import resolve
 from mapspec.spec import MapSpec
 from riskmodel.filters import parse_query
-offline.patch_folium()
 query = sys.argv[2]
 spec = MapSpec.from_params(dict(p.split("=", 1) for p in query.split("&") if p))
 times = {"imports": time.perf_counter() - start}

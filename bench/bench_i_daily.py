@@ -43,10 +43,11 @@ def _frame(bundle, frame: str):
 
 def _show(resolved, layers) -> float:
     """Seconds to build the map's parts from styled layers and render what st_folium sends
-    (as ``ui.render_map`` does, with the drawing toolbar)."""
+    (as ``ui.render_map`` does, with the drawing toolbar of :func:`mapspec.drawing.add_drawing`)."""
     import streamlit_folium
-    from folium.plugins import Draw
 
+    from mapspec import offline
+    from mapspec.drawing import add_drawing
     from mapspec.folium_map import map_parts
 
     original = streamlit_folium._component_func
@@ -54,14 +55,8 @@ def _show(resolved, layers) -> float:
     try:
         start = time.perf_counter()
         fmap, groups, control = map_parts(resolved, 620, layers)
-        Draw(
-            draw_options={
-                "polyline": False,
-                "circle": False,
-                "marker": False,
-                "circlemarker": False,
-            }
-        ).add_to(fmap)
+        add_drawing(fmap, resolved.spec.filters.aoi)
+        offline.localise(fmap, *groups)
         streamlit_folium.st_folium(
             fmap,
             returned_objects=["last_active_drawing"],
@@ -125,13 +120,11 @@ def run() -> dict[str, object]:
 
     from bench.bench_b_risk import enriched_events
     from geodata import load_bundle
-    from mapspec import offline
     from mapspec.playback import playback_months
     from mapspec.spec import MapSpec
     from riskmodel.aoi import polygon_aoi
     from riskmodel.filters import Filters, filter_mask
 
-    offline.patch_folium()
     bundle = load_bundle()
     dates = bundle.incidents["date"]
     months = playback_months(MapSpec(), dates.min().date(), dates.max().date())

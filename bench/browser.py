@@ -164,7 +164,7 @@ def time_to_map(
 # Armed in the page before a playback step: the time of the step's key press (the event's
 # own timestamp) and of the first animation frame in which the map iframe's legend names
 # the new month. The legend is filled in the same script that adds the month's layers to
-# the map (mapspec.folium_map._FrameData), so that frame is the one that paints them.
+# the map (mapspec.map_scripts.FrameData), so that frame is the one that paints them.
 _STEP_PROBE = """
 ([month, frameSelector]) => {
   window.__atlasStep = undefined;

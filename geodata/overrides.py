@@ -418,6 +418,27 @@ def list_overrides(home: Path | str | None = None, today: date | None = None) ->
     return out
 
 
+LIST_COLUMNS: tuple[str, ...] = (
+    "override_id",
+    "status",
+    "target_kind",
+    "target_id",
+    "field",
+    "value",
+    "expires_on",
+    "author",
+    "reason",
+    "created_at",
+    "withdrawn_at",
+    "withdrawn_by",
+)
+"""The columns a list of overrides shows (``iskp-atlas override list``)."""
+IN_FORCE_COLUMNS: tuple[str, ...] = tuple(
+    c for c in LIST_COLUMNS if c not in ("status", "created_at", "withdrawn_at", "withdrawn_by")
+)
+"""The columns of the overrides in force on the Data page (no status: all are active)."""
+
+
 def active_overrides(home: Path | str | None = None, today: date | None = None) -> pd.DataFrame:
     """The overrides in force on ``today``: the newest one per subject and field."""
     frame = list_overrides(home, today)

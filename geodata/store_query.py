@@ -92,7 +92,7 @@ _FILTERED_KINDS = ("incidents", "threats")
 
 def selected_index(con, query: StoreQuery) -> pd.DataFrame:
     """Where each selected stored record's row is (kind, id, batch_id, batch_row,
-    merged_into), as :func:`geodata.store._stored_index` gives it for every record: the
+    merged_into), as :func:`geodata.store.batches._stored_index` gives it for every record: the
     incidents and threats of ``query``, the newest visible record of each of those kinds,
     every site and every merged record, ordered by batch and row (the partial indexes of
     :data:`geodata.store_pg.MIGRATIONS` step 3 answer the last three)."""
@@ -129,7 +129,7 @@ def incident_dates(url: str) -> tuple[date, date] | None:
     """The first and last date of the team store's visible incidents (None: none stored),
     from the ``records_visible_date`` index — what the app's date filter and playback
     offer, without loading the records."""
-    from geodata.store import _reading
+    from geodata.store.connection import _reading
 
     with _reading(url) as con:
         if con is None:

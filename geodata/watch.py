@@ -44,14 +44,11 @@ import shapely
 from geodata.spatial import METRIC_CRS, WGS84
 from geodata.store import (
     ZONE_COLUMNS,
-    _begin_write,
-    _count_write,
     _ensure_schema,
     _frame,
-    _open,
     _reading,
+    _writing,
     store_label,
-    store_target,
 )
 from geodata.store_pg import PgConnection
 
@@ -60,6 +57,8 @@ ZONE_KINDS: tuple[str, ...] = ("site", "segment", "route", "aoi")
 MAX_DISTANCE_KM = 500.0
 """The largest radius or buffer accepted: beyond it a zone covers most of a country."""
 MAX_NAME_CHARS = 80
+SOURCE_COLUMNS = ("source_dataset", "source_id", "source_1_url", "batch_id", "imported_at", "file")
+"""Where a new record came from: its dataset and source, and the batch that imported it."""
 RECORD_COLUMNS = (
     "zone",
     "kind",
@@ -68,12 +67,7 @@ RECORD_COLUMNS = (
     "latitude",
     "longitude",
     "actor_family",
-    "source_dataset",
-    "source_id",
-    "source_1_url",
-    "batch_id",
-    "imported_at",
-    "file",
+    *SOURCE_COLUMNS,
 )
 """The columns of :func:`new_records` (one row per record and zone it is in)."""
 _NUMBER = re.compile(r"^\s*[-+]?[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?\s*$")
@@ -249,48 +243,31 @@ def add_zone(zone: WatchZone, home: Path | str | None = None) -> WatchZone:
             f"unknown zone kind {zone.zone_kind!r}; use one of " + ", ".join(ZONE_KINDS)
         )
     zone = replace(zone, name=name)
-    target = store_target(home)
-    if target.path is not None:
-        target.path.parent.mkdir(parents=True, exist_ok=True)
-    with _open(target) as con:
-        _begin_write(con)
-        try:
-            _ensure_schema(con)
-            taken = [
-                r[0]
-                for r in con.execute("SELECT name FROM watch_zones").fetchall()
-                if str(r[0]).casefold() == name.casefold()
-            ]
-            if taken:
-                raise ValueError(
-                    f"there is already a watch zone {taken[0]!r}: pick another "
-                    f"name or remove it first ('iskp-atlas watch remove "
-                    f"{shlex.quote(taken[0])}')"
-                )
-            con.execute(
-                f"INSERT INTO watch_zones ({', '.join(ZONE_COLUMNS)}) VALUES "
-                f"({', '.join('?' * len(ZONE_COLUMNS))})",
-                _row(zone),
+    with _writing(home, create=True) as con:
+        _ensure_schema(con)
+        taken = [
+            r[0]
+            for r in con.execute("SELECT name FROM watch_zones").fetchall()
+            if str(r[0]).casefold() == name.casefold()
+        ]
+        if taken:
+            raise ValueError(
+                f"there is already a watch zone {taken[0]!r}: pick another "
+                f"name or remove it first ('iskp-atlas watch remove "
+                f"{shlex.quote(taken[0])}')"
             )
-            _count_write(con)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+        con.execute(
+            f"INSERT INTO watch_zones ({', '.join(ZONE_COLUMNS)}) VALUES "
+            f"({', '.join('?' * len(ZONE_COLUMNS))})",
+            _row(zone),
+        )
     return zone
 
 
 def _update(home: Path | str | None, name: str, sql: str, params: tuple) -> None:
-    with _open(store_target(home)) as con:
-        _begin_write(con)
-        try:
-            _ensure_schema(con)
-            con.execute(sql, (*params, name))
-            _count_write(con)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+    with _writing(home) as con:
+        _ensure_schema(con)
+        con.execute(sql, (*params, name))
 
 
 def remove_zone(name: str, home: Path | str | None = None) -> WatchZone:

@@ -352,9 +352,37 @@ def _cell_popup(rec: Mapping[str, Any], months: Mapping[str, str]) -> str:
     )
 
 
+def _significant(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The Gi* cells that are hot or cold spots (the ones the map and the briefing fill)."""
+    if "hotspot" not in frame:
+        return frame.iloc[:0]
+    return frame[frame["hotspot"].notna() & (frame["hotspot"] != "not significant")]
+
+
+def _grid_layer(
+    key: str,
+    label: str,
+    kind: str,
+    frame: gpd.GeoDataFrame,
+    props: list[dict[str, Any]],
+    outline: Mapping[str, Any],
+) -> Any:
+    """A grid layer of the web map: each cell filled with its ``fill`` property, the
+    ``outline`` (colour, weight, fill opacity) the same for every cell."""
+    from mapspec.layer_data import features, round_coords, styled
+
+    return styled(
+        key,
+        label,
+        kind,
+        features(round_coords(frame.geometry.to_numpy()), props),
+        lambda f: {"fillColor": f["properties"]["fill"], **outline},
+    )
+
+
 def forecast_layer(resolved: Any) -> Any:
     """The forecast grid: every 0.5° cell filled by its next-month probability class."""
-    from mapspec.folium_map import _features, _records, _round_coords, _styled
+    from mapspec.layer_data import records_of
 
     frame = resolved.layer("forecast_grid")
     months = frame.attrs.get("method", {}).get("target_months", {})
@@ -367,36 +395,27 @@ def forecast_layer(resolved: Any) -> Any:
                 "popup": _cell_popup(r, months),
                 "tip": f"{r['id']}: P(≥1 attack) {float(r.get('p_any_1m', 0)) * 100:.1f} %",
             }
-            for r in _records(frame)
+            for r in records_of(frame)
         ]
         if len(frame)
         else []
     )
-    return _styled(
+    return _grid_layer(
         "forecast",
         "Forecast: P(≥1 relevant attack), 0.5° grid",
         "forecast",
-        _features(_round_coords(frame.geometry.to_numpy()), props),
-        lambda f: {
-            "fillColor": f["properties"]["fill"],
-            "color": "#8c8c8c",
-            "weight": 0.25,
-            "fillOpacity": 0.8,
-        },
+        frame,
+        props,
+        {"color": "#8c8c8c", "weight": 0.25, "fillOpacity": 0.8},
     )
 
 
 def hotspot_layer(resolved: Any) -> Any:
     """The Gi* grid: significant cells filled hot red / cold blue; the rest left clear."""
     from mapspec import style
-    from mapspec.folium_map import _features, _records, _round_coords, _styled
+    from mapspec.layer_data import records_of
 
-    frame = resolved.layer("hotspots_grid")
-    shown = (
-        frame[frame["hotspot"].notna() & (frame["hotspot"] != "not significant")]
-        if "hotspot" in frame
-        else frame.iloc[:0]
-    )
+    shown = _significant(resolved.layer("hotspots_grid"))
     props = [
         {
             "id": r["id"],
@@ -413,59 +432,43 @@ def hotspot_layer(resolved: Any) -> Any:
             ),
             "tip": f"{r['id']}: {r.get('hotspot')}",
         }
-        for r in _records(shown)
+        for r in records_of(shown)
     ]
-    return _styled(
+    return _grid_layer(
         "hotspots",
         "Hot spots (Gi*, FDR), 0.5° grid",
         "hotspot",
-        _features(_round_coords(shown.geometry.to_numpy()), props),
-        lambda f: {
-            "fillColor": f["properties"]["fill"],
-            "color": "#1f1f1f",
-            "weight": 1.2,
-            "fillOpacity": 0.85,
-        },
+        shown,
+        props,
+        {"color": "#1f1f1f", "weight": 1.2, "fillOpacity": 0.85},
     )
 
 
 # --- briefing ----------------------------------------------------------------------------
 
 
+def _draw_grid(
+    ax: Any, frame: gpd.GeoDataFrame, gid: str, tolerance: float, facecolors: Any, **edge: Any
+) -> tuple[str, ...]:
+    """A grid layer on the briefing image (``edge``: its edge colour, width and z-order)."""
+    from mapspec.briefing.drawing import shape_layer
+
+    return shape_layer(ax, frame, gid=gid, tolerance=tolerance, facecolors=facecolors, **edge)
+
+
 def draw_forecast(ax: Any, resolved: Any, tolerance: float, drawn: dict[str, Any]) -> None:
     """The forecast grid on the briefing image (under the border and the points)."""
-    from mapspec.briefing.drawing import _shape_layer
-
     frame = resolved.layer("forecast_grid")
-    drawn["forecast"] = _shape_layer(
-        ax,
-        frame,
-        gid="forecast",
-        tolerance=tolerance,
-        facecolors=[palette.forecast_colour(p) for p in frame.get("p_any_1m", [])],
-        edgecolors="#9e9e9e",
-        linewidths=0.2,
-        zorder=1.5,
+    colours = [palette.forecast_colour(p) for p in frame.get("p_any_1m", [])]
+    drawn["forecast"] = _draw_grid(
+        ax, frame, "forecast", tolerance, colours, edgecolors="#9e9e9e", linewidths=0.2, zorder=1.5
     )
 
 
 def draw_hotspots(ax: Any, resolved: Any, tolerance: float, drawn: dict[str, Any]) -> None:
     """The significant Gi* cells on the briefing image."""
-    from mapspec.briefing.drawing import _shape_layer
-
-    frame = resolved.layer("hotspots_grid")
-    shown = (
-        frame[frame["hotspot"].notna() & (frame["hotspot"] != "not significant")]
-        if "hotspot" in frame
-        else frame.iloc[:0]
-    )
-    drawn["hotspots"] = _shape_layer(
-        ax,
-        shown,
-        gid="hotspots",
-        tolerance=tolerance,
-        facecolors=[palette.hotspot_colour(h) for h in shown["hotspot"]] if len(shown) else "none",
-        edgecolors="#1f1f1f",
-        linewidths=0.6,
-        zorder=1.6,
+    shown = _significant(resolved.layer("hotspots_grid"))
+    colours = [palette.hotspot_colour(h) for h in shown["hotspot"]] if len(shown) else "none"
+    drawn["hotspots"] = _draw_grid(
+        ax, shown, "hotspots", tolerance, colours, edgecolors="#1f1f1f", linewidths=0.6, zorder=1.6
     )

@@ -35,7 +35,8 @@ from folium.template import Template
 
 from geodata.context import neighbour_countries, places, unit_label_points
 from mapspec import palette
-from mapspec.folium_map import LayerData, _KnownBounds, _LiteralMacro
+from mapspec.layer_data import LayerData
+from mapspec.literal import KnownBounds, LiteralMacro
 
 LABEL_RANKS: tuple[str, ...] = ("capital", "country", "city", "town", "unit")
 """Collision order of the labels, highest first."""
@@ -64,7 +65,7 @@ LABEL_CSS = f"""
 """
 
 
-class _ContextFill(_KnownBounds, folium.map.Layer, _LiteralMacro):
+class _ContextFill(KnownBounds, folium.map.Layer, LiteralMacro):
     """The neighbouring countries: a grey fill in a pane under the overlay pane (z 350),
     not interactive and not in the layer control."""
 
@@ -92,10 +93,10 @@ class _ContextFill(_KnownBounds, folium.map.Layer, _LiteralMacro):
         self._name = "ContextFill"
         self.data = data
         self.style = style
-        self._keep_bounds(None)
+        self.keep_bounds(None)
 
 
-class _Labels(_KnownBounds, folium.map.Layer, _LiteralMacro):
+class _Labels(KnownBounds, folium.map.Layer, LiteralMacro):
     """Place, country and unit names as non-interactive DivIcon markers in a pane above
     the markers (z 620), placed without overlaps after every zoom and pan."""
 
@@ -222,10 +223,10 @@ class _Labels(_KnownBounds, folium.map.Layer, _LiteralMacro):
         self._name = "Labels"
         self.data = data
         self.css = LABEL_CSS
-        self._keep_bounds(None)
+        self.keep_bounds(None)
 
 
-class _ShapeMarkers(_LiteralMacro):
+class _ShapeMarkers(LiteralMacro):
     """Point markers in the shape of :data:`mapspec.palette.SYMBOLS`: a circle marker whose
     options (its feature's style) name ``atlasShape`` "square" or "diamond" is drawn as
     that shape, with the same SVG path element, class, popup and click area as a circle.

@@ -54,10 +54,10 @@ class MapLayer:
     frames: tuple[str, ...]
     """Frames of the resolved map the layer reads; the first is the one drawn."""
     folium_builder: str
-    """``module:function`` taking a ResolvedMap, returning a ``folium_map.LayerData``."""
+    """``module:function`` taking a ResolvedMap, returning a ``layer_data.LayerData``."""
     briefing_drawer: str | None
     """``module:function(ax, resolved, tolerance, drawn)`` drawing the layer on the briefing
-    image; None for the six built-in layers, drawn by ``mapspec.briefing.drawing._draw_layers``."""
+    image; None for the six built-in layers, drawn by ``mapspec.briefing.drawing.draw_layers``."""
     exports: tuple[ExportLayer, ...] = ()
     default_visible: bool = True
     legend: str | None = None
@@ -73,7 +73,7 @@ class MapLayer:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
-_FM = "mapspec.folium_map"
+_FM = "mapspec.layer_data"
 _AL = "mapspec.analysis_layers"
 
 LAYERS: tuple[MapLayer, ...] = (
@@ -81,7 +81,7 @@ LAYERS: tuple[MapLayer, ...] = (
         "areas",
         "Provinces / admin-1 risk",
         ("areas",),
-        f"{_FM}:_areas_layer",
+        f"{_FM}:areas_layer",
         None,
         exports=(
             ExportLayer("provinces", "Afghan provinces (scores)", "areas", "id", "AFG"),
@@ -152,7 +152,7 @@ LAYERS: tuple[MapLayer, ...] = (
         "border",
         "Af-Pak border",
         ("border",),
-        f"{_FM}:_border_layer",
+        f"{_FM}:border_layer",
         None,
         exports=(ExportLayer("border", "Af-Pak border", "border", None),),
     ),
@@ -160,7 +160,7 @@ LAYERS: tuple[MapLayer, ...] = (
         "corridors",
         "CPEC corridors (segment risk)",
         ("segments", "corridors"),
-        f"{_FM}:_segments_layer",
+        f"{_FM}:segments_layer",
         None,
         exports=(
             ExportLayer("corridors", "CPEC corridors (schematic)", "corridors", "route_id"),
@@ -175,7 +175,7 @@ LAYERS: tuple[MapLayer, ...] = (
         "sites",
         "Sensitive sites",
         ("sites",),
-        f"{_FM}:_sites_layer",
+        f"{_FM}:sites_layer",
         None,
         exports=(ExportLayer("sites", "Sensitive sites (scores)", "sites", "id"),),
     ),
@@ -183,7 +183,7 @@ LAYERS: tuple[MapLayer, ...] = (
         "threats",
         "Threat records",
         ("threats",),
-        f"{_FM}:_threats_layer",
+        f"{_FM}:threats_layer",
         None,
         exports=(ExportLayer("threats", "Threat records", "threats", "id"),),
     ),
@@ -191,7 +191,7 @@ LAYERS: tuple[MapLayer, ...] = (
         "incidents",
         "Incidents",
         ("incidents",),
-        f"{_FM}:_incidents_layer",
+        f"{_FM}:incidents_layer",
         None,
         exports=(ExportLayer("incidents", "Incidents", "incidents", "id"),),
     ),

@@ -5,9 +5,10 @@ plugin files from public CDNs; offline that leaves a blank map. This module
 
 * copies local copies of those files into the app's ``static/vendor/`` folder
   (:func:`install_assets`), served by Streamlit when ``server.enableStaticServing = true``;
-* rewrites ``default_js`` / ``default_css`` of every folium element class to point at them
-  (:func:`patch_folium`), and adds a small local script after leaflet.js that sets
-  ``L.Icon.Default.imagePath`` (Leaflet's auto-detection fails inside st_folium's iframe);
+* points ``default_js`` / ``default_css`` of a map's elements at them (:func:`localise`, per
+  element: folium's classes are not changed), and adds a small local script after
+  leaflet.js that sets ``L.Icon.Default.imagePath`` (Leaflet's auto-detection fails inside
+  st_folium's iframe);
 * finds JS/CSS URLs that would still go to the network (:func:`remote_urls`).
 
 Where the files come from (all installed from PyPI, nothing is fetched at run time):
@@ -61,9 +62,9 @@ __all__ = [
     "folium_asset_classes",
     "install_assets",
     "local_path_for",
-    "patch_folium",
+    "localise",
+    "localised_pairs",
     "remote_urls",
-    "unpatch_folium",
 ]
 
 #: URL prefix under which the browser finds ``static/vendor``. Relative *to the document that
@@ -86,7 +87,6 @@ _FOLIUM_TEMPLATE_URL = re.compile(
 _REMOTE = re.compile(r"^\s*(?:https?:)?//", re.IGNORECASE)
 _CSS_IMPORT = re.compile(r"""@import\s+(?:url\(\s*)?["']?(?P<url>[^"')\s;]+)""", re.IGNORECASE)
 _UNSAFE_CHARS = re.compile(r"[^A-Za-z0-9._@+~-]")
-_ORIGINALS_ATTR = "_mapspec_offline_original_assets"
 _ASSET_ATTRS = ("default_js", "default_css")
 
 #: Our own helper script (under ``static/vendor``) that sets ``L.Icon.Default.imagePath``.
@@ -338,70 +338,68 @@ def folium_asset_classes() -> list[type]:
     return [found[name] for name in sorted(found)]
 
 
-def _original_assets(cls: type) -> dict[str, list[tuple[str, str]]]:
-    """The class's own ``default_js``/``default_css`` as folium shipped them.
-
-    Recorded on the class itself the first time, so repeated patching (also after this module
-    is reloaded, e.g. by Streamlit's file watcher) always starts from the CDN URLs.
-    """
-    stored = vars(cls).get(_ORIGINALS_ATTR)
-    if stored is None:
-        stored = {
-            attr: [(str(name), str(url)) for name, url in vars(cls)[attr]]
-            for attr in _ASSET_ATTRS
-            if attr in vars(cls)
-        }
-        setattr(cls, _ORIGINALS_ATTR, stored)
-    return stored
-
-
-def patch_folium(prefix: str = STATIC_URL_PREFIX) -> None:
-    """Point ``default_js``/``default_css`` of all folium element classes at local copies.
-
-    Each remote URL becomes ``<prefix>/<local_path_for(url)>``, the URL under which Streamlit
-    serves the file written by :func:`install_assets`. Idempotent; calling again with another
-    prefix re-targets from the original URLs. Nothing is changed if any referenced URL has no
-    local copy: :class:`OfflineAssetError` lists all of them instead.
-    """
+def localised_pairs(
+    pairs: Iterable[tuple[str, str]], prefix: str = STATIC_URL_PREFIX, where: str = ""
+) -> list[tuple[str, str]]:
+    """``default_js``/``default_css`` pairs with every remote URL replaced by its local copy
+    (``<prefix>/<local_path_for(url)>``, where :func:`install_assets` writes it), and the
+    icon-path script right after leaflet.js. URLs that are already local stay. A remote URL
+    without a local copy raises :class:`OfflineAssetError` naming ``where``."""
     catalogue = _catalogue()
-    classes = folium_asset_classes()
-    originals = {cls: _original_assets(cls) for cls in classes}
-    _check_leaflet_version(
-        url for assets in originals.values() for pairs in assets.values() for _, url in pairs
-    )
-
-    missing = sorted(
-        f"{cls.__module__}.{cls.__qualname__}.{attr}: {url}"
-        for cls, assets in originals.items()
-        for attr, pairs in assets.items()
-        for _, url in pairs
-        if remote_urls([url]) and url not in catalogue
-    )
+    pairs = [(str(name), str(url)) for name, url in pairs]
+    _check_leaflet_version(url for _, url in pairs)
+    missing = [url for _, url in pairs if remote_urls([url]) and url not in catalogue]
     if missing:
         raise OfflineAssetError(
             "no local copy for these folium assets (update folium-offline / xstatic-leaflet "
-            "or stop using the element):\n  " + "\n  ".join(missing)
+            "or stop using the element):\n  " + "\n  ".join(f"{where}: {u}" for u in missing)
         )
-
     icon_path_url = f"{prefix.rstrip('/')}/{ICON_PATH_SCRIPT}"
-    for cls, assets in originals.items():
-        for attr, pairs in assets.items():
-            local: list[tuple[str, str]] = []
-            for name, url in pairs:
-                local.append((name, _local_url(url, prefix) if url in catalogue else url))
-                if attr == "default_js" and _LEAFLET_URL.match(url) and url.endswith("leaflet.js"):
-                    local.append((_ICON_PATH_NAME, icon_path_url))
-            setattr(cls, attr, local)
+    local: list[tuple[str, str]] = []
+    for name, url in pairs:
+        local.append((name, _local_url(url, prefix) if url in catalogue else url))
+        if _LEAFLET_URL.match(url) and url.endswith("leaflet.js"):
+            local.append((_ICON_PATH_NAME, icon_path_url))
+    return local
 
 
-def unpatch_folium() -> None:
-    """Restore the CDN URLs folium shipped with (undo :func:`patch_folium`; for tests)."""
-    for cls in folium_asset_classes():
-        stored = vars(cls).get(_ORIGINALS_ATTR)
-        if stored is None:
-            continue
-        for attr, pairs in stored.items():
-            setattr(cls, attr, list(pairs))
+def _tree(elements: Iterable[object]) -> Iterator[object]:
+    stack = list(elements)
+    while stack:
+        element = stack.pop()
+        yield element
+        stack.extend(getattr(element, "_children", {}).values())
+
+
+def localise(*elements: object, prefix: str = STATIC_URL_PREFIX) -> None:
+    """Point the assets of these folium elements and all their children at local copies.
+
+    Each element's ``default_js``/``default_css`` becomes an attribute of that element
+    (:func:`localised_pairs`); folium's classes keep the CDN URLs they shipped with, so
+    nothing outside the elements passed here changes. Idempotent. When any asset has no
+    local copy nothing is changed and :class:`OfflineAssetError` lists every one."""
+    changes = []
+    missing: list[str] = []
+    for element in _tree(elements):
+        for attr in _ASSET_ATTRS:
+            pairs = getattr(element, attr, None)
+            if not pairs:
+                continue
+            where = f"{type(element).__module__}.{type(element).__qualname__}.{attr}"
+            try:
+                changes.append((element, attr, localised_pairs(pairs, prefix, where)))
+            except OfflineAssetError as exc:
+                listed = str(exc).split("\n", 1)
+                if len(listed) < 2:  # not a missing copy (the Leaflet version): say so
+                    raise
+                missing.append(listed[1])
+    if missing:
+        raise OfflineAssetError(
+            "no local copy for these folium assets (update folium-offline / xstatic-leaflet "
+            "or stop using the element):\n" + "\n".join(missing)
+        )
+    for element, attr, local in changes:
+        setattr(element, attr, local)
 
 
 # --------------------------------------------------------------------------- remote URL check

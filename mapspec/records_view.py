@@ -8,7 +8,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from geodata.contract import is_http_url
-from riskmodel.vocab import COUNTRY_NAMES, TARGET_LABELS
+from riskmodel.vocab import COUNTRY_NAMES, target_names
 
 PRECISION_WORDS = {1: "exact site", 2: "town or city", 3: "district or region (approximate)"}
 
@@ -69,17 +69,12 @@ def _names(value: object, mapping: Mapping[str, str]) -> object:
     return mapping.get(str(value), value)
 
 
-def _sentence_case(text: str) -> str:
-    return text[:1].upper() + text[1:] if text else text
-
-
 def analyst_table(frame: pd.DataFrame, kind: str, unit_names: Mapping[str, str]) -> pd.DataFrame:
     """The records of ``kind`` ("incidents" or "threats") with human titles and values:
     country and unit names, target phrases, precision in words, source URLs kept only
     when they are http(s) links (for a link column)."""
     columns = INCIDENT_COLUMNS if kind == "incidents" else THREAT_COLUMNS
     out = pd.DataFrame(index=frame.index)
-    targets = {k: _sentence_case(v.removeprefix("the ")) for k, v in TARGET_LABELS.items()}
     for source, title in columns:
         if source not in frame.columns:
             continue
@@ -89,7 +84,7 @@ def analyst_table(frame: pd.DataFrame, kind: str, unit_names: Mapping[str, str])
         elif source in ("admin1", "admin1_for_scoring"):
             col = col.map(lambda v: _names(v, unit_names))
         elif source == "target_categories":
-            col = col.map(lambda v: _names(v, targets))
+            col = col.map(target_names)
         elif source == "geo_precision":
             col = pd.to_numeric(col, errors="coerce").map(
                 lambda v: PRECISION_WORDS.get(int(v)) if v == v else None

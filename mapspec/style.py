@@ -26,6 +26,7 @@ from mapspec.palette import (  # noqa: F401 (re-exported: one palette for every 
     THREAT_COLOUR,
 )
 from riskmodel.bands import BAND_COLOURS
+from riskmodel.vocab import target_names
 
 PRECISION_LABELS = {1: "exact site", 2: "town or city", 3: "district or region (approximate)"}
 
@@ -160,7 +161,7 @@ def incident_popup(rec: Mapping[str, object]) -> str:
             ("Place", esc(rec.get("place")) or esc(rec.get("province"))),
             ("Actor", f"{actor} <span style='color:#666'>({raw})</span>" if raw else actor),
             ("Attack", esc(rec.get("attack_type"))),
-            ("Target", esc(rec.get("target_categories"))),
+            ("Target", esc(target_names(rec.get("target_categories")))),
             ("Casualties", _casualties(rec)),
             ("Attribution", esc(rec.get("attribution"))),
             (
@@ -191,7 +192,7 @@ def threat_popup(rec: Mapping[str, object]) -> str:
                     else ""
                 ),
             ),
-            ("Target", esc(rec.get("target_categories"))),
+            ("Target", esc(target_names(rec.get("target_categories")))),
             ("Reported by", esc(rec.get("reported_by"))),
             (
                 "Credibility",

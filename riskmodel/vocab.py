@@ -55,6 +55,21 @@ TARGET_LABELS: dict[str, str] = {
 }
 """Phrase for each of geodata.contract.TARGET_CATEGORIES, used in the filter sentence."""
 
+
+def target_names(value: object) -> object:
+    """A record's target categories in words, as tables and popups show them ("Chinese
+    nationals, CPEC" for ``("chinese_nationals", "cpec")``); a category without a phrase
+    is shown as it is, a missing value stays missing."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    items = [value] if isinstance(value, str) or not hasattr(value, "__iter__") else value
+    names = []
+    for item in items:
+        phrase = TARGET_LABELS.get(str(item), str(item)).removeprefix("the ")
+        names.append(phrase[:1].upper() + phrase[1:])
+    return ", ".join(names)
+
+
 COUNTRY_NAMES: dict[str, str] = {
     "AFG": "Afghanistan",
     "PAK": "Pakistan",

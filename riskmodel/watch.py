@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from geodata import watch as zones_store
-from geodata.watch import WatchZone, buffer_km, check_distance, geometry_wkt
+from geodata.watch import SOURCE_COLUMNS, WatchZone, buffer_km, check_distance, geometry_wkt
 from riskmodel.aoi import parse_aoi
 from riskmodel.bands import score_from_load
 from riskmodel.filters import Filters
@@ -50,12 +50,7 @@ ALERT_COLUMNS = (
     "summary",
     "latitude",
     "longitude",
-    "source_dataset",
-    "source_id",
-    "source_1_url",
-    "batch_id",
-    "imported_at",
-    "file",
+    *SOURCE_COLUMNS,
     "zone_score_reviewed",
     "zone_score_now",
     "zone_score_change",

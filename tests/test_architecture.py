@@ -1,4 +1,5 @@
-"""Imports point downward: geodata <- riskmodel <- mapspec <- app/pages; no streamlit below."""
+"""Imports point downward: geodata <- riskmodel <- mapspec <- ui/app/app_pages; no streamlit
+below the ui/ package (the Streamlit edge), and ui/ reads no page and no CLI."""
 
 from __future__ import annotations
 
@@ -8,11 +9,21 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-LAYERS = ["geodata", "riskmodel", "mapspec"]
+LAYERS = ["geodata", "riskmodel", "mapspec", "ui"]
 UPWARD = {
-    "geodata": {"riskmodel", "mapspec", "app", "pages", "app_pages", "atlas_cli", "streamlit"},
+    "geodata": {
+        "riskmodel",
+        "mapspec",
+        "ui",
+        "app",
+        "pages",
+        "app_pages",
+        "atlas_cli",
+        "streamlit",
+    },
     "riskmodel": {
         "mapspec",
+        "ui",
         "app",
         "pages",
         "app_pages",
@@ -21,7 +32,8 @@ UPWARD = {
         "folium",
         "streamlit_folium",
     },
-    "mapspec": {"app", "pages", "app_pages", "atlas_cli", "streamlit", "streamlit_folium"},
+    "mapspec": {"ui", "app", "pages", "app_pages", "atlas_cli", "streamlit", "streamlit_folium"},
+    "ui": {"app", "pages", "app_pages", "atlas_cli"},
 }
 
 

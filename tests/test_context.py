@@ -17,7 +17,8 @@ from geodata.context import (
     unit_label_points,
 )
 from mapspec.context_layers import add_context, highlight_route, label_items
-from mapspec.folium_map import _Map, build_map, map_layers
+from mapspec.folium_map import build_map, map_layers
+from mapspec.literal import LiteralMap
 from mapspec.resolve import resolve
 from mapspec.spec import MapSpec, ViewSpec
 from tests.fixtures.hostile import EVALUATED, HTML_JS, JINJA
@@ -82,7 +83,7 @@ def _hostile_places() -> gpd.GeoDataFrame:
 
 
 def test_hostile_label_text_stays_json_text():
-    fmap = _Map(tiles=None)  # a bare map: only the context layers' scripts
+    fmap = LiteralMap(tiles=None)  # a bare map: only the context layers' scripts
     add_context(fmap, extra_places=_hostile_places())
     html = fmap.get_root().render()
     assert EVALUATED not in html  # no template evaluated

@@ -137,12 +137,12 @@ def test_many_points_switch_to_a_grid_and_say_so(bundle, monkeypatch):
 
 
 @pytest.mark.parametrize("mode", ["points", "aggregate", "heat"])
-def test_no_tiles_and_only_local_assets_after_patch(bundle, mode, tmp_path):
+def test_no_tiles_and_only_local_assets_once_localised(bundle, mode, tmp_path):
     from mapspec import offline
 
     offline.install_assets(tmp_path)
-    offline.patch_folium()
     fmap = build_map(resolve(MapSpec.from_params({"points": mode}), bundle))
+    offline.localise(fmap)
     assert offline.remote_urls(asset_urls(fmap)) == []
     html = fmap.get_root().render()
     assert "tileLayer" not in html
@@ -223,3 +223,81 @@ def test_grid_tooltips_escape_actor_names(bundle, monkeypatch):
     )
     assert grid.data["actors"] == ["&lt;img src=x onerror=alert(1)&gt;"]
     assert "<img src=x" not in fmap.get_root().render()
+
+
+def _parsed_js_string(literal: str) -> object:
+    """What ``JSON.parse(<literal>)`` gives in the browser: the string read as JavaScript
+    reads it (failing on any character that would end it or the page's script early),
+    then the JSON parsed."""
+    import json
+
+    assert literal[0] == literal[-1] == "'"
+    body, i, text = literal[1:-1], 0, []
+    while i < len(body):
+        char = body[i]
+        if char == "\\":
+            kind = body[i + 1]
+            if kind in "\\'":
+                text.append(kind)
+                i += 2
+            elif kind in "xu":
+                width = 2 if kind == "x" else 4
+                text.append(chr(int(body[i + 2 : i + 2 + width], 16)))
+                i += 2 + width
+            else:
+                raise AssertionError(f"unexpected escape \\{kind}")
+        else:
+            assert char not in "'<>\n\r\u2028\u2029", repr(char)
+            text.append(char)
+            i += 1
+    return json.loads("".join(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "</script><script>alert(1)</script>",
+        'it\'s \\ a "quote" & <b>',
+        "line\u2028sep\u2029para\nnew",
+        "Kabul · Peshawar — 5 km \u00e9\u4e2d",
+        "lone \ud800 surrogate",
+        "{{ 7*7 }} {% if %}",
+    ],
+)
+def test_json_string_literal_gives_back_the_data_and_cannot_break_out(text):
+    from mapspec.literal import json_string_literal
+
+    value = {"features": [{"properties": {"summary": text, "n": 1.5}}], "type": "x"}
+    literal = json_string_literal(value)
+    assert _parsed_js_string(literal) == value
+    assert "<" not in literal
+    literal.encode("utf-8")  # a page can carry it
+
+
+def test_layer_features_reach_the_page_as_one_cached_json_string(bundle):
+    """Each GeoJSON layer's features go into the page as one JavaScript string, written
+    once per cached layer and parsed in the browser: what the browser parses must be the
+    layer's data exactly, hostile text still escaped, and nothing else written inline."""
+    from mapspec.folium_map import map_layers
+    from mapspec.literal import LiteralMap, tojson_text
+    from mapspec.map_scripts import GeoJsonLayer, folium_layer
+
+    resolved = resolve(MapSpec(), _hostile_bundle(bundle))
+    drawn = 0
+    for layer in map_layers(resolved):
+        if layer.kind != "geojson" or not layer.data["features"]:
+            continue
+        fmap = LiteralMap(tiles=None)
+        element = folium_layer(layer, show=True)
+        assert isinstance(element, GeoJsonLayer)
+        element.add_to(fmap)
+        page = fmap.get_root().render()
+        literal = layer.json_literal
+        assert f"{element.get_name()}_add(JSON.parse({literal}))" in page, layer.key
+        assert _parsed_js_string(literal) == layer.data
+        assert tojson_text(layer.data) not in page  # not also written as an object literal
+        element.json_literal = None  # folium's own script: the data written inline
+        assert tojson_text(layer.data) in element.script_text()
+        drawn += 1
+    assert drawn >= 4  # areas, border, corridors, sites, incidents...
+    assert "<img src=x" not in page

@@ -1,7 +1,8 @@
 """The interactive map must load nothing from the network (mapspec.offline).
 
-Covers: folium element classes point at local copies after ``patch_folium``; a representative
-map renders with zero remote JS/CSS; every local URL is a file ``install_assets`` wrote;
+Covers: every asset a folium element class declares has a local copy, and ``localise`` points a
+map's elements at them without changing folium's classes; a representative map renders with
+zero remote JS/CSS; every local URL is a file ``install_assets`` wrote;
 ``install_assets`` is idempotent; ``remote_urls`` catches remote URLs; the URL lists that
 streamlit-folium hands to its component (built in ``st_folium`` from each element's
 ``default_js``/``default_css``) are local, both with a stubbed component and via ``AppTest``.
@@ -12,7 +13,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -30,9 +30,9 @@ from mapspec.offline import (
     folium_asset_classes,
     install_assets,
     local_path_for,
-    patch_folium,
+    localise,
+    localised_pairs,
     remote_urls,
-    unpatch_folium,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,14 +47,6 @@ def static_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("app") / "static"
     assert install_assets(path), "first install must write files"
     return path
-
-
-@pytest.fixture(autouse=True, scope="module")
-def patched() -> Iterator[None]:
-    """folium patched for this module's tests; stock folium restored afterwards."""
-    patch_folium()
-    yield
-    unpatch_folium()
 
 
 def asset_urls(cls: type) -> list[str]:
@@ -87,6 +79,20 @@ def linked_urls(html: str) -> list[str]:
     return parser.urls
 
 
+def local_urls(cls: type) -> list[str]:
+    """The local URLs :func:`localise` gives an element of ``cls``."""
+    pairs = [*getattr(cls, "default_js", []), *getattr(cls, "default_css", [])]
+    return [url for _, url in localised_pairs(pairs)]
+
+
+def element_urls(element: object) -> list[str]:
+    """All JS and CSS URLs an element (with its children) asks the browser to load."""
+    urls = asset_urls(element)  # type: ignore[arg-type]
+    for child in getattr(element, "_children", {}).values():
+        urls += element_urls(child)
+    return urls
+
+
 def atlas_like_map() -> folium.Map:
     """tiles=None + GeoJson + MarkerCluster + FastMarkerCluster + HeatMap + LayerControl.
 
@@ -109,10 +115,11 @@ def atlas_like_map() -> folium.Map:
     FastMarkerCluster([[35 + i / 20, 70 + i / 20] for i in range(10)], name="fast").add_to(m)
     HeatMap([[34 + i / 50, 69 + i / 30, 1.0] for i in range(20)], name="heat").add_to(m)
     folium.LayerControl().add_to(m)
+    localise(m)
     return m
 
 
-# --------------------------------------------------------------------------- patching
+# --------------------------------------------------------------------------- local copies
 
 
 def test_all_folium_asset_classes_are_found() -> None:
@@ -123,15 +130,15 @@ def test_all_folium_asset_classes_are_found() -> None:
 
 
 @pytest.mark.parametrize("cls", folium_asset_classes(), ids=lambda c: c.__qualname__)
-def test_every_folium_class_points_at_installed_local_files(cls: type, static_dir: Path) -> None:
-    urls = asset_urls(cls)
+def test_every_folium_class_has_installed_local_files(cls: type, static_dir: Path) -> None:
+    urls = local_urls(cls)
     assert remote_urls(urls) == []
     for url in urls:
         assert served_path(static_dir, url).is_file(), url
 
 
 def test_map_loads_icon_path_fix_right_after_leaflet(static_dir: Path) -> None:
-    js = [url for _, url in folium.Map.default_js]
+    js = [url for _, url in localised_pairs(folium.Map.default_js)]
     assert js[0].endswith("/leaflet@1.9.3/dist/leaflet.js")
     assert js[1] == f"{STATIC_URL_PREFIX}/{ICON_PATH_SCRIPT}"
     script = served_path(static_dir, js[1]).read_text()
@@ -144,37 +151,33 @@ def test_map_loads_icon_path_fix_right_after_leaflet(static_dir: Path) -> None:
     assert (images / "marker-shadow.png").is_file()
 
 
-def test_patch_is_idempotent_and_can_retarget() -> None:
-    before = {cls: asset_urls(cls) for cls in folium_asset_classes()}
-    patch_folium()
-    assert {cls: asset_urls(cls) for cls in folium_asset_classes()} == before
-    try:
-        patch_folium("/elsewhere")
-        assert asset_urls(folium.Map)[0].startswith("/elsewhere/cdn.jsdelivr.net/")
-        assert sum(ICON_PATH_SCRIPT in u for u in asset_urls(folium.Map)) == 1
-    finally:
-        patch_folium()
-    assert {cls: asset_urls(cls) for cls in folium_asset_classes()} == before
+def test_localise_changes_the_map_not_folium_and_is_idempotent() -> None:
+    """Only the elements passed in point at local copies: folium's classes (and any other
+    map in the process) keep what folium shipped."""
+    shipped = {cls: asset_urls(cls) for cls in folium_asset_classes()}
+    m = atlas_like_map()
+    local = element_urls(m)
+    assert local and remote_urls(local) == []
+    assert sum(ICON_PATH_SCRIPT in u for u in local) == 1
+    localise(m)
+    assert element_urls(m) == local
+    assert {cls: asset_urls(cls) for cls in folium_asset_classes()} == shipped
+    assert remote_urls(asset_urls(folium.Map)) == asset_urls(folium.Map)
+    elsewhere = folium.Map(tiles=None)
+    localise(elsewhere, prefix="/elsewhere")
+    assert asset_urls(elsewhere)[0].startswith("/elsewhere/cdn.jsdelivr.net/")
 
 
-def test_patch_refuses_when_a_local_copy_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_localise_refuses_when_a_local_copy_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
     full = offline._catalogue()
     partial = {url: a for url, a in full.items() if "markercluster" not in url}
     monkeypatch.setattr(offline, "_catalogue", lambda: partial)
-    before = asset_urls(MarkerCluster)
+    m = folium.Map(tiles=None, maxZoom=12)
+    MarkerCluster().add_to(m)
     with pytest.raises(OfflineAssetError, match=r"MarkerCluster\.default_js: https://"):
-        patch_folium("/other")
-    assert asset_urls(MarkerCluster) == before  # nothing half-patched
-    assert asset_urls(folium.Map) != [] and "/other/" not in asset_urls(folium.Map)[0]
-
-
-def test_unpatch_restores_cdn_urls() -> None:
-    try:
-        unpatch_folium()
-        assert remote_urls(asset_urls(folium.Map)) == asset_urls(folium.Map)
-        assert ICON_PATH_SCRIPT not in " ".join(asset_urls(folium.Map))
-    finally:
-        patch_folium()
+        localise(m)
+    # nothing half-changed: the map itself still names folium's URLs
+    assert remote_urls(asset_urls(m)) == asset_urls(m)
 
 
 # --------------------------------------------------------------------------- rendered HTML
@@ -196,7 +199,7 @@ def test_rendered_map_loads_only_installed_local_assets(static_dir: Path) -> Non
 def test_leaflet_css_images_are_installed(static_dir: Path) -> None:
     css = next(
         served_path(static_dir, u)
-        for u in asset_urls(folium.Map)
+        for u in local_urls(folium.Map)
         if u.endswith("/leaflet@1.9.3/dist/leaflet.css")
     )
     for name in ("layers.png", "layers-2x.png", "marker-icon.png"):
@@ -208,7 +211,7 @@ def test_assets_come_from_the_intended_packages(static_dir: Path) -> None:
     """Leaflet from xstatic-leaflet, heat-map JS from folium itself."""
     from xstatic.pkg import leaflet as xleaflet
 
-    by_name = {u.rsplit("/", 1)[-1]: u for u in asset_urls(folium.Map) + asset_urls(HeatMap)}
+    by_name = {u.rsplit("/", 1)[-1]: u for u in local_urls(folium.Map) + local_urls(HeatMap)}
     xdata = Path(xleaflet.BASE_DIR)
     for name in ("leaflet.js", "leaflet.css"):
         installed = served_path(static_dir, by_name[name]).read_bytes()
@@ -282,11 +285,7 @@ def test_remote_urls_in_lists_and_pairs() -> None:
 
 
 def test_stock_folium_would_be_caught() -> None:
-    try:
-        unpatch_folium()
-        html = folium.Map(tiles=None).get_root().render()
-    finally:
-        patch_folium()
+    html = folium.Map(tiles=None).get_root().render()
     assert any("leaflet.js" in u for u in remote_urls(html))
 
 
@@ -334,13 +333,13 @@ def _apptest_script() -> None:  # runs inside AppTest; imports must be local
     from folium.plugins import HeatMap, MarkerCluster
     from streamlit_folium import st_folium
 
-    from mapspec.offline import patch_folium
+    from mapspec.offline import localise
 
-    patch_folium()
     m = folium.Map(location=[34.5, 69.2], tiles=None, maxZoom=12)
     MarkerCluster().add_to(m)
     HeatMap([[34.5, 69.2, 1.0]]).add_to(m)
     folium.LayerControl().add_to(m)
+    localise(m)
     st_folium(m, returned_objects=[], height=500)
 
 
@@ -365,7 +364,8 @@ def test_apptest_component_args_are_local(static_dir: Path) -> None:
 def test_offline_module_does_not_load_streamlit(tmp_path: Path) -> None:
     code = (
         "import sys; from pathlib import Path; from mapspec import offline; "
-        f"offline.install_assets(Path({str(tmp_path)!r})); offline.patch_folium(); "
+        f"offline.install_assets(Path({str(tmp_path)!r})); import folium; "
+        "offline.localise(folium.Map()); "
         "assert 'streamlit' not in sys.modules, 'streamlit imported'; "
         "assert 'offlinefolium' not in sys.modules, 'offlinefolium imported'"
     )

@@ -154,12 +154,12 @@ def _sent(resolved, layers=None) -> dict:
     from mapspec import offline
     from mapspec.folium_map import map_layers, map_parts
 
-    offline.patch_folium()
     sent: list[dict] = []
     original = streamlit_folium._component_func
     streamlit_folium._component_func = lambda **kwargs: sent.append(kwargs)
     try:
         fmap, groups, control = map_parts(resolved, 620, layers or map_layers(resolved))
+        offline.localise(fmap, *groups)
         streamlit_folium.st_folium(
             fmap,
             key="risk_map",

@@ -175,3 +175,20 @@ def test_legend_of_the_corridor_page_names_the_muted_routes(bundle):
 def test_bundled_map_payload_stays_small(bundle):
     html = build_map(resolve(MapSpec(), bundle)).get_root().render()
     assert len(html.encode()) / 1000 < 1000
+
+
+def test_record_popups_name_the_targets_in_words_and_escape_unknown_ones():
+    """Analysts read "Chinese nationals, CPEC", not the stored codes; a category the atlas
+    has no phrase for is shown as it is, escaped."""
+    from mapspec import style
+
+    incident = style.incident_popup(
+        {"id": "INC-1", "date": "2025-01-02", "target_categories": ("chinese_nationals", "cpec")}
+    )
+    assert "<th>Target</th><td>Chinese nationals, CPEC</td>" in incident
+    assert "chinese_nationals" not in incident
+    threat = style.threat_popup(
+        {"id": "THR-1", "date": "2025-01-02", "target_categories": ("diplomatic", "<img src=x>")}
+    )
+    assert "Diplomatic targets, &lt;img src=x&gt;" in threat
+    assert "<img" not in threat

@@ -71,7 +71,7 @@ def test_the_app_turns_a_page_failure_into_the_friendly_error(tmp_path, monkeypa
         raise ValueError(SECRET)
 
     monkeypatch.setenv("ISKP_ATLAS_HOME", str(tmp_path / "home"))
-    monkeypatch.setattr(ui, "top_areas", broken)  # the Risk map page's tables
+    monkeypatch.setattr(ui.tables, "top_areas", broken)  # the Risk map page's tables
     caplog.set_level(logging.ERROR, logger="iskp_atlas.app")
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     assert not at.exception

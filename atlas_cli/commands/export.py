@@ -14,21 +14,19 @@ from pathlib import Path
 from urllib.parse import parse_qsl
 
 from atlas_cli.data import add_data_options, current_data
+from atlas_cli.parsing import add_command
 from mapspec.export import ALL_EXPORT_LAYERS, BRIEFING_FORMATS, EXPORT_LAYERS, FORMATS, REGISTRY
 from mapspec.spec import MapSpec
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``export`` and ``brief`` subcommands."""
-    query_help = (
-        "filters and view as a query string, e.g. "
-        "'actor=ISKP&country=PAK&from=2024-01-01&view=admin1:PK-BA' "
-        "(default: the whole atlas, unfiltered)"
-    )
-    e = sub.add_parser(
+    e = add_command(
+        sub,
         "export",
-        help="export filtered layers as " + ", ".join(FORMATS),
-        description="Export layers of the filtered map: "
+        _export,
+        "export filtered layers as " + ", ".join(FORMATS),
+        "Export layers of the filtered map: "
         + "; ".join(
             f"{REGISTRY[f].label} — "
             + ("several layers" if REGISTRY[f].multi_layer else "one layer")
@@ -48,13 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="layer to export (repeat, or comma-separate, for gpkg; 'all' = "
         "every record and score layer, gpkg only)",
     )
-    e.add_argument(
-        "--format",
-        dest="fmt",
-        metavar="FORMAT",
-        help=f"one of {', '.join(FORMATS)} (default: from the -o suffix)",
-    )
-    e.add_argument("--query", default="", metavar="QS", help=query_help)
+    _format_and_query(e, f"one of {', '.join(FORMATS)}")
     e.add_argument(
         "-o",
         "--output",
@@ -63,22 +55,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="file to write ('-' = stdout, geojson and csv only)",
     )
     add_data_options(e)
-    e.set_defaults(handler=_export)
 
-    b = sub.add_parser(
-        "brief",
-        help="make a briefing image (PNG) or one-page PDF of the filtered map",
-        description="Draw the filtered map as a 16:9 briefing PNG (title, filter sentence, "
-        "legend, scale bar, north arrow, sources) or a one-page PDF with the top-10 "
-        "areas, segments and sites.",
-    )
-    b.add_argument(
-        "--format",
-        dest="fmt",
-        metavar="FORMAT",
-        help=f"{' or '.join(BRIEFING_FORMATS)} (default: from the -o suffix)",
-    )
-    b.add_argument("--query", default="", metavar="QS", help=query_help)
+    b = add_command(sub, "brief", _brief)
+    _format_and_query(b, " or ".join(BRIEFING_FORMATS))
     b.add_argument(
         "--banner", default=None, metavar="TEXT", help="handling banner (default: PUBLIC SOURCES)"
     )
@@ -92,7 +71,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     b.add_argument("-o", "--output", required=True, metavar="FILE", help="file to write")
     add_data_options(b)
-    b.set_defaults(handler=_brief)
+
+
+def _format_and_query(p: argparse.ArgumentParser, formats: str) -> None:
+    """``--format`` (``formats`` names the choices; the -o suffix by default) and
+    ``--query``, the spec of the file."""
+    p.add_argument(
+        "--format",
+        dest="fmt",
+        metavar="FORMAT",
+        help=f"{formats} (default: from the -o suffix)",
+    )
+    p.add_argument(
+        "--query",
+        default="",
+        metavar="QS",
+        help="filters and view as a query string, e.g. "
+        "'actor=ISKP&country=PAK&from=2024-01-01&view=admin1:PK-BA' "
+        "(default: the whole atlas, unfiltered)",
+    )
 
 
 def spec_from_query(query: str) -> MapSpec:
@@ -164,6 +161,12 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _brief(args: argparse.Namespace) -> int:
+    """make a briefing image (PNG) or one-page PDF of the filtered map
+
+    Draw the filtered map as a 16:9 briefing PNG (title, filter sentence, legend, scale
+    bar, north arrow, sources) or a one-page PDF with the top-10 areas, segments and
+    sites.
+    """
     from mapspec.briefing import BriefingOptions
 
     fmt = _format(args.fmt, args.output, BRIEFING_FORMATS)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 
 from atlas_cli.data import add_view_options, current_data, view_filters
-from atlas_cli.output import render_table, to_json, write_text
+from atlas_cli.output import on_terminal, render_table, to_json, write_text
+from atlas_cli.parsing import add_command
 from riskmodel.forecast import (
     AREA_LEVELS,
     FORECAST_COLUMNS,
@@ -25,24 +26,12 @@ _LEVEL_HELP = {
 def _common(
     p: argparse.ArgumentParser, formats: tuple[str, ...], levels: tuple[str, ...] = FORECAST_LEVELS
 ) -> None:
-    p.add_argument(
-        "--level",
-        choices=levels,
-        default="admin1",
-        help=", ".join(_LEVEL_HELP[level] for level in levels),
-    )
-    add_view_options(p, formats, "actor=ISKP&country=PAK")
+    level_help = ", ".join(_LEVEL_HELP[level] for level in levels)
+    add_view_options(p, formats, "actor=ISKP&country=PAK", (levels, "admin1", level_help))
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    f = sub.add_parser(
-        "forecast",
-        help="P(at least one relevant attack) per unit, next 1 or 3 months",
-        description="For every admin-1 unit, 0.5° grid cell, CPEC segment or sensitive site: "
-        "the probability of at least one relevant attack and the expected count in the "
-        "next 1 or 3 months after the data's last month, with an 80 %% interval. Method: "
-        "docs/FORECAST.md.",
-    )
+    f = add_command(sub, "forecast", _forecast)
     f.add_argument("--horizon", type=int, choices=HORIZONS, default=1, help="months ahead (1 or 3)")
     f.add_argument(
         "--model",
@@ -51,14 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="model (default: the one the back-test supports for the level)",
     )
     _common(f, ("table", "json", "csv"))
-    f.set_defaults(handler=_forecast)
-    b = sub.add_parser(
-        "backtest",
-        help="rolling-origin back-test of the forecasts against baselines",
-        description="Train up to each origin month, forecast the next 1 and 3 months, "
-        "compare with what happened: Brier score and skill against persistence and "
-        "climatology, AUC, hit rate and PAI of the top 20 %% of units, reliability.",
-    )
+    b = add_command(sub, "backtest", _backtest)
     b.add_argument(
         "--from",
         dest="start",
@@ -74,7 +56,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="re-estimate the models every N origins (default 12)",
     )
     _common(b, ("table", "json"), AREA_LEVELS)
-    b.set_defaults(handler=_backtest)
 
 
 def _month(text: str | None, what: str) -> str | None:
@@ -96,6 +77,13 @@ def _panel(args: argparse.Namespace):
 
 
 def _forecast(args: argparse.Namespace) -> int:
+    """P(at least one relevant attack) per unit, next 1 or 3 months
+
+    For every admin-1 unit, 0.5° grid cell, CPEC segment or sensitive site: the
+    probability of at least one relevant attack and the expected count in the next 1 or
+    3 months after the data's last month, with an 80 %% interval. Method:
+    docs/FORECAST.md.
+    """
     from riskmodel.forecast import forecast
 
     table = forecast(
@@ -110,7 +98,7 @@ def _forecast(args: argparse.Namespace) -> int:
     else:
         text = render_table(rows, args.format)
     write_text(text, args.output)
-    if args.format == "table" and args.output in (None, "-"):
+    if on_terminal(args):
         print(
             f"# model {meta['model']}, {meta['level']}, months {meta['target_months']}; "
             f"interval {meta['interval']}; data {meta['data_from']} to {meta['data_to']}, "
@@ -120,6 +108,12 @@ def _forecast(args: argparse.Namespace) -> int:
 
 
 def _backtest(args: argparse.Namespace) -> int:
+    """rolling-origin back-test of the forecasts against baselines
+
+    Train up to each origin month, forecast the next 1 and 3 months, compare with what
+    happened: Brier score and skill against persistence and climatology, AUC, hit rate
+    and PAI of the top 20 %% of units, reliability.
+    """
     from riskmodel.backtest import REFIT_EVERY, backtest, result_dict
 
     start, end = _month(args.start, "--from"), _month(args.end, "--to")

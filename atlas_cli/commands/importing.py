@@ -7,7 +7,8 @@ import argparse
 
 from atlas_cli.data import add_store_options, store_location
 from atlas_cli.output import FORMATS as TABLE_FORMATS
-from atlas_cli.output import render_table, write_text
+from atlas_cli.output import write_frame
+from atlas_cli.parsing import add_command, add_format_option
 from geodata.importers import DEFAULT_MAX_MB, FORMATS, MAX_MB_ENV
 from geodata.importers.common import DEFAULT_REGION, region_codes
 from geodata.store import (
@@ -23,14 +24,17 @@ from geodata.store import (
 
 MERGES_SHOWN = 20
 """Merges and updates listed one by one in an import report (the rest are counted)."""
+_STORE_HELP = f"store folder (default ${HOME_ENV})"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the subcommands."""
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "import",
-        help="import ACLED, UCDP GED, GTD, atlas CSV or GeoJSON records into the local store",
-        description="Import a file into the local store (one batch, all rows or none). The "
+        _import,
+        "import ACLED, UCDP GED, GTD, atlas CSV or GeoJSON records into the local store",
+        "Import a file into the local store (one batch, all rows or none). The "
         "format is detected from the header; --format overrides. Prints rows read / accepted "
         "/ merged / rejected with the first reasons. Store: $" + HOME_ENV + " or the user "
         "data folder.",
@@ -62,7 +66,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=None,
         help=f"size limit in MB (default ${MAX_MB_ENV} or {DEFAULT_MAX_MB:g})",
     )
-    add_store_options(p, f"store folder (default ${HOME_ENV})")
+    add_store_options(p, _STORE_HELP)
     p.add_argument(
         "--countries",
         default=None,
@@ -71,48 +75,22 @@ def register(sub: argparse._SubParsersAction) -> None:
         f"(default {','.join(DEFAULT_REGION)}); rows of other countries are "
         "excluded and counted per country, never errors",
     )
-    p.set_defaults(handler=_import)
 
-    b = sub.add_parser(
-        "batches",
-        help="list the import batches in the local store",
-        description="List import batches: id, file, format, row counts, time.",
-    )
-    b.add_argument("--format", choices=TABLE_FORMATS, default="table", dest="out_format")
-    add_store_options(b, f"store folder (default ${HOME_ENV})")
-    b.set_defaults(handler=_batches)
+    b = add_command(sub, "batches", _batches)
+    add_format_option(b, TABLE_FORMATS, dest="out_format")
+    add_store_options(b, _STORE_HELP)
 
-    r = sub.add_parser(
-        "rollback",
-        help="remove one import batch from the local store",
-        description="Remove batch BATCH_ID and its records (one transaction).",
-    )
+    r = add_command(sub, "rollback", _rollback)
     r.add_argument("batch_id", type=int, help="batch id as listed by 'iskp-atlas batches'")
-    add_store_options(r, f"store folder (default ${HOME_ENV})")
-    r.set_defaults(handler=_rollback)
+    add_store_options(r, _STORE_HELP)
 
-    m = sub.add_parser(
-        "merges",
-        help="list the records merged into another record (same event)",
-        description="List every merge in force: kept record ← merged record "
-        "(dataset:source id) and the reason (actor family, days and km apart, "
-        "same article). 'iskp-atlas unmerge RECORD_ID' undoes one.",
-    )
-    m.add_argument("--format", choices=TABLE_FORMATS, default="table", dest="out_format")
-    add_store_options(m, f"store folder (default ${HOME_ENV})")
-    m.set_defaults(handler=_merges)
+    m = add_command(sub, "merges", _merges)
+    add_format_option(m, TABLE_FORMATS, dest="out_format")
+    add_store_options(m, _STORE_HELP)
 
-    u = sub.add_parser(
-        "unmerge",
-        help="import a merged record as a record of its own",
-        description="Undo a merge ('import as new'): RECORD_ID (the merged "
-        "record, as listed by 'iskp-atlas merges') becomes a record of its "
-        "own; the store remembers it, so a later import does not merge the "
-        "pair again.",
-    )
+    u = add_command(sub, "unmerge", _unmerge)
     u.add_argument("record_id", help="id of the merged record, e.g. UCDP-990001")
-    add_store_options(u, f"store folder (default ${HOME_ENV})")
-    u.set_defaults(handler=_unmerge)
+    add_store_options(u, _STORE_HELP)
 
 
 def _prepare_view(home: str | None) -> None:
@@ -199,10 +177,15 @@ def _print_merges_and_updates(plan) -> None:
 
 
 def _merges(args: argparse.Namespace) -> int:
+    """list the records merged into another record (same event)
+
+    List every merge in force: kept record ← merged record (dataset:source id) and the
+    reason (actor family, days and km apart, same article). 'iskp-atlas unmerge
+    RECORD_ID' undoes one.
+    """
     frame = list_merges(store_location(args))
     if args.out_format != "table":
-        write_text(render_table(frame, args.out_format), None)
-        return 0
+        return write_frame(frame, args.out_format)
     if frame.empty:
         print(f"no merged records in {store_label(store_location(args))}")
         return 0
@@ -212,6 +195,12 @@ def _merges(args: argparse.Namespace) -> int:
 
 
 def _unmerge(args: argparse.Namespace) -> int:
+    """import a merged record as a record of its own
+
+    Undo a merge ('import as new'): RECORD_ID (the merged record, as listed by
+    'iskp-atlas merges') becomes a record of its own; the store remembers it, so a later
+    import does not merge the pair again.
+    """
     merge = unmerge(args.record_id, store_location(args))
     print(
         f"{args.record_id} is a record of its own again (was merged into "
@@ -221,19 +210,24 @@ def _unmerge(args: argparse.Namespace) -> int:
 
 
 def _batches(args: argparse.Namespace) -> int:
+    """list the import batches in the local store
+
+    List import batches: id, file, format, row counts, time.
+    """
     frame = batches_frame(store_location(args))
-    if frame.empty and args.out_format == "table":
-        print(f"no import batches in {store_label(store_location(args))}")
-        return 0
-    if args.out_format == "table":
+    if args.out_format == "table" and len(frame):
         frame = frame.drop(columns=["sha256", "size_bytes"]).rename(
             columns=lambda c: c.removeprefix("rows_")
         )
-    write_text(render_table(frame, args.out_format), None)
-    return 0
+    empty = f"no import batches in {store_label(store_location(args))}"
+    return write_frame(frame, args.out_format, empty=empty)
 
 
 def _rollback(args: argparse.Namespace) -> int:
+    """remove one import batch from the local store
+
+    Remove batch BATCH_ID and its records (one transaction).
+    """
     batch = rollback(args.batch_id, store_location(args))
     restored = (
         (f", {batch.rows_updated} updated record(s) restored to their previous version")

@@ -13,45 +13,29 @@ import json
 import sys
 
 from atlas_cli.data import add_data_options, add_store_options, current_data, store_location
-from atlas_cli.output import render_table, to_json, write_text
+from atlas_cli.output import to_json, write_frame, write_text
+from atlas_cli.parsing import OUTPUT, add_command, add_format_option, add_group
 from geodata import overrides as ov
 from geodata.store import store_label
 
-LIST_COLUMNS = [
-    "override_id",
-    "status",
-    "target_kind",
-    "target_id",
-    "field",
-    "value",
-    "expires_on",
-    "author",
-    "reason",
-    "created_at",
-    "withdrawn_at",
-    "withdrawn_by",
-]
+_FORMATS = ("table", "json", "csv")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``override`` (set, list, remove) and ``audit``."""
-    p = sub.add_parser(
+    actions = add_group(
+        sub,
         "override",
-        help="analyst overrides: set, list or withdraw",
-        description="An analyst's value for a record's confidence or attribution, or for an "
+        "override_command",
+        "analyst overrides: set, list or withdraw",
+        "An analyst's value for a record's confidence or attribution, or for an "
         "area's band, with a reason, an author and an expiry date. It is shown wherever the "
         "value is (map popups, tables, exports: both the computed and the analyst's value), "
         "ends by itself after its expiry day, survives re-imports of the same record, and "
         "every change is in the audit log ('iskp-atlas audit').",
     )
-    actions = p.add_subparsers(dest="override_command", metavar="ACTION", required=True)
 
-    s = actions.add_parser(
-        "set",
-        help="set a record's confidence or attribution, or an area's band",
-        description="Set an override. Give --record ID with --confidence or --attribution, "
-        "or --area UNIT with --band; --reason and --expires are required.",
-    )
+    s = add_command(actions, "set", _set)
     what = s.add_mutually_exclusive_group(required=True)
     what.add_argument("--record", metavar="ID", help="an incident or threat record id")
     what.add_argument(
@@ -78,43 +62,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     s.add_argument("--author", default=None, help="who (default: the OS user)")
     add_data_options(s)
-    s.set_defaults(handler=_set)
 
-    lst = actions.add_parser(
-        "list",
-        help="list overrides (active ones by default)",
-        description="List the overrides: active ones, or every one "
-        "with --all (expired and withdrawn too).",
-    )
+    lst = add_command(actions, "list", _list)
     lst.add_argument("--all", action="store_true", help="expired and withdrawn ones too")
-    lst.add_argument("--format", choices=("table", "json", "csv"), default="table")
-    lst.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    add_format_option(lst, _FORMATS, output=OUTPUT)
     add_store_options(lst)
-    lst.set_defaults(handler=_list)
 
-    r = actions.add_parser(
-        "remove",
-        help="withdraw an override (it stays in the log)",
-        description="Withdraw an override: it stops applying at once; "
-        "the row is kept with who withdrew it and when, and the audit "
-        "log records the change.",
-    )
+    r = add_command(actions, "remove", _remove)
     r.add_argument("id", type=int, help="the override's id ('override list' shows it)")
     r.add_argument("--author", default=None, help="who (default: the OS user)")
     r.add_argument("--reason", default=None, help="why (kept in the audit log)")
     add_store_options(r)
-    r.set_defaults(handler=_remove)
 
-    a = sub.add_parser(
-        "audit",
-        help="the audit log of overrides",
-        description="Every change to the overrides, oldest first: when, who, "
-        "what, the subject and the old and new values.",
-    )
-    a.add_argument("--format", choices=("table", "json", "csv"), default="table")
-    a.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
+    a = add_command(sub, "audit", _audit)
+    add_format_option(a, _FORMATS, output=("--output", "-o"))
     add_store_options(a)
-    a.set_defaults(handler=_audit)
 
 
 def _bands() -> tuple[str, ...]:
@@ -124,6 +86,11 @@ def _bands() -> tuple[str, ...]:
 
 
 def _set(args: argparse.Namespace) -> int:
+    """set a record's confidence or attribution, or an area's band
+
+    Set an override. Give --record ID with --confidence or --attribution, or --area UNIT
+    with --band; --reason and --expires are required.
+    """
     field = (
         "confidence"
         if args.confidence is not None
@@ -175,30 +142,28 @@ def _set(args: argparse.Namespace) -> int:
     return 0
 
 
-def _as_text(frame, fmt: str) -> str:
-    if fmt == "csv":
-        return render_table(ov.neutralised(frame), "csv")
-    return render_table(frame, fmt)
-
-
 def _list(args: argparse.Namespace) -> int:
+    """list overrides (active ones by default)
+
+    List the overrides: active ones, or every one with --all (expired and withdrawn
+    too).
+    """
     frame = ov.list_overrides(store_location(args))
     if not args.all:
         frame = frame[frame["status"] == "active"]
-    frame = frame[LIST_COLUMNS]
-    if args.format == "table" and frame.empty:
-        write_text(
-            "no overrides"
-            + ("" if args.all else " in force (--all lists expired and withdrawn ones)")
-            + "\n",
-            args.output,
-        )
-        return 0
-    write_text(_as_text(frame, args.format), args.output)
-    return 0
+    frame = frame[list(ov.LIST_COLUMNS)]
+    empty = "no overrides" + (
+        "" if args.all else " in force (--all lists expired and withdrawn ones)"
+    )
+    return write_frame(frame, args.format, args.output, empty)
 
 
 def _remove(args: argparse.Namespace) -> int:
+    """withdraw an override (it stays in the log)
+
+    Withdraw an override: it stops applying at once; the row is kept with who withdrew
+    it and when, and the audit log records the change.
+    """
     change = ov.remove_override(
         store_location(args), args.id, author=args.author, reason=args.reason
     )
@@ -211,6 +176,11 @@ def _remove(args: argparse.Namespace) -> int:
 
 
 def _audit(args: argparse.Namespace) -> int:
+    """the audit log of overrides
+
+    Every change to the overrides, oldest first: when, who, what, the subject and the
+    old and new values.
+    """
     frame = ov.audit_log(store_location(args))
     if args.format == "json":
         rows = frame.to_dict(orient="records")
@@ -218,8 +188,4 @@ def _audit(args: argparse.Namespace) -> int:
             row["detail"] = json.loads(row["detail"])
         write_text(to_json(rows) + "\n", args.output)
         return 0
-    if args.format == "table" and frame.empty:
-        write_text("the audit log is empty\n", args.output)
-        return 0
-    write_text(_as_text(frame, args.format), args.output)
-    return 0
+    return write_frame(frame, args.format, args.output, "the audit log is empty")

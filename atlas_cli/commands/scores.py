@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 
 from atlas_cli.data import add_view_options, current_data, view_filters
-from atlas_cli.output import FORMATS, render_table, write_text
+from atlas_cli.output import FORMATS, on_terminal, render_table, write_text
+from atlas_cli.parsing import add_command
 from riskmodel import LEVELS, score
 
 SCORE_COLUMNS = {
@@ -28,34 +29,19 @@ COMMON = [
 ]
 
 
+_LEVELS = (LEVELS, "province", "province (41 admin-1 units), segment (CPEC ~25 km) or site")
+
+
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--level",
-        choices=LEVELS,
-        default="province",
-        help="province (41 admin-1 units), segment (CPEC ~25 km) or site",
-    )
-    add_view_options(p, FORMATS, "actor=ISKP&from=2024-01-01")
+    add_view_options(p, FORMATS, "actor=ISKP&from=2024-01-01", _LEVELS)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    s = sub.add_parser(
-        "scores",
-        help="risk scores per province, corridor segment or site",
-        description="Risk scores (load, 0-100 score, band, surge flag, top contributor) "
-        "for every area of one level, after the filters of --query.",
-    )
+    s = add_command(sub, "scores", _scores)
     _common(s)
-    s.set_defaults(handler=_scores)
-    e = sub.add_parser(
-        "explain",
-        help="the records behind one area's score",
-        description="The records that make up one area's load, with their contribution, "
-        "largest first; the contributions sum to the load shown by 'scores'.",
-    )
+    e = add_command(sub, "explain", _explain)
     e.add_argument("id", help="area id, e.g. AF-KAB (or Kabul), KKH_N35-007, AST-006")
     _common(e)
-    e.set_defaults(handler=_explain)
 
 
 def _result(args: argparse.Namespace):
@@ -64,6 +50,11 @@ def _result(args: argparse.Namespace):
 
 
 def _scores(args: argparse.Namespace) -> int:
+    """risk scores per province, corridor segment or site
+
+    Risk scores (load, 0-100 score, band, surge flag, top contributor) for every area of
+    one level, after the filters of --query.
+    """
     result = _result(args)
     table = result.table(args.level)
     # an analyst's band override in force: the computed band and the note beside it
@@ -75,12 +66,17 @@ def _scores(args: argparse.Namespace) -> int:
     if args.format == "table":
         table = table.round({"load": 3})
     write_text(render_table(table, args.format), args.output)
-    if args.format == "table" and args.output in (None, "-"):
+    if on_terminal(args):
         print(f"# {result.description}")
     return 0
 
 
 def _explain(args: argparse.Namespace) -> int:
+    """the records behind one area's score
+
+    The records that make up one area's load, with their contribution, largest first;
+    the contributions sum to the load shown by 'scores'.
+    """
     result = _result(args)
     frame = result.explain(args.id, args.level)
     if args.format == "table":
@@ -96,7 +92,7 @@ def _explain(args: argparse.Namespace) -> int:
             }
         )
     write_text(render_table(frame, args.format), args.output)
-    if args.format == "table" and args.output in (None, "-"):
+    if on_terminal(args):
         row = result.table(args.level).iloc[result.area_index(args.id, args.level)]
         note = row.get("band_override")
         analyst = (

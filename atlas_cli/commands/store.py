@@ -9,49 +9,31 @@ import json
 from pathlib import Path
 
 from atlas_cli.data import add_store_options, store_location
+from atlas_cli.parsing import add_command, add_format_option, add_group
 from geodata.store import STORE_FILE, copy_store, migrate, store_info, store_label
 from geodata.store_pg import is_database_url
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``store`` and its subcommands."""
-    p = sub.add_parser(
+    actions = add_group(
+        sub,
         "store",
-        help="the store: engine, schema version, migrate, copy",
-        description="Inspect, migrate or copy the store of imported records: "
+        "store_command",
+        "the store: engine, schema version, migrate, copy",
+        "Inspect, migrate or copy the store of imported records: "
         "the SQLite file in the store folder, or the team store on "
         "PostgreSQL/PostGIS (--database-url or $ISKP_ATLAS_DATABASE_URL).",
     )
-    actions = p.add_subparsers(dest="store_command", metavar="ACTION", required=True)
 
-    i = actions.add_parser(
-        "info",
-        help="engine, schema version and counts",
-        description="Show the engine, where the store is (a URL's "
-        "password masked), its schema version and its counts.",
-    )
-    i.add_argument("--format", choices=("table", "json"), default="table", dest="out_format")
+    i = add_command(actions, "info", _info)
+    add_format_option(i, ("table", "json"), dest="out_format")
     add_store_options(i)
-    i.set_defaults(handler=_info)
 
-    m = actions.add_parser(
-        "migrate",
-        help="create or migrate the store's tables",
-        description="Bring the store's tables to this iskp-atlas's schema "
-        "version, in one transaction (creates them in an empty database; "
-        "run it as the role that owns the tables).",
-    )
+    m = add_command(actions, "migrate", _migrate)
     add_store_options(m)
-    m.set_defaults(handler=_migrate)
 
-    c = actions.add_parser(
-        "copy",
-        help="copy a store (e.g. SQLite) into an empty store",
-        description="Copy every batch of one store into another, empty "
-        "one (batch ids, merges, corrections and undone merges kept), in "
-        "one transaction — e.g. one analyst's SQLite store into the team "
-        "store.",
-    )
+    c = add_command(actions, "copy", _copy)
     c.add_argument(
         "--from",
         dest="source",
@@ -66,10 +48,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="URL",
         help="the team store's postgresql:// URL (or a store folder)",
     )
-    c.set_defaults(handler=_copy)
 
 
 def _info(args: argparse.Namespace) -> int:
+    """engine, schema version and counts
+
+    Show the engine, where the store is (a URL's password masked), its schema version
+    and its counts.
+    """
     info = store_info(store_location(args))
     if args.out_format == "json":
         print(json.dumps(info, indent=2))
@@ -91,6 +77,11 @@ def _info(args: argparse.Namespace) -> int:
 
 
 def _migrate(args: argparse.Namespace) -> int:
+    """create or migrate the store's tables
+
+    Bring the store's tables to this iskp-atlas's schema version, in one transaction
+    (creates them in an empty database; run it as the role that owns the tables).
+    """
     where = store_location(args)
     before, after = migrate(where)
     if before == after:
@@ -115,6 +106,12 @@ def _store_arg(value: str) -> str:
 
 
 def _copy(args: argparse.Namespace) -> int:
+    """copy a store (e.g. SQLite) into an empty store
+
+    Copy every batch of one store into another, empty one (batch ids, merges,
+    corrections and undone merges kept), in one transaction — e.g. one analyst's SQLite
+    store into the team store.
+    """
     source, dest = _store_arg(args.source), _store_arg(args.dest)
     counts = copy_store(source, dest)
     print(

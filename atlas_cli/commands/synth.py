@@ -4,45 +4,42 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+
+from atlas_cli.parsing import add_command
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("give 1 or more")
-    return value
+def _at_least(least: int) -> Callable[[str], int]:
+    """An argparse type: a whole number of ``least`` or more."""
 
+    def whole(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < least:
+            raise argparse.ArgumentTypeError(f"give {least} or more")
+        return value
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("give 0 or more")
-    return value
+    return whole
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "synth",
-        help="write synthetic incidents (clearly marked) in the product's CSV format",
-        description="Write N synthetic incidents over Afghanistan and Pakistan in the "
-        "product's own incident CSV format (the columns of the bundled incidents). Every row "
-        "is marked synthetic (ids SYN-..., summary and notes start with SYNTHETIC).",
-    )
-    p.add_argument("--events", type=_positive, required=True, metavar="N")
-    p.add_argument("--seed", type=_seed, default=0, metavar="S")
+    p = add_command(sub, "synth", _synth)
+    p.add_argument("--events", type=_at_least(1), required=True, metavar="N")
+    p.add_argument("--seed", type=_at_least(0), default=0, metavar="S")
     p.add_argument(
         "-o", "--output", required=True, metavar="FILE", help="CSV file to write ('-' for stdout)"
     )
-    p.set_defaults(handler=_synth)
 
 
 def _synth(args: argparse.Namespace) -> int:
+    """write synthetic incidents (clearly marked) in the product's CSV format
+
+    Write N synthetic incidents over Afghanistan and Pakistan in the product's own
+    incident CSV format (the columns of the bundled incidents). Every row is marked
+    synthetic (ids SYN-..., summary and notes start with SYNTHETIC).
+    """
     from atlas_cli.output import write_text
     from geodata.synth import synthesize, to_csv_text
 

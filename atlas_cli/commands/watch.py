@@ -6,8 +6,8 @@ from __future__ import annotations
 import argparse
 
 from atlas_cli.data import add_data_options, add_store_options, current_data, store_location
-from atlas_cli.output import render_table, to_json, write_text
-from geodata.csvcells import neutralise_cell
+from atlas_cli.output import render_table, to_json, write_frame, write_text
+from atlas_cli.parsing import OUTPUT, add_command, add_format_option, add_group
 from geodata.store import store_label
 
 ALERT_FORMATS = ("table", "json", "csv")
@@ -15,23 +15,18 @@ ALERT_FORMATS = ("table", "json", "csv")
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``watch`` (with its actions) and ``alerts``."""
-    w = sub.add_parser(
+    actions = add_group(
+        sub,
         "watch",
-        help="watch zones: add, list, remove or mark reviewed",
-        description="Named watch zones kept in the store: a sensitive site with a radius, a "
+        "action",
+        "watch zones: add, list, remove or mark reviewed",
+        "Named watch zones kept in the store: a sensitive site with a radius, a "
         "CPEC segment or route with a buffer, or an area (W,S,E,N or poly:…). After every "
         "import the new records inside each zone are listed; 'iskp-atlas alerts' lists them "
         "any time.",
     )
-    actions = w.add_subparsers(dest="action", metavar="ACTION", required=True)
 
-    a = actions.add_parser(
-        "add",
-        help="add a watch zone",
-        description="Add the zone NAME: --site ID --radius-km N, --segment ID --buffer-km N, "
-        "--route ID --buffer-km N or --aoi W,S,E,N (or poly:<encoded polygon>). Records "
-        "already imported are not new to it.",
-    )
+    a = add_command(actions, "add", _add)
     a.add_argument("name", help="the zone's name, e.g. 'Kabul embassy'")
     what = a.add_mutually_exclusive_group(required=True)
     what.add_argument("--site", metavar="ID", help="a sensitive site id, e.g. AST-001")
@@ -47,41 +42,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     a.add_argument("--owner", default=None, help="who owns the zone (default: the OS user)")
     add_data_options(a)
-    a.set_defaults(handler=_add)
 
-    ls = actions.add_parser(
-        "list",
-        help="list the watch zones",
-        description="Every zone: kind, reference, distance, owner, creation and last review.",
-    )
-    ls.add_argument("--format", choices=ALERT_FORMATS, default="table", dest="out_format")
+    ls = add_command(actions, "list", _list)
+    add_format_option(ls, ALERT_FORMATS, dest="out_format")
     add_store_options(ls)
-    ls.set_defaults(handler=_list)
 
-    rm = actions.add_parser(
-        "remove", help="remove a watch zone", description="Remove the zone NAME (its records stay)."
-    )
+    rm = add_command(actions, "remove", _remove)
     rm.add_argument("name")
     add_store_options(rm)
-    rm.set_defaults(handler=_remove)
 
-    rv = actions.add_parser(
-        "review",
-        help="mark a watch zone reviewed",
-        description="Mark the zone NAME reviewed: its new records are "
-        "seen and its score now is what later changes are measured from.",
-    )
+    rv = add_command(actions, "review", _review)
     rv.add_argument("name")
     add_data_options(rv)
-    rv.set_defaults(handler=_review)
 
-    al = sub.add_parser(
-        "alerts",
-        help="the new records inside each watch zone since its last review",
-        description="List the records inside each watch zone imported since the zone's "
-        "last review (or --since a day), with the zone's score change. Exit status 0 with "
-        "the alerts printed; --format json or csv for a cron job or another system.",
-    )
+    al = add_command(sub, "alerts", _alerts)
     al.add_argument(
         "--since",
         metavar="YYYY-MM-DD",
@@ -91,13 +65,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     al.add_argument(
         "--zone", action="append", metavar="NAME", help="only this zone (repeat for more)"
     )
-    al.add_argument("--format", choices=ALERT_FORMATS, default="table", dest="out_format")
-    al.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    add_format_option(al, ALERT_FORMATS, dest="out_format", output=OUTPUT)
     add_data_options(al)
-    al.set_defaults(handler=_alerts)
 
 
 def _add(args: argparse.Namespace) -> int:
+    """add a watch zone
+
+    Add the zone NAME: --site ID --radius-km N, --segment ID --buffer-km N, --route ID
+    --buffer-km N or --aoi W,S,E,N (or poly:<encoded polygon>). Records already imported
+    are not new to it.
+    """
     from riskmodel.watch import add_zone
 
     if args.site and args.buffer_km is not None:
@@ -117,7 +95,7 @@ def _add(args: argparse.Namespace) -> int:
         distance_km=distance,
         owner=args.owner,
     )
-    score = "" if zone.reviewed_score is None else f", score now {zone.reviewed_score:g}"
+    score = _score(zone, ", score now ")
     print(
         f"added watch zone {zone.name!r} ({zone.describe()}, owner {zone.owner}{score}) "
         f"to {store_label(home)}"
@@ -125,21 +103,27 @@ def _add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _score(zone, lead: str) -> str:
+    """The zone's score as of its review after ``lead`` ('' when it has none)."""
+    return "" if zone.reviewed_score is None else f"{lead}{zone.reviewed_score:g}"
+
+
 def _list(args: argparse.Namespace) -> int:
+    """list the watch zones
+
+    Every zone: kind, reference, distance, owner, creation and last review.
+    """
     from geodata.watch import zones_frame
 
-    frame = zones_frame(store_location(args))
-    if frame.empty and args.out_format == "table":
-        print(
-            f"no watch zones in {store_label(store_location(args))} (add one with "
-            "'iskp-atlas watch add NAME --site ID --radius-km N')"
-        )
-        return 0
-    write_text(_render(frame, args.out_format), None)
-    return 0
+    home = store_location(args)
+    return write_frame(zones_frame(home), args.out_format, empty=_no_zones(home))
 
 
 def _remove(args: argparse.Namespace) -> int:
+    """remove a watch zone
+
+    Remove the zone NAME (its records stay).
+    """
     from geodata.watch import remove_zone
 
     zone = remove_zone(args.name, store_location(args))
@@ -148,10 +132,15 @@ def _remove(args: argparse.Namespace) -> int:
 
 
 def _review(args: argparse.Namespace) -> int:
+    """mark a watch zone reviewed
+
+    Mark the zone NAME reviewed: its new records are seen and its score now is what
+    later changes are measured from.
+    """
     from riskmodel.watch import review
 
     zone = review(args.name, current_data(args), store_location(args))
-    score = "" if zone.reviewed_score is None else f"; score {zone.reviewed_score:g}"
+    score = _score(zone, "; score ")
     print(
         f"marked watch zone {zone.name!r} reviewed at {zone.reviewed_at} (batches up to "
         f"{zone.reviewed_batch}{score})"
@@ -159,17 +148,13 @@ def _review(args: argparse.Namespace) -> int:
     return 0
 
 
-def _render(frame, fmt: str) -> str:
-    """A table in ``fmt``; csv cells that could start a formula are quoted as text."""
-    if fmt == "csv":
-        safe = frame.apply(
-            lambda s: s.map(lambda v: neutralise_cell(v) if isinstance(v, str) else v)
-        )
-        return render_table(safe, "csv")
-    return render_table(frame, fmt)
-
-
 def _alerts(args: argparse.Namespace) -> int:
+    """the new records inside each watch zone since its last review
+
+    List the records inside each watch zone imported since the zone's last review (or
+    --since a day), with the zone's score change. Exit status 0 with the alerts printed;
+    --format json or csv for a cron job or another system.
+    """
     from riskmodel.watch import watch_report
 
     home = store_location(args)
@@ -187,11 +172,18 @@ def _alerts(args: argparse.Namespace) -> int:
             + "\n"
         )
     elif args.out_format == "csv":
-        text = _render(report.records, "csv")
+        text = render_table(report.records, "csv")
     else:
         text = _table(report, home)
     write_text(text, args.output)
     return 0
+
+
+def _no_zones(home) -> str:
+    return (
+        f"no watch zones in {store_label(home)} (add one with "
+        "'iskp-atlas watch add NAME --site ID --radius-km N')"
+    )
 
 
 def _table(report, home) -> str:
@@ -199,10 +191,7 @@ def _table(report, home) -> str:
 
     zones = report.zones
     if zones.empty:
-        return (
-            f"no watch zones in {store_label(home)} (add one with 'iskp-atlas watch add "
-            "NAME --site ID --radius-km N')\n"
-        )
+        return _no_zones(home) + "\n"
     when = f"imported since {report.since}" if report.since else "since the last review"
     lines = []
     shown = ["id", "kind", "date", "actor", "place", "fatalities", "batch_id", "summary"]

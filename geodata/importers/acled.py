@@ -45,27 +45,23 @@ from geodata.importers.common import (
     bad_count,
     blank_to_none,
     by_unique,
-    confidence_for,
     country_codes,
-    dataset_rows,
     date_out_of_range,
     drop_rows,
-    iso,
     join_nonempty,
     keyword_targets,
     labelled,
+    mapped_rows,
     merge_targets,
     not_a_number,
     number_problems,
     parse_source_dates,
-    region_split,
+    region_first,
     row_problems,
     text,
     truncated_last_row,
-    unknown_country_problems,
     wrapped,
 )
-from geodata.importers.formats import REGISTRY
 from geodata.importers.reading import SourceTable
 
 DATE_FORMATS = (
@@ -185,8 +181,6 @@ def normalise(table: SourceTable, countries: Collection[str] | None = None) -> N
     event_id = text(src, "event_id_cnty")
     problems: list[Problem] = truncated_last_row(table.frame, event_id)
 
-    # The region first: rows of other countries are excluded (counted per country) and
-    # not mapped further (a world export is mostly such rows).
     country_name = text(src, "country")
     country = country_codes(
         country_name,
@@ -194,20 +188,11 @@ def normalise(table: SourceTable, countries: Collection[str] | None = None) -> N
         iso_numeric=text(src, "iso") if "iso" in src else None,
         gw=text(src, "gwno") if "gwno" in src else None,
     )
-    problems += unknown_country_problems(country, rows, event_id, "country", country_name, "ACLED")
-    outside, excluded = region_split(
-        country,
-        rows,
-        ("ACLED-" + event_id).where(event_id != "", ""),
-        countries,
-        names=country_name,
-        area=text(src, "region") if "region" in src else None,
-    )
-    problems = drop_rows(problems, excluded)
     whole_dates = text(src, "event_date")  # the slash-date rule is decided per file
-    if outside.any():
-        src, rows, event_id = src[~outside], rows[~outside], event_id[~outside]
-        country, country_name = country[~outside], country_name[~outside]
+    src, rows, event_id, country, country_name, country_problems, excluded = region_first(
+        src, rows, event_id, country, country_name, countries, prefix="ACLED-", dataset="ACLED"
+    )
+    problems = drop_rows(problems + country_problems, excluded)
 
     raw_date = text(src, "event_date")
     dates = parse_source_dates(raw_date, DATE_FORMATS, whole=whole_dates)
@@ -293,34 +278,28 @@ def normalise(table: SourceTable, countries: Collection[str] | None = None) -> N
     sub_event = sub_event.where(sub_event != "", event_type)  # the old layout has no sub type
     location = text(src, "location")
     summary = notes.where(notes != "", event_type + ": " + sub_event + " at " + location)
-    title, url = REGISTRY["acled"].citation
     sources = text(src, "source")
-    out = dataset_rows(
+    out = mapped_rows(
         "acled",
         "ACLED-",
+        src,
+        COLUMN_MAP,
         event_id,
         rows,
-        {
-            "date": iso(dates),
-            "country": country,
-            "province": blank_to_none(text(src, "admin1")),
-            "district": blank_to_none(text(src, "admin2")),
-            "place": blank_to_none(location),
-            "latitude": text(src, "latitude"),
-            "longitude": text(src, "longitude"),
-            "geo_precision": geo_precision.fillna(""),
-            "actor": actor1,
-            "attribution": attribution,
+        dates=dates,
+        date_precision=date_precision,
+        country=country,
+        geo=(geo_precision.fillna(""), gp),
+        attribution=attribution,
+        targets=(targets, derivation),
+        citation="event " + event_id + wrapped("; sources: ", sources),
+        record={
             "attack_type": blank_to_none(sub_event),
-            "target_category": targets,
             "target_detail": blank_to_none(
                 (actor2 + "; " + text(src, "assoc_actor_2")).str.strip("; ")
             ),
-            "fatalities": text(src, "fatalities"),
             "summary": summary,
             "source_1_title": "ACLED event " + event_id + wrapped(" (sources: ", sources, ")"),
-            "source_1_url": url,
-            "confidence": confidence_for(geo_precision.fillna(""), date_precision, attribution),
             "notes": blank_to_none(
                 join_nonempty(
                     [
@@ -330,12 +309,6 @@ def normalise(table: SourceTable, countries: Collection[str] | None = None) -> N
                     ]
                 )
             ),
-        },
-        {
-            "source_citation": f"{title}, event " + event_id + wrapped("; sources: ", sources),
-            "date_precision": date_precision,
-            "geo_precision_source": "acled geo_precision=" + gp,
-            "target_derivation": derivation,
         },
     )
     return Normalised(out, problems, excluded, COLUMN_MAP, notices)

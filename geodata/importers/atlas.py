@@ -75,26 +75,15 @@ def normalise(table: SourceTable, countries: Collection[str] | None = None) -> N
     )
     out["source_dataset"] = dataset
     out["source_id"] = given["source_id"].where(given["source_id"] != "", ids)
-    licence = given["licence"]
-    problems += row_problems(
-        (licence != "") & ~licence.isin(list(LICENCES)),
-        rows,
-        ids,
-        "licence",
-        licence,
-        "use one of the licence codes: " + ", ".join(LICENCES),
-    )
-    out["licence"] = licence.where(licence != "", "user-supplied")
-    precision = given["date_precision"]
-    problems += row_problems(
-        (precision != "") & ~precision.isin(DATE_PRECISIONS),
-        rows,
-        ids,
-        "date_precision",
-        precision,
-        "date_precision must be one of: " + ", ".join(DATE_PRECISIONS),
-    )
-    out["date_precision"] = precision.where(precision != "", "day")
+    for column, codes, hint, default in (
+        ("licence", list(LICENCES), "use one of the licence codes: ", "user-supplied"),
+        ("date_precision", list(DATE_PRECISIONS), "date_precision must be one of: ", "day"),
+    ):
+        values = given[column]
+        problems += row_problems(
+            (values != "") & ~values.isin(codes), rows, ids, column, values, hint + ", ".join(codes)
+        )
+        out[column] = values.where(values != "", default)
     out["source_citation"] = given["source_citation"].where(
         given["source_citation"] != "", text(src, "source_1_title")
     )

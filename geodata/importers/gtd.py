@@ -43,24 +43,20 @@ from geodata.importers.common import (
     bad_count,
     blank_to_none,
     by_unique,
-    confidence_for,
     country_codes,
-    dataset_rows,
     drop_rows,
     first_url,
-    iso,
     keyword_targets,
+    mapped_rows,
     merge_targets,
     not_a_number,
     number_problems,
-    region_split,
+    region_first,
     row_problems,
     text,
     truncated_last_row,
-    unknown_country_problems,
     wrapped,
 )
-from geodata.importers.formats import REGISTRY
 from geodata.importers.reading import SourceTable
 
 GEO_PRECISION = {"1": "2", "2": "3", "3": "3", "4": "3"}
@@ -252,24 +248,21 @@ def normalise(table: SourceTable, countries: Collection[str] | None = None) -> N
     event_id = text(src, "eventid").str.replace(r"\.0$", "", regex=True)
     problems = truncated_last_row(table.frame, event_id)
 
-    # The region first: rows of other countries are excluded (counted per country) and
-    # not mapped further (a world GTD file is mostly such rows).
     country_name = text(src, "country_txt")
     country = country_codes(country_name)
-    problems += unknown_country_problems(
-        country, rows, event_id, "country_txt", country_name, "GTD"
-    )
-    outside, region_excluded = region_split(
-        country,
+    src, rows, event_id, country, country_name, country_problems, region_excluded = region_first(
+        src,
         rows,
-        ("GTD-" + event_id).where(event_id != "", ""),
+        event_id,
+        country,
+        country_name,
         countries,
-        names=country_name,
-        area=text(src, "region_txt") if "region_txt" in src else None,
+        prefix="GTD-",
+        dataset="GTD",
+        column="country_txt",
+        area="region_txt",
     )
-    if outside.any():
-        src, rows, event_id = src[~outside], rows[~outside], event_id[~outside]
-        country, country_name = country[~outside], country_name[~outside]
+    problems += country_problems
     src = ascii_numbers(src, NUMBER_COLUMNS, notices)
     dates, date_precision, date_problems = _dates(src, rows, event_id)
     problems += date_problems
@@ -336,57 +329,44 @@ def normalise(table: SourceTable, countries: Collection[str] | None = None) -> N
         (keyword_targets(free_text), "summary/target1"),
         (_type_targets(targtype, country, dates), "targtype1_txt"),
     )
-    confidence = confidence_for(geo_precision, date_precision, attribution)
     unknown_toll = nkill == ""
-    confidence = confidence.where(~unknown_toll, "low")
-
     cites = [text(src, f"scite{i}") for i in (1, 2, 3)]
-    url = first_url(cites[0] + " " + cites[1] + " " + cites[2])
-    title, dataset_url = REGISTRY["gtd"].citation
     attack = text(src, "attacktype1_txt")
-    city = text(src, "city")
     summary = summary_text.where(
-        summary_text != "", attack + " on " + targtype.str.lower() + " target in " + city
+        summary_text != "",
+        attack + " on " + targtype.str.lower() + " target in " + text(src, "city"),
     )
     notes = np.where(
         unknown_toll, "nkill blank in GTD: fatalities unknown, recorded as 0 (a lower bound)", ""
     )
-    out = dataset_rows(
+    out = mapped_rows(
         "gtd",
         "GTD-",
+        src,
+        COLUMN_MAP,
         event_id,
         rows,
-        {
-            "date": iso(dates),
-            "country": country,
-            "province": blank_to_none(text(src, "provstate")),
-            "place": blank_to_none(city),
-            "latitude": lat,
-            "longitude": lon,
-            "geo_precision": geo_precision,
+        dates=dates,
+        date_precision=date_precision,
+        country=country,
+        geo=(geo_precision, spec),
+        attribution=attribution,
+        targets=(targets, derivation),
+        citation="incident " + event_id + wrapped("; ", cites[0]),
+        source_url=first_url(cites[0] + " " + cites[1] + " " + cites[2]),
+        low_confidence=unknown_toll,
+        record={
             "actor": gname.where(gname != "", "Unknown"),
-            "attribution": attribution,
-            "attack_type": blank_to_none(attack),
-            "target_category": targets,
             "target_detail": blank_to_none(
                 (targtype + "; " + text(src, "target1")).str.strip("; ")
             ),
             "fatalities": nkill.where(~unknown_toll, "0"),
-            "injured": blank_to_none(nwound),
             "summary": summary,
             "source_1_title": "GTD incident "
             + event_id
             + wrapped(" (", cites[0].str.slice(0, 200), ")"),
-            "source_1_url": url.where(url != "", dataset_url),
             "source_2_title": blank_to_none(cites[1].str.slice(0, 200)),
-            "confidence": confidence,
             "notes": blank_to_none(pd.Series(notes, index=src.index, dtype=object)),
-        },
-        {
-            "source_citation": f"{title}, incident " + event_id + wrapped("; ", cites[0]),
-            "date_precision": date_precision,
-            "geo_precision_source": "gtd specificity=" + spec,
-            "target_derivation": derivation,
         },
     )
     unplaced = excluded_mask.to_numpy()

@@ -44,29 +44,25 @@ from geodata.importers.common import (
     ascii_numbers,
     bad_count,
     blank_to_none,
-    confidence_for,
     country_codes,
-    dataset_rows,
     date_out_of_range,
     drop_rows,
     first_url,
-    iso,
     join_nonempty,
     keyword_targets,
     labelled,
+    mapped_rows,
     merge_targets,
     not_a_number,
     number_problems,
     parse_source_dates,
-    region_split,
+    region_first,
     row_problems,
     state_targets,
     text,
     truncated_last_row,
-    unknown_country_problems,
     wrapped,
 )
-from geodata.importers.formats import REGISTRY
 from geodata.importers.reading import SourceTable, file_error
 
 DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S")
@@ -204,25 +200,15 @@ def normalise(table: SourceTable, countries: Collection[str] | None = None) -> N
     event_id = _code(text(src, "id"))
     problems: list[Problem] = truncated_last_row(table.frame, event_id)
 
-    # The region first: rows of other countries are excluded (counted per country) and
-    # not mapped further (the global GED is mostly such rows).
     country_name = text(src, "country")
     country = country_codes(
         country_name, gw=text(src, "country_id") if "country_id" in src else None
     )
-    problems += unknown_country_problems(country, rows, event_id, "country", country_name, "UCDP")
-    outside, excluded = region_split(
-        country,
-        rows,
-        ("UCDP-" + event_id).where(event_id != "", ""),
-        countries,
-        names=country_name,
-        area=text(src, "region") if "region" in src else None,
-    )
     whole_start, whole_end = text(src, "date_start"), text(src, "date_end")
-    if outside.any():
-        src, rows, event_id = src[~outside], rows[~outside], event_id[~outside]
-        country, country_name = country[~outside], country_name[~outside]
+    src, rows, event_id, country, country_name, country_problems, excluded = region_first(
+        src, rows, event_id, country, country_name, countries, prefix="UCDP-", dataset="UCDP"
+    )
+    problems += country_problems
     src = ascii_numbers(src, NUMBER_COLUMNS, notices)
 
     raw_start = text(src, "date_start")
@@ -310,12 +296,7 @@ def normalise(table: SourceTable, countries: Collection[str] | None = None) -> N
         (keyword_targets(headline), "source_headline"),
     )
     attribution = pd.Series("attributed", index=src.index, dtype=object)
-    confidence = confidence_for(geo_precision.fillna(""), date_precision, attribution)
-    confidence = confidence.where(_code(text(src, "event_clarity")) != "2", "low")
-
     article = text(src, "source_article")
-    url = first_url(article)
-    title, dataset_url = REGISTRY["ucdp"].citation
     dyad = text(src, "dyad_name")
     place = text(src, "where_coordinates")
     vname = violence.map(VIOLENCE_TYPES).fillna("violence")
@@ -335,43 +316,31 @@ def normalise(table: SourceTable, countries: Collection[str] | None = None) -> N
             bounds_note,
         ]
     )
-    out = dataset_rows(
+    out = mapped_rows(
         "ucdp",
         "UCDP-",
+        src,
+        COLUMN_MAP,
         event_id,
         rows,
-        {
-            "date": iso(start),
-            "country": country,
-            "province": blank_to_none(text(src, "adm_1")),
-            "district": blank_to_none(text(src, "adm_2")),
-            "place": blank_to_none(place),
-            "latitude": text(src, "latitude"),
-            "longitude": text(src, "longitude"),
-            "geo_precision": geo_precision.fillna(""),
+        dates=start,
+        date_precision=date_precision,
+        country=country,
+        geo=(geo_precision.fillna(""), wp),
+        attribution=attribution,
+        targets=(targets, derivation),
+        citation="event " + event_id + wrapped("; source_article: ", article),
+        source_url=first_url(article),
+        low_confidence=_code(text(src, "event_clarity")) == "2",
+        record={
             "actor": actor,
-            "attribution": attribution,
             "attack_type": blank_to_none(vname),
-            "target_category": targets,
             "target_detail": blank_to_none(target_side),
-            "fatalities": text(src, "best"),
-            "fatalities_low": blank_to_none(text(src, "low")),
-            "fatalities_high": blank_to_none(text(src, "high")),
             "summary": summary,
             "source_1_title": "UCDP GED event "
             + event_id
             + wrapped(" (", article.str.slice(0, 200), ")"),
-            "source_1_url": url.where(url != "", dataset_url),
-            "confidence": confidence,
             "notes": blank_to_none(notes),
-        },
-        {
-            "source_citation": f"{title}, event "
-            + event_id
-            + wrapped("; source_article: ", article),
-            "date_precision": date_precision,
-            "geo_precision_source": "ucdp where_prec=" + wp,
-            "target_derivation": derivation,
         },
     )
     column_map = {k: back.get(v, v) for k, v in COLUMN_MAP.items()}

@@ -25,50 +25,54 @@ The package: :mod:`.options` (options, sizes, the manifest), :mod:`.geometry`,
 :mod:`.pdftables` and :mod:`.pdf` (the one-page PDF).
 """
 
-from mapspec.briefing.drawing import _draw_layers, _shape_layer
+from mapspec.briefing.drawing import draw_layers, shape_layer
 from mapspec.briefing.furniture import default_title
 from mapspec.briefing.geometry import geometry_path
 from mapspec.briefing.options import (
-    _LEVELS,
-    _TO_METRIC,
     HANDLING_DEFAULT,
+    LEVELS,
     MIN_WIDTH_PX,
     SLIDE_DPI,
     SLIDE_SIZE_IN,
+    TO_METRIC,
     TOP_LABELS,
     TOP_N,
     BriefingManifest,
     BriefingOptions,
 )
 from mapspec.briefing.pdf import briefing_pdf, briefing_pdf_figure
-from mapspec.briefing.pdftables import _TABLE_COLUMNS, TABLE_KEY, _table_rows, top_rows
+from mapspec.briefing.pdftables import TABLE_COLUMNS, TABLE_KEY, table_rows, top_rows
 from mapspec.briefing.slide import briefing_figure, briefing_png, fig_title, sources_line
 from mapspec.briefing.textfit import wrap_text
 
+# the names these had when they were private (kept for callers that still use them)
+_LEVELS, _TO_METRIC, _TABLE_COLUMNS, _table_rows = LEVELS, TO_METRIC, TABLE_COLUMNS, table_rows
+_draw_layers, _shape_layer = draw_layers, shape_layer
+
 __all__ = [
     "HANDLING_DEFAULT",
+    "LEVELS",
     "MIN_WIDTH_PX",
     "SLIDE_DPI",
     "SLIDE_SIZE_IN",
+    "TABLE_COLUMNS",
     "TABLE_KEY",
     "TOP_LABELS",
     "TOP_N",
-    "_LEVELS",
-    "_TABLE_COLUMNS",
-    "_TO_METRIC",
+    "TO_METRIC",
     "BriefingManifest",
     "BriefingOptions",
-    "_draw_layers",
-    "_shape_layer",
-    "_table_rows",
     "briefing_figure",
     "briefing_pdf",
     "briefing_pdf_figure",
     "briefing_png",
     "default_title",
+    "draw_layers",
     "fig_title",
     "geometry_path",
+    "shape_layer",
     "sources_line",
+    "table_rows",
     "top_rows",
     "wrap_text",
 ]

@@ -10,9 +10,10 @@ import pandas as pd
 import shapely
 from matplotlib.collections import PathCollection
 
+from geodata.spatial import has_geometry
 from mapspec import palette, style
-from mapspec.briefing.geometry import _present, _to_metric, geometry_path
-from mapspec.briefing.options import _TO_METRIC, MARKER_PT_PER_PX
+from mapspec.briefing.geometry import geometry_path, to_metric
+from mapspec.briefing.options import MARKER_PT_PER_PX, TO_METRIC
 from mapspec.folium_map import aggregate_points
 from mapspec.resolved import ResolvedMap
 
@@ -25,7 +26,7 @@ def _ids(frame: pd.DataFrame, column: str = "id") -> tuple[str, ...]:
     return tuple(str(v) for v in frame[column])
 
 
-def _shape_layer(
+def shape_layer(
     ax: Any,
     frame: pd.DataFrame,
     *,
@@ -39,10 +40,10 @@ def _shape_layer(
     id_column: str = "id",
 ) -> tuple[str, ...]:
     geoms = frame.geometry.to_numpy() if len(frame) else np.array([], dtype=object)
-    keep = _present(geoms)
+    keep = has_geometry(geoms)
     if not keep.any():
         return ()
-    metric = _to_metric(geoms[keep])
+    metric = to_metric(geoms[keep])
     metric = shapely.simplify(metric, tolerance, preserve_topology=True)
     metric = shapely.orient_polygons(metric, exterior_cw=False)
     paths = [geometry_path(g) for g in metric]
@@ -67,11 +68,11 @@ def _shape_layer(
     return tuple(np.asarray(_ids(frame, id_column), dtype=object)[keep].tolist())
 
 
-def _point_xy(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def point_xy(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     geoms = frame.geometry.to_numpy() if len(frame) else np.array([], dtype=object)
-    keep = _present(geoms)
+    keep = has_geometry(geoms)
     if keep.any():
-        x, y = _TO_METRIC.transform(shapely.get_x(geoms[keep]), shapely.get_y(geoms[keep]))
+        x, y = TO_METRIC.transform(shapely.get_x(geoms[keep]), shapely.get_y(geoms[keep]))
         return keep, np.column_stack([x, y])
     return keep, np.zeros((0, 2))
 
@@ -81,14 +82,16 @@ def _marker_area(radius_px: np.ndarray) -> np.ndarray:
     return (2.0 * MARKER_PT_PER_PX * np.asarray(radius_px, float)) ** 2
 
 
-def _draw_layers(ax: Any, resolved: ResolvedMap, tolerance: float) -> dict[str, Any]:
+def draw_layers(ax: Any, resolved: ResolvedMap, tolerance: float) -> dict[str, Any]:
     drawn: dict[str, Any] = {}
     areas = resolved.layer("areas")
     ax.add_collection(
         PathCollection(
             [
                 geometry_path(g)
-                for g in _to_metric(areas.geometry.to_numpy()[_present(areas.geometry.to_numpy())])
+                for g in to_metric(
+                    areas.geometry.to_numpy()[has_geometry(areas.geometry.to_numpy())]
+                )
             ],
             facecolors="none",
             edgecolors="#9e9e9e",
@@ -99,7 +102,7 @@ def _draw_layers(ax: Any, resolved: ResolvedMap, tolerance: float) -> dict[str, 
         autolim=False,
     )
     if resolved.visible("areas"):
-        drawn["areas"] = _shape_layer(
+        drawn["areas"] = shape_layer(
             ax,
             areas,
             gid="areas",
@@ -110,7 +113,7 @@ def _draw_layers(ax: Any, resolved: ResolvedMap, tolerance: float) -> dict[str, 
             zorder=1,
         )
     if resolved.visible("border"):
-        drawn["border"] = _shape_layer(
+        drawn["border"] = shape_layer(
             ax,
             resolved.layer("border"),
             gid="border",
@@ -124,7 +127,7 @@ def _draw_layers(ax: Any, resolved: ResolvedMap, tolerance: float) -> dict[str, 
         )
     if resolved.visible("segments"):
         seg = resolved.layer("segments")
-        _shape_layer(
+        shape_layer(
             ax,
             seg,
             gid="segments_casing",
@@ -134,7 +137,7 @@ def _draw_layers(ax: Any, resolved: ResolvedMap, tolerance: float) -> dict[str, 
             linewidths=4.8,
             zorder=3.9,
         )
-        drawn["segments"] = _shape_layer(
+        drawn["segments"] = shape_layer(
             ax,
             seg,
             gid="segments",
@@ -146,7 +149,7 @@ def _draw_layers(ax: Any, resolved: ResolvedMap, tolerance: float) -> dict[str, 
         )
     if resolved.visible("sites"):
         sites = resolved.layer("sites")
-        keep, xy = _point_xy(sites)
+        keep, xy = point_xy(sites)
         colours = [style.band_colour(b) for b in sites.get("band", [None] * len(sites))]
         ax.scatter(
             xy[:, 0],
@@ -162,7 +165,7 @@ def _draw_layers(ax: Any, resolved: ResolvedMap, tolerance: float) -> dict[str, 
         drawn["sites"] = tuple(np.asarray(_ids(sites), dtype=object)[keep].tolist())
     if resolved.visible("threats"):
         threats = resolved.layer("threats")
-        keep, xy = _point_xy(threats)
+        keep, xy = point_xy(threats)
         ax.scatter(
             xy[:, 0],
             xy[:, 1],
@@ -179,7 +182,7 @@ def _draw_layers(ax: Any, resolved: ResolvedMap, tolerance: float) -> dict[str, 
     if resolved.visible("incidents"):
         incidents = resolved.layer("incidents")
         if resolved.point_mode == "points":
-            keep, xy = _point_xy(incidents)
+            keep, xy = point_xy(incidents)
             shown = incidents[keep]
             colours = style.point_colours(shown, resolved.spec.colour_by)
             sizes = _marker_area(style.point_radius(style.severity(shown)))
@@ -198,7 +201,7 @@ def _draw_layers(ax: Any, resolved: ResolvedMap, tolerance: float) -> dict[str, 
             drawn["incidents"] = tuple(np.asarray(_ids(shown), dtype=object)[order].tolist())
         else:
             cells = aggregate_points(incidents)
-            x, y = _TO_METRIC.transform(cells["lon"].to_numpy(float), cells["lat"].to_numpy(float))
+            x, y = TO_METRIC.transform(cells["lon"].to_numpy(float), cells["lat"].to_numpy(float))
             radius = style.cell_radius(cells["count"])
             colours = [
                 style.ACTOR_COLOURS.get(str(a), style.FALLBACK_COLOUR) for a in cells["top_actor"]

@@ -16,27 +16,27 @@ from matplotlib.transforms import Bbox
 from geodata import context
 from mapspec import palette, style
 from mapspec.briefing.options import (
-    _NEUTRAL_BAND,
-    _TO_LONLAT,
-    _TO_METRIC,
     BANNER_COLOUR,
+    NEUTRAL_BAND,
+    TO_LONLAT,
+    TO_METRIC,
     TOP_LABELS,
 )
-from mapspec.briefing.textfit import _TextMeasure, wrap_text
+from mapspec.briefing.textfit import TextMeasure, wrap_text
 from mapspec.folium_map import AGGREGATE_CELL_DEG
 from mapspec.resolved import LegendEntry, ResolvedMap
 
 # --- Furniture ------------------------------------------------------------------------------
 
 
-def _text(target: Any, x: float, y: float, s: str, **kwargs: Any) -> Any:
+def draw_text(target: Any, x: float, y: float, s: str, **kwargs: Any) -> Any:
     """Literal text (no mathtext: '$' in data stays '$')."""
     return target.text(x, y, s, parse_math=False, **kwargs)
 
 
-def _north_arrow(ax: Any, centre_lonlat: tuple[float, float]) -> tuple[Any, Any]:
+def draw_north_arrow(ax: Any, centre_lonlat: tuple[float, float]) -> tuple[Any, Any]:
     lon, lat = centre_lonlat
-    (x0, x1), (y0, y1) = _TO_METRIC.transform([lon, lon], [lat, lat + 0.5])
+    (x0, x1), (y0, y1) = TO_METRIC.transform([lon, lon], [lat, lat + 0.5])
     dx, dy = x1 - x0, y1 - y0
     norm = float(np.hypot(dx, dy)) or 1.0
     ux, uy = 0.07 * dx / norm, 0.07 * dy / norm
@@ -54,7 +54,7 @@ def _north_arrow(ax: Any, centre_lonlat: tuple[float, float]) -> tuple[Any, Any]
         zorder=20,
         gid="north_arrow",
     )
-    label = _text(
+    label = draw_text(
         ax,
         tip[0] - ux * 1.0,
         tip[1] - uy * 1.0 - 0.035,
@@ -185,7 +185,7 @@ _UNIT_SPOTS = (
 """Offsets (points) tried in turn for a province's name around its label point."""
 
 
-def _place_labels(ax: Any, resolved: ResolvedMap, obstacles: Sequence[Any]) -> list[Any]:
+def place_labels(ax: Any, resolved: ResolvedMap, obstacles: Sequence[Any]) -> list[Any]:
     """Names on the map (see :func:`_label_candidates`) with a white halo. A place's name
     goes right, left, above or below its dot, a province's at its label point or just
     above or below it — the first spot whose text box stays inside the map and overlaps
@@ -198,14 +198,14 @@ def _place_labels(ax: Any, resolved: ResolvedMap, obstacles: Sequence[Any]) -> l
     frame = ax.get_window_extent(renderer)
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
-    lons, lats = _TO_LONLAT.transform([x0, x1, x0, x1], [y0, y0, y1, y1])
+    lons, lats = TO_LONLAT.transform([x0, x1, x0, x1], [y0, y0, y1, y1])
     extent = (min(lons), min(lats), max(lons), max(lats))
     zoom = _equivalent_zoom(ax, extent)
     halo = [pe.withStroke(linewidth=2.4, foreground=palette.LABEL_HALO)]
     taken = [b.expanded(1.0, 1.0) for b in obstacles]
     placed: list[Any] = []
     for cand in _label_candidates(resolved, extent, zoom):
-        x, y = _TO_METRIC.transform(cand["lon"], cand["lat"])
+        x, y = TO_METRIC.transform(cand["lon"], cand["lat"])
         if not (x0 <= x <= x1 and y0 <= y <= y1):
             continue
         spots = (
@@ -226,7 +226,7 @@ def _place_labels(ax: Any, resolved: ResolvedMap, obstacles: Sequence[Any]) -> l
             if any(dot_box.overlaps(b) for b in taken):
                 continue
         if not cand["dot"]:  # a province: other points inside it, nearest first
-            ax_, ay_ = _TO_METRIC.transform(
+            ax_, ay_ = TO_METRIC.transform(
                 *np.asarray(cand.get("anchors", [(cand["lon"], cand["lat"])]), float)
                 .reshape(-1, 2)
                 .T
@@ -305,12 +305,12 @@ def _extra_legend(resolved: ResolvedMap, drawn: Mapping[str, Any]) -> list[Legen
     if "segments" in drawn:
         extra.append(
             LegendEntry(
-                "Other markers", "CPEC segment (colour = band; schematic)", _NEUTRAL_BAND, "line"
+                "Other markers", "CPEC segment (colour = band; schematic)", NEUTRAL_BAND, "line"
             )
         )
     if "sites" in drawn:
         extra.append(
-            LegendEntry("Other markers", "Sensitive site (fill = band)", _NEUTRAL_BAND, "square")
+            LegendEntry("Other markers", "Sensitive site (fill = band)", NEUTRAL_BAND, "square")
         )
     if "incident_cells" in drawn:
         extra.append(
@@ -324,11 +324,11 @@ def _extra_legend(resolved: ResolvedMap, drawn: Mapping[str, Any]) -> list[Legen
     return extra
 
 
-def _legend_entries(resolved: ResolvedMap, drawn: Mapping[str, Any]) -> list[LegendEntry]:
+def legend_entries(resolved: ResolvedMap, drawn: Mapping[str, Any]) -> list[LegendEntry]:
     return list(resolved.legend) + _extra_legend(resolved, drawn)
 
 
-def _draw_legend(
+def draw_legend(
     ax: Any, entries: Sequence[LegendEntry], top: float, fontsize: float
 ) -> tuple[float, list[str]]:
     """Legend lines grouped by ``entry.layer`` in a panel axes (0–1 coordinates); long
@@ -341,8 +341,8 @@ def _draw_legend(
     label_size = fontsize * 0.92
     extra_line = label_size * 1.2 / fig_h_pt
     swatch_pt = 0.45 * 72
-    measure = _TextMeasure(ax.figure, label_size)
-    heading_measure = _TextMeasure(ax.figure, fontsize, bold=True)
+    measure = TextMeasure(ax.figure, label_size)
+    heading_measure = TextMeasure(ax.figure, fontsize, bold=True)
     y = top
     labels: list[str] = []
     groups: dict[str, list[LegendEntry]] = {}
@@ -350,7 +350,7 @@ def _draw_legend(
         groups.setdefault(entry.layer, []).append(entry)
     for heading, items in groups.items():
         heading_text = wrap_text(heading, panel_pt, heading_measure)
-        _text(
+        draw_text(
             ax,
             0.0,
             y,
@@ -374,7 +374,7 @@ def _draw_legend(
                 row_y = y
             text = entry.label if two else wrap_text(entry.label, panel_pt - swatch_pt - 2, measure)
             _legend_swatch(ax, x, row_y - step * 0.35, entry, step, inch)
-            _text(
+            draw_text(
                 ax,
                 x + 0.45 * inch,
                 row_y,
@@ -445,7 +445,7 @@ def default_title(resolved: ResolvedMap) -> str:
     framed = {
         "all": "Afghanistan and Pakistan",
         "admin1": _area_name(resolved, view.value),
-        "route": _route_name(resolved, view.value),
+        "route": route_name(resolved, view.value),
         "bbox": f"area {view.value}",
     }[view.kind]
     return f"ISKP Risk Atlas — risk to Chinese and Pakistani interests: {framed}"
@@ -457,7 +457,7 @@ def _area_name(resolved: ResolvedMap, code: str | None) -> str:
     return f"{hit.iloc[0]} ({code})" if len(hit) else str(code)
 
 
-def _route_name(resolved: ResolvedMap, route: str | None) -> str:
+def route_name(resolved: ResolvedMap, route: str | None) -> str:
     corridors = resolved.layer("corridors")
     hit = (
         corridors.loc[corridors["route_id"] == route, "name"]
@@ -467,7 +467,7 @@ def _route_name(resolved: ResolvedMap, route: str | None) -> str:
     return str(hit.iloc[0]) if len(hit) else str(route)
 
 
-def _banner(fig: Figure, text: str, y: float, height: float, fontsize: float = 13) -> None:
+def draw_banner(fig: Figure, text: str, y: float, height: float, fontsize: float = 13) -> None:
     fig.add_artist(
         Rectangle(
             (0, y),
@@ -479,7 +479,7 @@ def _banner(fig: Figure, text: str, y: float, height: float, fontsize: float = 1
             gid="banner_bar",
         )
     )
-    _text(
+    draw_text(
         fig,
         0.5,
         y + height / 2,

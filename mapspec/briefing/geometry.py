@@ -8,18 +8,14 @@ import numpy as np
 import shapely
 from matplotlib.path import Path as MplPath
 
-from geodata.spatial import has_geometry
-from mapspec.briefing.options import _TO_METRIC
+from mapspec.briefing.options import TO_METRIC
 
 # --- Geometry helpers -----------------------------------------------------------------------
 
 
-_present = has_geometry
-
-
-def _to_metric(geoms: np.ndarray) -> np.ndarray:
+def to_metric(geoms: np.ndarray) -> np.ndarray:
     def project(coords: np.ndarray) -> np.ndarray:
-        x, y = _TO_METRIC.transform(coords[:, 0], coords[:, 1])
+        x, y = TO_METRIC.transform(coords[:, 0], coords[:, 1])
         return np.column_stack([x, y])
 
     return shapely.transform(np.asarray(geoms, dtype=object), project)
@@ -56,15 +52,15 @@ def geometry_path(geom: shapely.Geometry) -> MplPath:
     return MplPath(np.concatenate(verts), np.concatenate(codes))
 
 
-def _extent_metric(bounds: Sequence[float]) -> tuple[float, float, float, float]:
+def extent_metric(bounds: Sequence[float]) -> tuple[float, float, float, float]:
     x0, y0, x1, y1 = (float(v) for v in bounds)
     box = shapely.segmentize(shapely.box(x0, y0, x1, y1), 0.25)
-    bx0, by0, bx1, by1 = shapely.bounds(_to_metric(np.array([box]))[0])
+    bx0, by0, bx1, by1 = shapely.bounds(to_metric(np.array([box]))[0])
     pad = 0.02 * max(bx1 - bx0, by1 - by0)
     return bx0 - pad, by0 - pad, bx1 + pad, by1 + pad
 
 
-def _fit_extent(
+def fit_extent(
     extent: tuple[float, float, float, float], box_ratio: float
 ) -> tuple[float, float, float, float]:
     """Widen the short side of an extent around its centre to the axes' width/height."""

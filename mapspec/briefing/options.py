@@ -22,14 +22,14 @@ TOP_N = 10
 MARKER_PT_PER_PX = 0.5
 """Marker size on the slide per px of the web map's radius: the slide shows the whole view
 at once, so markers are drawn a little smaller than on screen (relative sizes kept)."""
-_NEUTRAL_BAND = BANDS[2].colour  # legend swatch of "coloured by band" markers
+NEUTRAL_BAND = BANDS[2].colour  # legend swatch of "coloured by band" markers
 
-_TO_METRIC = Transformer.from_crs(WGS84, METRIC_CRS, always_xy=True)
-_TO_LONLAT = Transformer.from_crs(METRIC_CRS, WGS84, always_xy=True)
+TO_METRIC = Transformer.from_crs(WGS84, METRIC_CRS, always_xy=True)
+TO_LONLAT = Transformer.from_crs(METRIC_CRS, WGS84, always_xy=True)
 TITLE_PT = 17.0
 LEGEND_PANEL_IN = 3.7  # the legend column beside the map
 TOP_LABELS = 8  # provinces named on the map, highest scores first
-_LEVELS = (
+LEVELS = (
     ("areas", "province", "Provinces / admin-1 units"),
     ("segments", "segment", "CPEC segments (about 25 km)"),
     ("sites", "site", "Sensitive sites"),

@@ -9,10 +9,10 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from mapspec.briefing.furniture import _banner, _route_name, _text, default_title
+from mapspec.briefing.furniture import default_title, draw_banner, draw_text, route_name
 from mapspec.briefing.options import (
-    _LEVELS,
     A4_PORTRAIT_IN,
+    LEVELS,
     MIN_WIDTH_PX,
     SLIDE_SIZE_IN,
     TOP_N,
@@ -20,18 +20,18 @@ from mapspec.briefing.options import (
     BriefingOptions,
 )
 from mapspec.briefing.pdftables import (
-    _TABLE_COLUMNS,
+    TABLE_COLUMNS,
     TABLE_FONT_PT,
     TABLE_GAP_PT,
     TABLE_KEY,
     TABLE_LINE,
     TABLE_MIN_FONT_PT,
-    _draw_table,
-    _layout_table,
-    _table_rows,
+    draw_table,
+    layout_table,
+    table_rows,
 )
-from mapspec.briefing.slide import _figure_bytes, briefing_figure, sources_line
-from mapspec.briefing.textfit import _TextMeasure, wrap_text
+from mapspec.briefing.slide import briefing_figure, figure_bytes, sources_line
+from mapspec.briefing.textfit import TextMeasure, wrap_text
 from mapspec.export.metadata import SCHEMATIC_NOTE, product_version, utc_timestamp
 from mapspec.resolved import ResolvedMap
 
@@ -44,7 +44,7 @@ def briefing_pdf_figure(
     """The one-page PDF as a Figure: map image, sentence, top 10 areas/segments/sites with
     their top contributors, sources. The manifest's ``texts`` hold the table rows.
 
-    The tables are laid out first, with measured text (see :func:`_layout_table`); the
+    The tables are laid out first, with measured text (see :func:`layout_table`); the
     map image takes the height that is left (at most the page's width at the slide's
     shape). If the tables would leave the map less than a third of the page, their type
     gets smaller (down to 5 pt)."""
@@ -57,12 +57,12 @@ def briefing_pdf_figure(
     left, content_w = 0.04, 0.92
     content_pt = content_w * page_w_pt
     banner_h = 0.025
-    _banner(fig, options.banner, 1 - banner_h, banner_h)
-    _banner(fig, options.banner, 0.0, banner_h)
-    title = wrap_text(title_src, content_pt, _TextMeasure(fig, 10.5, bold=True))
-    sentence = wrap_text(resolved.sentence, content_pt, _TextMeasure(fig, 8.5))
+    draw_banner(fig, options.banner, 1 - banner_h, banner_h)
+    draw_banner(fig, options.banner, 0.0, banner_h)
+    title = wrap_text(title_src, content_pt, TextMeasure(fig, 10.5, bold=True))
+    sentence = wrap_text(resolved.sentence, content_pt, TextMeasure(fig, 8.5))
     y = 1 - banner_h - 0.012
-    _text(
+    draw_text(
         fig,
         left,
         y,
@@ -74,7 +74,7 @@ def briefing_pdf_figure(
         linespacing=1.2,
     )
     y -= (title.count("\n") + 1) * 10.5 * 1.2 / page_h_pt + 0.006
-    _text(fig, left, y, sentence, fontsize=8.5, va="top", gid="sentence", linespacing=1.2)
+    draw_text(fig, left, y, sentence, fontsize=8.5, va="top", gid="sentence", linespacing=1.2)
     y -= (sentence.count("\n") + 1) * 8.5 * 1.2 / page_h_pt + 0.008
     image_top = y
 
@@ -87,9 +87,9 @@ def briefing_pdf_figure(
         f"{TABLE_KEY} {SCHEMATIC_NOTE} Scores as of {resolved.as_of.isoformat()}. "
         + sources_line(resolved)
     )
-    sources_text = wrap_text(sources, content_pt, _TextMeasure(fig, 5.8))
-    footer_text = wrap_text(footer, content_pt, _TextMeasure(fig, 5.8))
-    _text(
+    sources_text = wrap_text(sources, content_pt, TextMeasure(fig, 5.8))
+    footer_text = wrap_text(footer, content_pt, TextMeasure(fig, 5.8))
+    draw_text(
         fig,
         left,
         banner_h + 0.006,
@@ -101,7 +101,7 @@ def briefing_pdf_figure(
         linespacing=1.25,
     )
     sources_y = banner_h + 0.01 + (footer_text.count("\n") + 1) * 5.8 * 1.25 / page_h_pt
-    _text(
+    draw_text(
         fig,
         left,
         sources_y,
@@ -115,23 +115,23 @@ def briefing_pdf_figure(
     sources_top = sources_y + (sources_text.count("\n") + 1) * 5.8 * 1.25 / page_h_pt
 
     route = (
-        f": {_route_name(resolved, resolved.spec.view.value)}"
+        f": {route_name(resolved, resolved.spec.view.value)}"
         if resolved.spec.view.kind == "route"
         else ""
     )
     tables = [
-        (heading + (route if layer == "segments" else ""), _table_rows(resolved, layer, level))
-        for layer, level, heading in _LEVELS
+        (heading + (route if layer == "segments" else ""), table_rows(resolved, layer, level))
+        for layer, level, heading in LEVELS
     ]
-    header = tuple(c.heading for c in _TABLE_COLUMNS)
+    header = tuple(c.heading for c in TABLE_COLUMNS)
     slide_ratio = SLIDE_SIZE_IN[1] / SLIDE_SIZE_IN[0]
     image_min = 0.8 * content_w * page_w * slide_ratio / page_h  # about the slide's shape
     image_max = 0.5
     fontsize = TABLE_FONT_PT
     while True:
-        measure = _TextMeasure(fig, fontsize)
+        measure = TextMeasure(fig, fontsize)
         layouts = [
-            _layout_table([header, *rows], content_pt, measure) if rows else None
+            layout_table([header, *rows], content_pt, measure) if rows else None
             for _, rows in tables
         ]
         pitch = fontsize * TABLE_LINE / page_h_pt
@@ -171,7 +171,7 @@ def briefing_pdf_figure(
     rows_text: list[str] = []
     y = image_top - image_h - 0.012
     for (heading, rows), layout in zip(tables, layouts, strict=True):
-        _text(
+        draw_text(
             fig,
             left,
             y,
@@ -183,7 +183,7 @@ def briefing_pdf_figure(
         )
         y -= heading_h
         if layout is None:
-            _text(
+            draw_text(
                 fig,
                 left,
                 y,
@@ -194,7 +194,7 @@ def briefing_pdf_figure(
             )
             y -= pitch
         else:
-            y = _draw_table(fig, layout, [header, *rows], left, y, fontsize, page_h_pt, page_w_pt)
+            y = draw_table(fig, layout, [header, *rows], left, y, fontsize, page_h_pt, page_w_pt)
             rows_text.extend(f"{r[0]} | {r[1]} ({r[2]}) | " + " | ".join(r[3:]) for r in rows)
         y -= 0.6 * pitch + 0.004
     manifest = BriefingManifest(
@@ -214,7 +214,7 @@ def briefing_pdf_figure(
 def briefing_pdf(resolved: ResolvedMap, options: BriefingOptions | None = None) -> bytes:
     """The one-page briefing as PDF bytes (A4 portrait)."""
     fig, manifest = briefing_pdf_figure(resolved, options)
-    return _figure_bytes(
+    return figure_bytes(
         fig,
         "pdf",
         dpi=200,

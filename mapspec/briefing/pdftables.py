@@ -13,9 +13,9 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from mapspec import style
-from mapspec.briefing.furniture import _text
+from mapspec.briefing.furniture import draw_text
 from mapspec.briefing.options import TOP_N
-from mapspec.briefing.textfit import _TextMeasure, _tokens, _wrap_measured
+from mapspec.briefing.textfit import TextMeasure, word_tokens, wrap_measured
 from mapspec.resolved import ResolvedMap
 
 
@@ -89,7 +89,7 @@ class _Column:
     align: str = "left"
 
 
-_TABLE_COLUMNS = (
+TABLE_COLUMNS = (
     _Column("rank", "#", "never", "right"),
     _Column("name", "Name"),
     _Column("id", "ID", "id"),
@@ -113,24 +113,24 @@ class _TableLayout:
         return sum(self.row_lines(r) for r in range(len(self.lines)))
 
 
-def _layout_table(
-    rows: Sequence[Sequence[str]], available: float, measure: _TextMeasure
+def layout_table(
+    rows: Sequence[Sequence[str]], available: float, measure: TextMeasure
 ) -> _TableLayout:
     """Column widths that fit ``available`` points with the fewest wrapped lines: each
     column starts at its natural width (its widest cell on one line); while the table is
     too wide, the column whose narrowing adds the fewest lines is narrowed."""
-    n_cols = len(_TABLE_COLUMNS)
+    n_cols = len(TABLE_COLUMNS)
     # the header row (rows[0]) wraps between words in every column
     cells = [
-        [_tokens(row[c], "words" if r == 0 else _TABLE_COLUMNS[c].breaks) for c in range(n_cols)]
+        [word_tokens(row[c], "words" if r == 0 else TABLE_COLUMNS[c].breaks) for c in range(n_cols)]
         for r, row in enumerate(rows)
     ]
-    extra = [SWATCH_PT + 2 if col.key == "band" else 0.0 for col in _TABLE_COLUMNS]
+    extra = [SWATCH_PT + 2 if col.key == "band" else 0.0 for col in TABLE_COLUMNS]
     natural = [max(measure("".join(r[c])) for r in cells) + extra[c] for c in range(n_cols)]
     cap = 0.35 * available  # a longer unbroken token wraps by characters
     minimum = [
         natural[c]
-        if _TABLE_COLUMNS[c].breaks == "never"
+        if TABLE_COLUMNS[c].breaks == "never"
         else max(min(max(measure(t) for t in r[c]), cap) for r in cells) + extra[c]
         for c in range(n_cols)
     ]
@@ -140,7 +140,7 @@ def _layout_table(
     def wrapped(c: int, width: float) -> list[list[str]]:
         key = (c, round(width, 2))
         if key not in cache:
-            cache[key] = [_wrap_measured(r[c], width - extra[c], measure) for r in cells]
+            cache[key] = [wrap_measured(r[c], width - extra[c], measure) for r in cells]
         return cache[key]
 
     def total(columns: list[list[list[str]]]) -> int:
@@ -169,7 +169,7 @@ def _layout_table(
     return _TableLayout(widths, lines)
 
 
-def _table_rows(resolved: ResolvedMap, layer: str, level: str) -> list[tuple[str, ...]]:
+def table_rows(resolved: ResolvedMap, layer: str, level: str) -> list[tuple[str, ...]]:
     return [
         (
             str(rank),
@@ -184,7 +184,7 @@ def _table_rows(resolved: ResolvedMap, layer: str, level: str) -> list[tuple[str
     ]
 
 
-def _draw_table(
+def draw_table(
     fig: Figure,
     layout: _TableLayout,
     rows: Sequence[Sequence[str]],
@@ -203,7 +203,7 @@ def _draw_table(
         xs.append(xs[-1] + (w + TABLE_GAP_PT) / page_w_pt)
     full_w = (sum(layout.widths) + TABLE_GAP_PT * (len(xs) - 1)) / page_w_pt
     y = y_top
-    band_col = [c.key for c in _TABLE_COLUMNS].index("band")
+    band_col = [c.key for c in TABLE_COLUMNS].index("band")
     for r, row_cells in enumerate(layout.lines):
         height = layout.row_lines(r) * pitch + 2 * pad
         if r > 0 and r % 2 == 0:
@@ -219,7 +219,7 @@ def _draw_table(
                     gid="table_shade",
                 )
             )
-        for c, (column, cell) in enumerate(zip(_TABLE_COLUMNS, row_cells, strict=True)):
+        for c, (column, cell) in enumerate(zip(TABLE_COLUMNS, row_cells, strict=True)):
             x = xs[c]
             if r > 0 and c == band_col:
                 fig.add_artist(
@@ -242,7 +242,7 @@ def _draw_table(
             # one artist per line on a common baseline, so the cells of a row line up
             # whatever their glyphs (va="top" aligns each text by its own ink)
             for i, line in enumerate(cell):
-                _text(
+                draw_text(
                     fig,
                     x,
                     y - pad - (0.8 + i * TABLE_LINE) * fontsize / page_h_pt,

@@ -13,17 +13,17 @@ from matplotlib.transforms import Bbox
 from matplotlib_scalebar.scalebar import ScaleBar
 
 from mapspec import context_layers
-from mapspec.briefing.drawing import _draw_layers
+from mapspec.briefing.drawing import draw_layers
 from mapspec.briefing.furniture import (
-    _banner,
-    _draw_legend,
-    _legend_entries,
-    _north_arrow,
-    _place_labels,
-    _text,
     default_title,
+    draw_banner,
+    draw_legend,
+    draw_north_arrow,
+    draw_text,
+    legend_entries,
+    place_labels,
 )
-from mapspec.briefing.geometry import _extent_metric, _fit_extent, _to_metric, geometry_path
+from mapspec.briefing.geometry import extent_metric, fit_extent, geometry_path, to_metric
 from mapspec.briefing.options import (
     LEGEND_PANEL_IN,
     MAP_BACKGROUND,
@@ -32,7 +32,7 @@ from mapspec.briefing.options import (
     BriefingManifest,
     BriefingOptions,
 )
-from mapspec.briefing.textfit import _TextMeasure, wrap_text
+from mapspec.briefing.textfit import TextMeasure, wrap_text
 from mapspec.export.metadata import SCHEMATIC_NOTE, data_sources, product_version, utc_timestamp
 from mapspec.resolved import ResolvedMap
 
@@ -74,8 +74,8 @@ def briefing_figure(
     fig = Figure(figsize=(width_in, height_in), dpi=options.width_px / width_in, facecolor="white")
     FigureCanvasAgg(fig)
     text_w_pt = (width_in - 2 * margin) * 72
-    title_text = wrap_text(title, text_w_pt, _TextMeasure(fig, TITLE_PT, bold=True))
-    sentence_text = wrap_text(sentence, text_w_pt, _TextMeasure(fig, 12.5))
+    title_text = wrap_text(title, text_w_pt, TextMeasure(fig, TITLE_PT, bold=True))
+    sentence_text = wrap_text(sentence, text_w_pt, TextMeasure(fig, 12.5))
 
     def fy(inches_from_bottom: float) -> float:
         return inches_from_bottom / height_in
@@ -84,10 +84,10 @@ def briefing_figure(
         return inches_from_left / width_in
 
     if header:
-        _banner(fig, options.banner, fy(height_in - banner_in), fy(banner_in))
-        _banner(fig, options.banner, 0.0, fy(banner_in))
+        draw_banner(fig, options.banner, fy(height_in - banner_in), fy(banner_in))
+        draw_banner(fig, options.banner, 0.0, fy(banner_in))
         top = height_in - banner_in - 0.1
-        _text(
+        draw_text(
             fig,
             fx(margin),
             fy(top),
@@ -99,7 +99,7 @@ def briefing_figure(
             linespacing=1.15,
         )
         top -= TITLE_PT * 1.15 / 72 * (title_text.count("\n") + 1) + 0.05
-        _text(
+        draw_text(
             fig,
             fx(margin),
             fy(top),
@@ -120,9 +120,9 @@ def briefing_figure(
             f"{utc_timestamp(options.generated)} · query: "
             f"{urlencode(resolved.spec.to_params()) or '(none: full bundled view)'}"
         )
-        sources_text = wrap_text(sources_line(resolved), text_w_pt, _TextMeasure(fig, 7.5))
+        sources_text = wrap_text(sources_line(resolved), text_w_pt, TextMeasure(fig, 7.5))
         bottom = banner_in + 0.06
-        _text(
+        draw_text(
             fig,
             fx(margin),
             fy(bottom),
@@ -133,7 +133,7 @@ def briefing_figure(
             gid="footer",
         )
         bottom += 0.16
-        _text(
+        draw_text(
             fig,
             fx(margin),
             fy(bottom),
@@ -148,7 +148,7 @@ def briefing_figure(
     else:
         bottom, footer, sources_text = 0.1, "", ""
 
-    x0, y0, x1, y1 = _extent_metric(resolved.bounds)
+    x0, y0, x1, y1 = extent_metric(resolved.bounds)
     map_h = top - bottom
     panel_w = min(LEGEND_PANEL_IN, 0.3 * width_in)
     map_w = width_in - 2 * margin - 0.25 - panel_w
@@ -156,13 +156,13 @@ def briefing_figure(
     ax.set_facecolor(MAP_BACKGROUND)
     ax.set_xticks([])
     ax.set_yticks([])
-    x0, y0, x1, y1 = _fit_extent((x0, y0, x1, y1), map_w / map_h)
+    x0, y0, x1, y1 = fit_extent((x0, y0, x1, y1), map_w / map_h)
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_aspect("equal", adjustable="box")
     tolerance = max(x1 - x0, y1 - y0) / 4000
-    drawn = _draw_layers(ax, resolved, tolerance)
-    context_layers.draw_neighbours(ax, _to_metric, geometry_path)
+    drawn = draw_layers(ax, resolved, tolerance)
+    context_layers.draw_neighbours(ax, to_metric, geometry_path)
     scale_bar = ScaleBar(
         1,
         "m",
@@ -174,7 +174,7 @@ def briefing_figure(
     )
     ax.add_artist(scale_bar)
     lon0, lat0, lon1, lat1 = resolved.bounds
-    arrow = _north_arrow(ax, ((lon0 + lon1) / 2, (lat0 + lat1) / 2))
+    arrow = draw_north_arrow(ax, ((lon0 + lon1) / 2, (lat0 + lat1) / 2))
     renderer = fig.canvas.get_renderer()  # the names avoid the scale bar and north arrow
     # the scale bar's own extent is only its text: its box is reserved by its size
     frame = ax.get_window_extent(renderer)
@@ -185,12 +185,12 @@ def briefing_figure(
         frame.y0 + 0.6 * fig.dpi,
     )
     obstacles = [bar_box, *(a.get_window_extent(renderer).padded(4) for a in arrow)]
-    labels = _place_labels(ax, resolved, obstacles)
+    labels = place_labels(ax, resolved, obstacles)
 
     panel_left = margin + map_w + 0.25
     panel = fig.add_axes((fx(panel_left), fy(bottom), fx(panel_w), fy(map_h)), gid="panel")
     panel.set_axis_off()
-    y, legend_labels = _draw_legend(panel, _legend_entries(resolved, drawn), 1.0, 10.0)
+    y, legend_labels = draw_legend(panel, legend_entries(resolved, drawn), 1.0, 10.0)
     as_of = f"Scores as of {resolved.as_of.isoformat()}"
     notes = [as_of, SCHEMATIC_NOTE, *resolved.notices]
     # the notes go under the legend and must end above the sources line: the type
@@ -198,13 +198,13 @@ def briefing_figure(
     room_in = max(y - 0.01, 0.0) * map_h
     size = 9.5
     while True:
-        measure = _TextMeasure(fig, size)
+        measure = TextMeasure(fig, size)
         notes_text = "\n".join(wrap_text(n, panel_w * 72, measure) for n in notes)
         lines = notes_text.count("\n") + 1
         if size <= 7.0 or lines * size * 1.3 / 72 <= room_in:
             break
         size = max(7.0, size - 0.5)
-    _text(
+    draw_text(
         panel,
         0.0,
         y - 0.01,
@@ -231,7 +231,7 @@ def briefing_figure(
     return fig, manifest
 
 
-def _figure_bytes(
+def figure_bytes(
     fig: Figure, fmt: str, dpi: float | None = None, metadata: Mapping[str, str] | None = None
 ) -> bytes:
     buffer = io.BytesIO()
@@ -243,7 +243,7 @@ def _figure_bytes(
 def briefing_png(resolved: ResolvedMap, options: BriefingOptions | None = None) -> bytes:
     """The briefing slide as PNG bytes (``options.width_px`` wide, 16:9)."""
     fig, _ = briefing_figure(resolved, options)
-    return _figure_bytes(
+    return figure_bytes(
         fig,
         "png",
         metadata={

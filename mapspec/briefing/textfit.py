@@ -31,7 +31,7 @@ def _measuring_renderer() -> Any:
     return _MEASURING.renderer
 
 
-class _TextMeasure:
+class TextMeasure:
     """Widths in points of single-line strings at one font size (the figure's renderer)."""
 
     def __init__(self, fig: Figure, fontsize: float, bold: bool = False):
@@ -66,7 +66,7 @@ class _TextMeasure:
         return 1.01 * (sum(self._word(w) for w in words) + self._space * (len(words) - 1))
 
 
-def _tokens(text: str, breaks: str) -> list[str]:
+def word_tokens(text: str, breaks: str) -> list[str]:
     """The pieces a cell may wrap between, each with its trailing separator."""
     text = " ".join(str(text).split())
     if not text:
@@ -82,7 +82,7 @@ def _tokens(text: str, breaks: str) -> list[str]:
     return [t.replace("\u00a0", " ") for t in re.findall(r"\S+\s*", glued)]
 
 
-def _split_wide(token: str, width: float, measure: _TextMeasure) -> list[str]:
+def _split_wide(token: str, width: float, measure: TextMeasure) -> list[str]:
     """A token wider than ``width``: first at its spaces, then (a single unbroken run of
     characters, e.g. hostile text) by characters — wrapped, never cut."""
     if measure(token) <= width:
@@ -100,7 +100,7 @@ def _split_wide(token: str, width: float, measure: _TextMeasure) -> list[str]:
     return [*pieces, current] if current else pieces
 
 
-def _wrap_measured(tokens: Sequence[str], width: float, measure: _TextMeasure) -> list[str]:
+def wrap_measured(tokens: Sequence[str], width: float, measure: TextMeasure) -> list[str]:
     """Greedy wrap of tokens into lines no wider than ``width`` points."""
     lines: list[str] = []
     current = ""
@@ -115,6 +115,6 @@ def _wrap_measured(tokens: Sequence[str], width: float, measure: _TextMeasure) -
     return lines
 
 
-def wrap_text(text: str, width_pt: float, measure: _TextMeasure) -> str:
+def wrap_text(text: str, width_pt: float, measure: TextMeasure) -> str:
     """``text`` wrapped at its spaces to lines no wider than ``width_pt`` (measured)."""
-    return "\n".join(_wrap_measured(_tokens(text, "words"), width_pt, measure))
+    return "\n".join(wrap_measured(word_tokens(text, "words"), width_pt, measure))

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from fixtures import hostile
 
-from mapspec.folium_map import _css_id
+from mapspec.layer_data import css_id
 from tests.e2e.conftest import MAP_FRAME, start_app
 
 pytestmark = pytest.mark.e2e
@@ -94,7 +94,7 @@ def test_hostile_popups_and_tooltips_show_literal_text(hostile_server, watched_p
     assert frame.locator("path.atlas-area").count() >= 41  # the Risk map is drawn
     for kind in ("incidents", "threats", "sites"):
         record_id = hostile.record_id(kind)
-        marker = frame.locator("path." + _css_id({"properties": {"id": record_id}}))
+        marker = frame.locator("path." + css_id({"properties": {"id": record_id}}))
         # attached, not visible: the previous (tall) popup's auto-pan may have moved the
         # marker out of view, and Leaflet takes the events anyway
         marker.wait_for(state="attached", timeout=60_000)

@@ -11,7 +11,8 @@ located only at country level). Everything here is pure: inputs are never modifi
 The package (one module per concern; this façade re-exports every name, so importers
 write ``from geodata.importers.common import …``): :mod:`.provenance` (the normalised
 result, provenance columns, licences, exclusions), :mod:`.rows` (text helpers, the output
-row builder, row problems), :mod:`.dates`, :mod:`.numbers`, :mod:`.countries` (country
+row builder, row problems), :mod:`.records` (a dataset's rows from its column map),
+:mod:`.dates`, :mod:`.numbers`, :mod:`.countries` (country
 codes and the region), :mod:`.targets` (targets, attribution, confidence, URLs).
 """
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 from geodata.importers.common.countries import (  # noqa: F401
     DEFAULT_REGION,
     REGION_REASON,
+    RegionRows,
     country_choices,
     country_codes,
     country_name,
@@ -27,6 +29,7 @@ from geodata.importers.common.countries import (  # noqa: F401
     excluded_by_country,
     nothing_in_region,
     region_codes,
+    region_first,
     region_split,
     region_summary,
     unknown_country_problems,
@@ -57,6 +60,7 @@ from geodata.importers.common.provenance import (  # noqa: F401
     Licence,
     Normalised,
 )
+from geodata.importers.common.records import RECORD_ORDER, mapped_rows  # noqa: F401
 from geodata.importers.common.rows import (  # noqa: F401
     blank_to_none,
     by_unique,

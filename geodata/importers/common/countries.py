@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import NamedTuple
 
 import country_converter as coco
 import numpy as np
@@ -13,7 +14,7 @@ from country_converter.country_converter import COUNTRY_DATA_FILE
 
 from geodata.contract import Problem
 from geodata.importers.common.provenance import Exclusion, Normalised
-from geodata.importers.common.rows import by_unique, row_problems
+from geodata.importers.common.rows import by_unique, row_problems, text
 
 # --- Countries and the region ------------------------------------------------------------
 
@@ -260,6 +261,54 @@ def unknown_country_problems(
         f"{example} spells it (e.g. Afghanistan, Pakistan) or its ISO 3166-1 alpha-3 code "
         "(e.g. AFG)",
     )
+
+
+class RegionRows(NamedTuple):
+    """A dataset's rows inside the region (see :func:`region_first`)."""
+
+    src: pd.DataFrame
+    rows: pd.Series
+    event_id: pd.Series
+    country: pd.Series
+    country_name: pd.Series
+    problems: list[Problem]
+    excluded: list[Exclusion]
+
+
+def region_first(
+    src: pd.DataFrame,
+    rows: pd.Series,
+    event_id: pd.Series,
+    country: pd.Series,
+    country_name: pd.Series,
+    countries: Iterable[str] | None,
+    *,
+    prefix: str,
+    dataset: str,
+    column: str = "country",
+    area: str = "region",
+) -> RegionRows:
+    """The first step of every dataset importer: the region. Rows of other countries are
+    excluded (counted per country) and not mapped further (a world export is mostly such
+    rows); the rows whose country no column identifies are problems (named by the file's
+    ``column``, the spelling of ``dataset`` as the example). The excluded rows' ids are
+    ``prefix + event_id``; ``area`` is the dataset's own world-region column, if the file
+    has it (:func:`region_split`). Returns the kept rows of the frame and its series, the
+    problems and the exclusions."""
+    problems = unknown_country_problems(country, rows, event_id, column, country_name, dataset)
+    outside, excluded = region_split(
+        country,
+        rows,
+        (prefix + event_id).where(event_id != "", ""),
+        countries,
+        names=country_name,
+        area=text(src, area) if area in src else None,
+    )
+    if outside.any():
+        keep = ~outside
+        src, rows, event_id = src[keep], rows[keep], event_id[keep]
+        country, country_name = country[keep], country_name[keep]
+    return RegionRows(src, rows, event_id, country, country_name, problems, excluded)
 
 
 def drop_rows(problems: list[Problem], excluded: list[Exclusion]) -> list[Problem]:

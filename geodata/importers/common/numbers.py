@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
 from geodata.contract import Problem
+from geodata.importers.common.rows import row_problems
 from geodata.numbers import ascii_digits, parse_number, to_numbers, why_not_a_number
 
 # --- Numbers ------------------------------------------------------------------------------
@@ -54,20 +56,10 @@ def number_problems(
 ) -> list[Problem]:
     """Like :func:`row_problems`, the hint led by why the value is not a number when it
     is not one (underscores, separators, other scripts' digits)."""
-    idx = np.flatnonzero(np.asarray(mask, bool))
     out = []
-    for i in idx:
-        value = values.iat[i]
-        why = why_not_a_number(value) if value and parse_number(value) is None else ""
-        out.append(
-            Problem(
-                int(rows.iat[i]),
-                ids.iat[i] or None,
-                column,
-                value,
-                f"{why} — {hint}" if why else hint,
-            )
-        )
+    for p in row_problems(mask, rows, ids, column, values, hint):
+        why = why_not_a_number(p.value) if p.value and parse_number(p.value) is None else ""
+        out.append(replace(p, hint=f"{why} — {hint}") if why else p)
     return out
 
 

@@ -1,0 +1,124 @@
+"""The shared sidebar: the widgets of :data:`ui.state.WIDGETS` with their labels and
+choices, and the area-of-interest controls. Their values are read by
+:func:`ui.state.spec_from_state` at the start of the next run."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from geodata.actors import ACTORS
+from geodata.contract import ATTRIBUTIONS, CONFIDENCE_LEVELS, TARGET_CATEGORIES
+from mapspec.spec import COLOUR_MODES, LAYER_LABELS, LAYER_ORDER, POINT_MODES
+from riskmodel.settings import PRESETS
+from riskmodel.vocab import ATTACK_TYPES, COUNTRY_NAMES, TARGET_LABELS
+from ui.aoi import aoi_controls
+from ui.loaders import choices_data
+from ui.state import view_choices, widget
+
+_MULTI = {
+    "actor": ("Actor", lambda: list(ACTORS)),
+    "target": ("Target category", lambda: list(TARGET_CATEGORIES)),
+    "attack_type": ("Attack type", lambda: list(ATTACK_TYPES)),
+    "attribution": ("Attribution", lambda: list(ATTRIBUTIONS)),
+    "confidence": ("Confidence / credibility", lambda: list(CONFIDENCE_LEVELS)),
+    "country": ("Country", lambda: list(COUNTRY_NAMES)),
+}
+"""The multiselects of a fixed vocabulary: label and choices."""
+
+_FORMAT = {
+    "target": lambda v: TARGET_LABELS.get(v, v),
+    "country": lambda v: f"{COUNTRY_NAMES.get(v, v)} ({v})",
+    "attack_type": lambda v: ATTACK_TYPES.get(v, v),
+}
+
+
+def _multiselect(container, param: str) -> None:
+    label, options = _MULTI[param]
+    container.multiselect(
+        label,
+        options(),
+        key=widget(param).key,
+        format_func=_FORMAT.get(param, str),
+        placeholder="any",
+    )
+
+
+def sidebar() -> None:
+    """Draw the shared sidebar's widgets (their state is read by
+    :func:`ui.state.spec_from_state` at the start of the next run)."""
+    bundle = choices_data()
+    ss = st.session_state
+    sb = st.sidebar
+    sb.header("Filters")
+    lo, hi = ss["w_date_bounds"]
+    chosen = [d for d in ss["w_dates"] if isinstance(d, date)]
+    sb.date_input(
+        "Date range",
+        key="w_dates",
+        min_value=min([lo, date(2000, 1, 1), *chosen]),
+        max_value=max([hi, date.today(), *chosen]),
+    )
+    for param in _MULTI:
+        if widget(param).main:
+            _multiselect(sb, param)
+    sb.selectbox(
+        "Risk perspective",
+        list(PRESETS),
+        key=widget("perspective").key,
+        format_func=lambda p: PRESETS[p].label,
+    )
+    aoi_controls(sb)
+    hidden = ss.get("w_hidden", {})
+    sb.toggle(
+        "More filters and map options",
+        key="w_more",
+        help="Attack type, attribution, confidence, place, fatalities, half-life, "
+        "layers and framing" + (f" (now set: {', '.join(sorted(hidden))})" if hidden else ""),
+    )
+    if not ss.get("w_more"):
+        return
+    for param in _MULTI:
+        if not widget(param).main:
+            _multiselect(sb, param)
+    units = bundle.admin1[["iso_3166_2", "name"]]
+    names = dict(zip(units["iso_3166_2"], units["name"], strict=True))
+    sb.multiselect(
+        "Province / admin-1",
+        sorted(names),
+        key=widget("admin1").key,
+        format_func=lambda c: f"{names.get(c, c)} ({c})",
+        placeholder="any",
+    )
+    sb.number_input("Minimum fatalities", min_value=0, step=1, key=widget("min_fatalities").key)
+    sb.number_input(
+        "Half-life in days (0 = default)",
+        min_value=0.0,
+        max_value=36500.0,
+        step=30.0,
+        key=widget("half_life").key,
+    )
+    sb.header("Map")
+    sb.multiselect(
+        "Layers",
+        list(LAYER_ORDER),
+        key=widget("layers").key,
+        format_func=lambda n: LAYER_LABELS[n],
+    )
+    sb.radio("Colour incidents by", list(COLOUR_MODES), key=widget("colour").key, horizontal=True)
+    sb.selectbox(
+        "Incident drawing",
+        list(POINT_MODES),
+        key=widget("points").key,
+        help="auto draws points up to a limit, then a grid aggregate",
+    )
+    views = view_choices(bundle)
+    if ss["w_view"] not in views:  # a bbox from a link
+        views.append(ss["w_view"])
+    sb.selectbox(
+        "Frame the map on",
+        views,
+        key=widget("view").key,
+        format_func=lambda v: "All of Afghanistan and Pakistan" if v == "all" else v,
+    )
