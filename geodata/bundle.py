@@ -1,8 +1,10 @@
-"""Load the bundled geography and records as validated, joined GeoDataFrames."""
+"""Load the bundled geography and records as validated, joined GeoDataFrames (cached on
+disk under a key of the bundled files, the code and the library versions)."""
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -15,17 +17,14 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from geodata.actors import actor_family, canonical_actors
 from geodata.contract import DataContractError, Problem, validate_records
-from geodata.places import admin1_codes
-from geodata.spatial import (
-    METRIC_CRS,
-    WGS84,
-    assign_admin1,
-    distance_to_km,
-    geodesic_length_km,
-    nearest_line,
-)
+from geodata.diskcache import cache_dir as cache_dir
+from geodata.diskcache import cache_disabled as cache_disabled
+from geodata.diskcache import hash_code
+from geodata.diskcache import read_pickle as read_pickle
+from geodata.diskcache import write_pickle as write_pickle
+from geodata.enrich import enrich_records as enrich_records
+from geodata.spatial import WGS84, geodesic_length_km
 
 BORDER_REFERENCE_LENGTH_KM = 2640.0
 """Length usually given for the Af-Pak boundary; the bundled line is generalised."""
@@ -245,100 +244,6 @@ def read_record_csv(path: Path | str) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
 
 
-def enrich_records(records: pd.DataFrame, kind: str, geo: Geography) -> gpd.GeoDataFrame:
-    """Join validated records to the geography. Returns a new GeoDataFrame (EPSG:4326).
-
-    Derived columns:
-    - ``admin1``: ISO 3166-2 code of the unit the point falls in (coastal points of
-      AF/PK records snap to the nearest unit within 5 km; points outside AF/PK and
-      records without coordinates get None);
-    - ``admin1_stated``: codes of the province(s) the record names (a tuple);
-    - ``admin1_mismatch``: True when both are known and the point's unit is not a
-      stated one (the point is kept where the source put it);
-    - ``admin1_for_scoring``: the point's unit, or the stated units when the record has
-      no point (tuple);
-    - ``dist_border_km``, ``nearest_corridor``, ``dist_corridor_km``: distances in the
-      metric projection :data:`geodata.spatial.METRIC_CRS` (within ~1 % of geodesic);
-    - incidents and threats: ``actor_canonical`` (the group named first, ISKP under all
-      its aliases), ``actors_all`` (tuple), ``actor_family``, ``target_categories``
-      (list of the ';'-separated categories).
-    """
-    lon, lat = records["longitude"].to_numpy(float), records["latitude"].to_numpy(float)
-    has_point = ~(np.isnan(lon) | np.isnan(lat))
-    geoms = np.full(len(records), None, dtype=object)
-    geoms[has_point] = shapely.points(lon[has_point], lat[has_point])
-    out = gpd.GeoDataFrame(
-        records.copy(), geometry=gpd.GeoSeries(geoms, crs=WGS84).values, crs=WGS84
-    )
-
-    afpak = records["country"].isin(["AFG", "PAK"]).to_numpy()
-    admin1 = assign_admin1(out.geometry, geo.admin1, may_snap=afpak).to_numpy()
-    # Stated codes, mismatch and scoring units depend only on (province text, AF/PK,
-    # geometric unit): compute them once per distinct combination.
-    combos = pd.DataFrame(
-        {
-            "province": records["province"].astype(object).to_numpy(),
-            "afpak": afpak,
-            "admin1": admin1,
-        }
-    )
-    codes, uniques = pd.factorize(
-        pd.MultiIndex.from_frame(combos.fillna({"province": ""}).astype({"admin1": object}))
-    )
-    stated_u, mismatch_u, scoring_u = [], [], []
-    for province, is_afpak, unit in uniques:
-        stated = _cached_codes(province or None) if is_afpak else ()
-        unit = None if unit is None or (isinstance(unit, float) and unit != unit) else unit
-        stated_u.append(stated)
-        mismatch_u.append(unit is not None and bool(stated) and unit not in stated)
-        scoring_u.append((unit,) if unit is not None else stated)
-    out["admin1"] = pd.Series(admin1, index=out.index, dtype=object)
-    out["admin1_stated"] = pd.Series(_take(stated_u, codes), index=out.index, dtype=object)
-    out["admin1_mismatch"] = np.asarray(mismatch_u, dtype=bool)[codes]
-    out["admin1_for_scoring"] = pd.Series(_take(scoring_u, codes), index=out.index, dtype=object)
-
-    pts_m = np.full(len(records), None, dtype=object)
-    if has_point.any():
-        pts_m[has_point] = gpd.GeoSeries(geoms[has_point], crs=WGS84).to_crs(METRIC_CRS).values
-    border_m = geo.border.to_crs(METRIC_CRS).geometry.values[0]
-    out["dist_border_km"] = np.round(distance_to_km(pts_m, border_m), 3)
-    corridor_ids, corridor_km = nearest_line(pts_m, geo.corridors.to_crs(METRIC_CRS), "route_id")
-    out["nearest_corridor"] = corridor_ids
-    out["dist_corridor_km"] = np.round(corridor_km, 3)
-
-    if kind in ("incidents", "threats"):
-        actor_codes, actor_texts = pd.factorize(records["actor"].astype(object), sort=False)
-        actors_u = [canonical_actors(t) for t in actor_texts]
-        out["actors_all"] = pd.Series(_take(actors_u, actor_codes), index=out.index, dtype=object)
-        out["actor_canonical"] = np.asarray([a[0] for a in actors_u], dtype=object)[actor_codes]
-        out["actor_family"] = np.asarray([actor_family(a[0]) for a in actors_u], dtype=object)[
-            actor_codes
-        ]
-        cat_codes, cat_texts = pd.factorize(records["target_category"].astype(object))
-        cats_u = [_split_categories(t) for t in cat_texts]
-        # Lists (the contract's documented type); each row gets its own list object.
-        out["target_categories"] = pd.Series(
-            [list(cats_u[c]) for c in cat_codes], index=out.index, dtype=object
-        )
-    return out
-
-
-def _take(values: list, codes: np.ndarray) -> np.ndarray:
-    """``values[code]`` for every code, as an object array (tuples stay whole)."""
-    table = np.empty(len(values), dtype=object)
-    for i, value in enumerate(values):  # item by item: numpy would unpack tuples
-        table[i] = value
-    return table[codes]
-
-
-def _cached_codes(text: object) -> tuple[str, ...]:
-    return admin1_codes(None if text is None else str(text))
-
-
-def _split_categories(text: object) -> list[str]:
-    return [p.strip() for p in str(text).split(";") if p.strip()]
-
-
 def load_records(
     path: Path | str, kind: str, geo: Geography, source: str | None = None
 ) -> gpd.GeoDataFrame:
@@ -373,16 +278,24 @@ def build_bundle() -> Bundle:
 # to the geography. The result depends only on the bundled files, the code that builds it
 # and the library versions, so it is kept on disk under a key made of all three; any
 # change gives a new key and the bundle is validated again. ISKP_ATLAS_NO_CACHE=1 turns
-# the cache off; ISKP_ATLAS_CACHE_DIR moves it.
+# the cache off; ISKP_ATLAS_CACHE_DIR moves it (:mod:`geodata.diskcache`).
 
 
-_KEY_MODULES = ("bundle", "contract", "spatial", "actors", "places")
+_KEY_CODE = (
+    "bundle.py",
+    "enrich.py",
+    "diskcache.py",
+    "contract*.py",
+    "spatial.py",
+    "actors.py",
+    "places.py",
+)
+"""The code the bundle is built by (globs relative to ``geodata/``: every module of the
+contract, however it is split)."""
 
 
 def cache_key() -> str:
     """Hash of the bundled files, the geodata code and the library versions."""
-    import hashlib
-
     import numpy
     import shapely as shp
 
@@ -391,31 +304,10 @@ def cache_key() -> str:
         if path.is_file():
             digest.update(path.name.encode())
             digest.update(path.read_bytes())
-    here = Path(__file__).resolve().parent
-    for module in _KEY_MODULES:
-        digest.update((here / f"{module}.py").read_bytes())
+    hash_code(digest, *_KEY_CODE)
     for version in (pd.__version__, gpd.__version__, shp.__version__, numpy.__version__):
         digest.update(version.encode())
     return digest.hexdigest()[:24]
-
-
-def cache_dir() -> Path:
-    """The folder of the on-disk caches (``ISKP_ATLAS_CACHE_DIR`` or the user cache)."""
-    from geodata import settings
-
-    base = settings.current().cache_dir
-    if not base:
-        from platformdirs import user_cache_dir
-
-        base = user_cache_dir("iskp-atlas")
-    return Path(base)
-
-
-def cache_disabled() -> bool:
-    """True when ``ISKP_ATLAS_NO_CACHE`` is set."""
-    from geodata import settings
-
-    return bool(settings.current().no_cache)
 
 
 def cache_path() -> Path:
@@ -439,49 +331,6 @@ def _read_cache(path: Path) -> Bundle | None:
 
 def _write_cache(path: Path, bundle: Bundle) -> None:
     write_pickle(path, bundle)
-
-
-def read_pickle(path: Path, kind: type) -> object | None:
-    """The object pickled at ``path`` if it is a ``kind``; None when the file is missing,
-    unreadable or holds something else (a cache is rebuilt, never trusted blindly)."""
-    import pickle
-
-    try:
-        with path.open("rb") as handle:
-            cached = pickle.load(handle)
-    except (
-        OSError,
-        EOFError,
-        pickle.UnpicklingError,
-        AttributeError,
-        ImportError,
-        TypeError,
-        ValueError,
-    ):
-        return None
-    return cached if isinstance(cached, kind) else None
-
-
-def write_pickle(path: Path, obj: object) -> None:
-    """Pickle ``obj`` to ``path`` atomically (readers see the old file or the new one); a
-    folder that cannot be written is skipped, and no temporary file is left behind."""
-    import os
-    import pickle
-    import tempfile
-
-    tmp: str | None = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "wb") as handle:
-            pickle.dump(obj, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-        tmp = None
-    except OSError:
-        return  # a read-only home is fine: the data is simply built each time
-    finally:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
 
 
 @lru_cache(maxsize=1)

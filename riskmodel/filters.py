@@ -5,10 +5,11 @@ attribution=claimed,attributed&country=PAK`` is parsed strictly by :func:`parse_
 into a frozen :class:`Filters`; :func:`to_query` writes it back, :func:`describe` renders
 it as one English sentence, and :func:`apply_filters` selects the records.
 
-Each filter is declared once, in :data:`REGISTRY`, with its query key, value parser,
-row predicate and phrase. Multi-valued keys take comma-separated values or repeated keys
-(``actor=ISKP,TTP`` = ``actor=ISKP&actor=TTP``); values within a key are OR-ed, keys are
-AND-ed.
+Each filter is declared once, in :data:`REGISTRY` (:mod:`riskmodel.filter_registry`), with
+its query key, value parser (:mod:`riskmodel.filter_values`), row predicate
+(:mod:`riskmodel.filter_rows`) and phrase. Multi-valued keys take comma-separated values or
+repeated keys (``actor=ISKP,TTP`` = ``actor=ISKP&actor=TTP``); values within a key are
+OR-ed, keys are AND-ed.
 
 How the filters apply to threat records (which have a credibility instead of a confidence,
 and no attribution, attack type or casualties):
@@ -32,8 +33,7 @@ and no attribution, attack type or casualties):
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import date
 from urllib.parse import parse_qsl, urlencode
@@ -42,19 +42,33 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geodata.actors import ACTORS, canonical_actors
-from geodata.contract import ATTRIBUTIONS, CONFIDENCE_LEVELS, TARGET_CATEGORIES
-from geodata.places import admin1_code, crosswalk
-from riskmodel.aoi import Aoi, AoiError, aoi_geojson, aoi_mask, parse_aoi
-from riskmodel.settings import PRESETS
-from riskmodel.vocab import ATTACK_TYPES, COUNTRY_NAMES, TARGET_LABELS, attack_type_classes
+from riskmodel.aoi import Aoi, aoi_geojson, aoi_mask
+from riskmodel.filter_registry import _BY_KEY, FILTER_KEYS, REGISTRY, FilterSpec, _or
+from riskmodel.filter_rows import scoring_units, target_category_codes
+from riskmodel.filter_values import QueryError, _admin1_table, _choices, frame_end
+from riskmodel.vocab import COUNTRY_NAMES
+
+__all__ = [
+    "FILTER_KEYS",
+    "KINDS",
+    "REGISTRY",
+    "FilterSpec",
+    "Filters",
+    "QueryError",
+    "aoi_geometry",
+    "apply_filters",
+    "describe",
+    "filter_mask",
+    "frame_end",
+    "parse_query",
+    "scoring_units",
+    "sites_in",
+    "target_category_codes",
+    "to_params",
+    "to_query",
+]
 
 KINDS = ("incidents", "threats")
-
-
-class QueryError(ValueError):
-    """A filter query the user must fix; the message names the key, the value and the
-    valid choices."""
 
 
 @dataclass(frozen=True)
@@ -120,292 +134,9 @@ class Filters:
         return bool(self.attributions or self.attack_types or self.min_fatalities)
 
 
-# --- value parsers -------------------------------------------------------------------------
-
-
-def _choices(values: Iterable[str]) -> str:
-    return ", ".join(values)
-
-
-def _error(key: str, value: str, valid: str) -> QueryError:
-    return QueryError(f"bad value {value!r} for '{key}'; valid: {valid}")
-
-
-def _parse_date(key: str) -> Callable[[str], date]:
-    def parse(text: str) -> date:
-        try:
-            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-                raise ValueError
-            return date.fromisoformat(text)
-        except ValueError:
-            raise _error(key, text, "a date written YYYY-MM-DD, e.g. 2024-01-31") from None
-
-    return parse
-
-
-def _parse_choice(
-    key: str, allowed: Iterable[str], aliases: Mapping[str, str] | None = None
-) -> Callable[[str], str]:
-    allowed = tuple(allowed)
-    lookup = {a.lower(): a for a in allowed}
-    lookup.update({k.lower(): v for k, v in (aliases or {}).items()})
-
-    def parse(text: str) -> str:
-        found = lookup.get(text.lower())
-        if found is None:
-            raise _error(key, text, _choices(allowed))
-        return found
-
-    return parse
-
-
-def _parse_actor(text: str) -> str:
-    exact = {name.lower(): name for name in ACTORS}
-    if text.lower() in exact:
-        return exact[text.lower()]
-    named = canonical_actors(text)
-    if len(named) == 1 and named[0] not in ("Other", "Unknown"):
-        return named[0]  # an alias such as ISIS-K or "Islamic State Khorasan Province"
-    raise _error("actor", text, _choices(ACTORS) + " (or an alias such as ISIS-K)")
-
-
-def _admin1_table() -> dict[str, str]:
-    table = crosswalk()
-    return dict(zip(table["iso_3166_2"], table["name"], strict=True))
-
-
-def _parse_admin1(text: str) -> str:
-    codes = _admin1_table()
-    upper = text.upper()
-    if upper in codes:
-        return upper
-    code = admin1_code(text)
-    if code in codes:
-        return code
-    raise _error(
-        "admin1", text, "an ISO 3166-2 code or name of the 41 units: " + _choices(sorted(codes))
-    )
-
-
-def _parse_country(text: str) -> str:
-    upper = text.upper()
-    if re.fullmatch(r"[A-Z]{3}", upper):
-        return upper
-    by_name = {n.lower(): c for c, n in COUNTRY_NAMES.items()}
-    if text.lower() in by_name:
-        return by_name[text.lower()]
-    raise _error("country", text, "an ISO 3166-1 alpha-3 code such as " + _choices(COUNTRY_NAMES))
-
-
-def _parse_min_fatalities(text: str) -> int:
-    if not re.fullmatch(r"\d{1,7}", text):
-        raise _error("min_fatalities", text, "a whole number of deaths, 0 or more")
-    return int(text)
-
-
-def _parse_half_life(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 1 <= value <= 3650:
-        raise _error("half_life", text, "a number of days from 1 to 3650, e.g. 180")
-    return value
-
-
-def _parse_aoi(text: str) -> Aoi:
-    try:
-        return parse_aoi(text)
-    except AoiError as exc:
-        raise QueryError(str(exc)) from None
-
-
-def _parse_frame(text: str) -> str:
-    match = re.fullmatch(r"(\d{4})-(\d{2})", text)
-    if not match or not 1900 <= int(match[1]) <= 2100 or not 1 <= int(match[2]) <= 12:
-        raise _error("frame", text, "a month written YYYY-MM, e.g. 2025-06")
-    return text
-
-
-def frame_end(frame: str) -> date:
-    """The last day of a ``frame`` month (``2025-06`` → 2025-06-30)."""
-    return (pd.Period(frame, "M").end_time).date()
-
-
 def aoi_geometry(f: Filters) -> dict | None:
     """The area of interest of ``f`` as a GeoJSON geometry dict (a Polygon), or None."""
     return aoi_geojson(f.aoi)
-
-
-# --- row predicates (return a boolean array, or None when the filter keeps every row) ---
-
-
-def _column(gdf: pd.DataFrame, name: str, key: str) -> pd.Series:
-    if name not in gdf.columns:
-        raise ValueError(
-            f"filter '{key}' needs the column '{name}'; enrich the records with "
-            "geodata.enrich_records first"
-        )
-    return gdf[name]
-
-
-def _per_unique(series: pd.Series, test: Callable[[object], bool]) -> np.ndarray:
-    """Evaluate ``test`` once per distinct value (hashable or list) and spread it."""
-    try:
-        codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    except TypeError:  # lists are not hashable
-        codes, uniques = pd.factorize(
-            series.map(lambda v: tuple(v) if isinstance(v, list | np.ndarray) else v),
-            use_na_sentinel=True,
-        )
-    verdict = np.array([bool(test(u)) for u in uniques] + [False], dtype=bool)
-    return verdict[codes]
-
-
-def target_category_codes(gdf: pd.DataFrame) -> tuple[np.ndarray, list[tuple[str, ...]]]:
-    """Codes (−1 for missing) and the distinct category tuples of ``target_categories``.
-
-    ``target_categories`` is hashed directly when it holds tuples. When it holds lists (as
-    geodata.enrich_records makes them) the text column ``target_category`` it was derived
-    from is factorised instead and split the same way (';'-separated, stripped): the same
-    result, without converting a million lists.
-    """
-    cats = _column(gdf, "target_categories", "target")
-    try:
-        codes, uniques = pd.factorize(cats, use_na_sentinel=True)
-        return codes, [tuple(u) for u in uniques]
-    except TypeError:
-        pass
-    if "target_category" in gdf.columns:
-        codes, uniques = pd.factorize(gdf["target_category"], use_na_sentinel=True)
-        return codes, [tuple(p.strip() for p in str(u).split(";") if p.strip()) for u in uniques]
-    codes, uniques = pd.factorize(
-        cats.map(lambda v: tuple(v) if isinstance(v, list | np.ndarray) else v),
-        use_na_sentinel=True,
-    )
-    return codes, [tuple(u) for u in uniques]
-
-
-def _dates(gdf: pd.DataFrame, key: str) -> np.ndarray:
-    return pd.to_datetime(_column(gdf, "date", key)).to_numpy("datetime64[ns]")
-
-
-def _pred_from(gdf, value: date, kind: str) -> np.ndarray:
-    return _dates(gdf, "from") >= np.datetime64(value, "ns")
-
-
-def _pred_to(gdf, value: date, kind: str) -> np.ndarray:
-    # 'to' is inclusive of the whole day.
-    return _dates(gdf, "to") < np.datetime64(value, "ns") + np.timedelta64(1, "D")
-
-
-def _pred_actor(gdf, value: tuple[str, ...], kind: str) -> np.ndarray:
-    wanted = set(value)
-    return _per_unique(
-        _column(gdf, "actors_all", "actor"), lambda names: bool(wanted.intersection(names or ()))
-    )
-
-
-def _pred_target(gdf, value: tuple[str, ...], kind: str) -> np.ndarray:
-    wanted = set(value)
-    codes, uniques = target_category_codes(gdf)
-    verdict = np.array([bool(wanted.intersection(u)) for u in uniques] + [False], dtype=bool)
-    return verdict[codes]
-
-
-def _incidents_only(test: Callable[[pd.DataFrame, object], np.ndarray]):
-    def predicate(gdf, value, kind: str) -> np.ndarray:
-        if kind == "threats":
-            return np.zeros(len(gdf), dtype=bool)
-        return test(gdf, value)
-
-    return predicate
-
-
-def _attack(gdf, value) -> np.ndarray:
-    classes = attack_type_classes(_column(gdf, "attack_type", "attack_type"))
-    return np.isin(classes, list(value))
-
-
-def _attribution(gdf, value) -> np.ndarray:
-    return _column(gdf, "attribution", "attribution").isin(value).to_numpy()
-
-
-def _fatalities(gdf, value) -> np.ndarray:
-    deaths = pd.to_numeric(_column(gdf, "fatalities", "min_fatalities"), errors="coerce")
-    return deaths.to_numpy(dtype=float, na_value=np.nan) >= value
-
-
-def _pred_confidence(gdf, value: tuple[str, ...], kind: str) -> np.ndarray:
-    name = "credibility" if kind == "threats" else "confidence"
-    return _column(gdf, name, "confidence").isin(value).to_numpy()
-
-
-def _pred_country(gdf, value: tuple[str, ...], kind: str) -> np.ndarray:
-    return _column(gdf, "country", "country").isin(value).to_numpy()
-
-
-def scoring_units(gdf: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(row position, unit number, units) from ``admin1_for_scoring``, vectorised.
-
-    ``units[unit number]`` is the ISO 3166-2 code. Rows with a point use their ``admin1``
-    (identical to ``admin1_for_scoring`` by construction in geodata.enrich_records), which
-    is factorised; only rows without one are exploded.
-    """
-    units = _column(gdf, "admin1_for_scoring", "admin1")
-    n = len(gdf)
-    if "admin1" in gdf.columns:
-        point_codes, point_units = pd.factorize(gdf["admin1"], use_na_sentinel=True)
-        point_units = np.asarray(point_units, dtype=object)
-    else:
-        point_codes, point_units = np.full(n, -1), np.array([], dtype=object)
-    rows_a = np.flatnonzero(point_codes >= 0)
-    rest = np.flatnonzero(point_codes < 0)
-    exploded = (
-        pd.Series(units.to_numpy(dtype=object)[rest], index=rest)
-        .map(lambda v: tuple(v) if isinstance(v, list | tuple | np.ndarray) else ())
-        .explode()
-        .dropna()
-    )
-    extra_codes, extra_units = pd.factorize(exploded.to_numpy(dtype=object))
-    rows = np.concatenate([rows_a, exploded.index.to_numpy(dtype=np.int64)])
-    numbers = np.concatenate([point_codes[rows_a], extra_codes + len(point_units)])
-    all_units = np.concatenate([point_units, np.asarray(extra_units, dtype=object)])
-    return rows.astype(np.int64), numbers.astype(np.int64), all_units
-
-
-def _pred_admin1(gdf, value: tuple[str, ...], kind: str) -> np.ndarray:
-    rows, numbers, units = scoring_units(gdf)
-    keep = np.zeros(len(gdf), dtype=bool)
-    keep[rows[np.isin(units, list(value))[numbers]]] = True
-    return keep
-
-
-def _pred_aoi(gdf, value: Aoi, kind: str) -> np.ndarray:
-    return aoi_mask(gdf, value)
-
-
-def _pred_frame(gdf, value: str, kind: str) -> np.ndarray:
-    return _dates(gdf, "frame") < np.datetime64(frame_end(value), "ns") + np.timedelta64(1, "D")
-
-
-def _no_rows(gdf, value, kind: str) -> None:
-    return None
-
-
-# --- phrases ---------------------------------------------------------------------------
-
-
-def _or(items: Iterable[str]) -> str:
-    items = list(items)
-    if len(items) <= 2:
-        return " or ".join(items)
-    return ", ".join(items[:-1]) + " or " + items[-1]
-
-
-def _actor_phrase(value: tuple[str, ...]) -> str:
-    labels = {"Unknown": "unattributed", "Other": "other-actor"}
-    return _or(labels.get(a, a) for a in value)
 
 
 def _place_phrase(f: Filters) -> str | None:
@@ -416,178 +147,6 @@ def _place_phrase(f: Filters) -> str | None:
         return f"in {units}" + (f" ({_or(countries)})" if countries else "")
     return f"in {_or(countries)}" if countries else None
 
-
-# --- the registry ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FilterSpec:
-    """One filter: query key, Filters field, parser, formatter, predicate, phrase."""
-
-    key: str
-    field: str
-    multi: bool
-    parse: Callable[[str], object]
-    format: Callable[[object], str]
-    predicate: Callable[[pd.DataFrame, object, str], np.ndarray | None]
-    phrase: Callable[[object], str]
-    help: str
-
-
-def _date_text(value: object) -> str:
-    return str(value)[:10]  # date, datetime or Timestamp → YYYY-MM-DD
-
-
-def _text(value: object) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-REGISTRY: tuple[FilterSpec, ...] = (
-    FilterSpec(
-        "from",
-        "date_from",
-        False,
-        _parse_date("from"),
-        _date_text,
-        _pred_from,
-        lambda v: f"from {v}",
-        "first day included, YYYY-MM-DD",
-    ),
-    FilterSpec(
-        "to",
-        "date_to",
-        False,
-        _parse_date("to"),
-        _date_text,
-        _pred_to,
-        lambda v: f"to {v}",
-        "last day included, YYYY-MM-DD",
-    ),
-    FilterSpec(
-        "actor",
-        "actors",
-        True,
-        _parse_actor,
-        str,
-        _pred_actor,
-        _actor_phrase,
-        "any group named: " + _choices(ACTORS),
-    ),
-    FilterSpec(
-        "target",
-        "targets",
-        True,
-        _parse_choice("target", TARGET_CATEGORIES),
-        str,
-        _pred_target,
-        lambda v: "on " + _or(TARGET_LABELS[t] for t in v),
-        "any target category: " + _choices(TARGET_CATEGORIES),
-    ),
-    FilterSpec(
-        "attack_type",
-        "attack_types",
-        True,
-        _parse_choice("attack_type", ATTACK_TYPES),
-        str,
-        _incidents_only(_attack),
-        lambda v: _or(ATTACK_TYPES[t] for t in v),
-        "attack class: " + _choices(ATTACK_TYPES),
-    ),
-    FilterSpec(
-        "attribution",
-        "attributions",
-        True,
-        _parse_choice("attribution", ATTRIBUTIONS),
-        str,
-        _incidents_only(_attribution),
-        _or,
-        _choices(ATTRIBUTIONS),
-    ),
-    FilterSpec(
-        "confidence",
-        "confidences",
-        True,
-        _parse_choice("confidence", CONFIDENCE_LEVELS),
-        str,
-        _pred_confidence,
-        lambda v: f"{_or(v)} confidence",
-        _choices(CONFIDENCE_LEVELS) + " (threats: credibility)",
-    ),
-    FilterSpec(
-        "min_fatalities",
-        "min_fatalities",
-        False,
-        _parse_min_fatalities,
-        str,
-        _incidents_only(_fatalities),
-        lambda v: f"with at least {v} death{'s' if v != 1 else ''}",
-        "whole number of deaths",
-    ),
-    FilterSpec(
-        "country",
-        "countries",
-        True,
-        _parse_country,
-        str,
-        _pred_country,
-        str,
-        "ISO 3166-1 alpha-3, e.g. " + _choices(COUNTRY_NAMES),
-    ),
-    FilterSpec(
-        "admin1",
-        "admin1",
-        True,
-        _parse_admin1,
-        str,
-        _pred_admin1,
-        str,
-        "ISO 3166-2 code or name of a province/unit, e.g. AF-KAB, PK-BA",
-    ),
-    FilterSpec(
-        "aoi",
-        "aoi",
-        False,
-        _parse_aoi,
-        lambda v: v.to_param(),
-        _pred_aoi,
-        lambda v: v.phrase(),
-        "area of interest: W,S,E,N in degrees (e.g. 60.5,29,75,37) or poly: and an encoded polygon",
-    ),
-    FilterSpec(
-        "frame",
-        "frame",
-        False,
-        _parse_frame,
-        str,
-        _pred_frame,
-        lambda v: f"shown up to the end of {v}",
-        "playback month, YYYY-MM",
-    ),
-    FilterSpec(
-        "perspective",
-        "perspective",
-        False,
-        _parse_choice("perspective", PRESETS),
-        str,
-        _no_rows,
-        lambda v: f"weighted for {PRESETS[v].label}",
-        _choices(PRESETS),
-    ),
-    FilterSpec(
-        "half_life",
-        "half_life",
-        False,
-        _parse_half_life,
-        _text,
-        _no_rows,
-        lambda v: f"half-life {v:g} days",
-        "days, 1–3650",
-    ),
-)
-"""Every filter, in the order of the query string."""
-
-FILTER_KEYS: tuple[str, ...] = tuple(s.key for s in REGISTRY)
-_BY_KEY = {s.key: s for s in REGISTRY}
 
 assert {f.name for f in fields(Filters)} == {s.field for s in REGISTRY}
 

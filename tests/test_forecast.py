@@ -209,7 +209,7 @@ def test_forecast_page_shows_map_table_backtest_and_limits(tmp_path, monkeypatch
 def test_the_excitation_is_the_same_on_the_fft_and_the_lfilter_paths(monkeypatch):
     """The app's small admin-1 panels take numpy's FFT, large ones scipy's lfilter: the
     Hawkes model's drive (and so every forecast) must not depend on which."""
-    from riskmodel import forecast as fc
+    from riskmodel import forecast_models as fc
 
     rng = np.random.default_rng(3)
     counts = rng.poisson(0.8, size=(41, 150))

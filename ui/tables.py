@@ -24,6 +24,20 @@ def top_areas(resolved_map: ResolvedMap, level: str, n: int = 10) -> pd.DataFram
     return _top_areas(*view_key(resolved_map), level, n, resolved_map)
 
 
+TOP_AREA_LEVELS = (
+    ("province", "Provinces / admin-1"),
+    ("segment", "CPEC segments"),
+    ("site", "Sensitive sites"),
+)
+
+
+def prepare_top_areas(params_key: tuple, signature: tuple, resolved_map: ResolvedMap) -> None:
+    """Fill the top-area tables' cache for a view (the playback prefetch does it for the
+    months ahead, so a step only draws them)."""
+    for level, _ in TOP_AREA_LEVELS:
+        _top_areas(params_key, signature, level, 10, resolved_map)
+
+
 def top_area_tables(resolved_map: ResolvedMap) -> None:
     """The ten highest-scoring provinces, CPEC segments and sites with their top
     contributors. Static tables in <details> blocks: an interactive grid or a level switch
@@ -36,11 +50,7 @@ def top_area_tables(resolved_map: ResolvedMap) -> None:
                 tables.html_table(top_areas(resolved_map, level, n=10)),
                 open_=level == "province",
             )
-            for level, title in (
-                ("province", "Provinces / admin-1"),
-                ("segment", "CPEC segments"),
-                ("site", "Sensitive sites"),
-            )
+            for level, title in TOP_AREA_LEVELS
         )
     )
 
