@@ -96,3 +96,34 @@ def test_the_bundle_cache_key_covers_every_store_module(tmp_path, monkeypatch):
     finally:
         monkeypatch.undo()
         composing._code_key.cache_clear()
+
+
+def test_the_prepared_frames_key_covers_every_importer_module(tmp_path, monkeypatch):
+    """A batch's prepared frame is keyed on the importers' code: a change to any module of
+    ``geodata/importers`` (one added after this test was written included) is a new key,
+    so an importer change never serves a stale frame from before it."""
+    from geodata import diskcache
+
+    copy = tmp_path / "geodata"
+    shutil.copytree(
+        Path(diskcache.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    monkeypatch.setattr(diskcache, "PACKAGE", copy)
+    monkeypatch.setattr("geodata.bundle.cache_key", lambda: "the bundle")
+    prepared.code_key.cache_clear()
+    try:
+        before = prepared.code_key()
+        modules = sorted((copy / "importers").rglob("*.py"))
+        assert len(modules) > 10
+        for path in (modules[0], modules[len(modules) // 2], modules[-1]):
+            path.write_text(path.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+            prepared.code_key.cache_clear()
+            after = prepared.code_key()
+            assert after != before, f"a change to {path.name} kept the prepared frames' key"
+            before = after
+        (copy / "importers" / "brand_new.py").write_text("X = 1\n", encoding="utf-8")
+        prepared.code_key.cache_clear()
+        assert prepared.code_key() != before, "a new importer module kept the key"
+    finally:
+        monkeypatch.undo()
+        prepared.code_key.cache_clear()
