@@ -32,26 +32,36 @@ Not covered (caught by :func:`remote_urls`, so callers can fail loudly): branca 
 ``default_js``. Font Awesome 6 *regular*/*brands* web fonts are not carried by folium-offline
 (the *solid* font and the Glyphicons font are inlined), so such icons would not render.
 
+The module holds the per-map step (:func:`localise`); the asset table and the copying are in
+:mod:`mapspec.offline_assets`, the URL checks in :mod:`mapspec.offline_urls`; their public
+names are importable from here.
+
 This module must not import streamlit.
 """
 
 from __future__ import annotations
 
-import ast
 import importlib
-import importlib.util
 import inspect
-import os
 import pkgutil
-import re
-import tempfile
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from functools import lru_cache
-from html.parser import HTMLParser
-from pathlib import Path
+from collections.abc import Iterable, Iterator
 from types import ModuleType
-from urllib.parse import urlsplit
+
+from mapspec.offline_assets import (
+    _LEAFLET_URL,
+    ICON_PATH_SCRIPT,
+    VENDOR_DIRNAME,
+    _catalogue,
+    _check_leaflet_version,
+    install_assets,
+)
+from mapspec.offline_urls import (
+    OfflineAssetError,
+    _local_url,
+    assert_no_remote_urls,
+    local_path_for,
+    remote_urls,
+)
 
 __all__ = [
     "ICON_PATH_SCRIPT",
@@ -76,237 +86,8 @@ __all__ = [
 #: ignores ``server.baseUrlPath``. Measured with Chromium, see the module tests / report.
 STATIC_URL_PREFIX = "../../app/static/vendor"
 
-#: Sub-directory of the Streamlit ``static/`` folder that holds the copied assets.
-VENDOR_DIRNAME = "vendor"
-
-_LEAFLET_URL = re.compile(r"^https://cdn\.jsdelivr\.net/npm/leaflet@(?P<ver>[\d.]+)/dist/")
-_FOLIUM_TEMPLATE_URL = re.compile(
-    r"^https://cdn\.jsdelivr\.net/gh/python-visualization/folium(?:@[^/]+)?"
-    r"/folium/templates/(?P<name>[^/]+)$"
-)
-_REMOTE = re.compile(r"^\s*(?:https?:)?//", re.IGNORECASE)
-_CSS_IMPORT = re.compile(r"""@import\s+(?:url\(\s*)?["']?(?P<url>[^"')\s;]+)""", re.IGNORECASE)
-_UNSAFE_CHARS = re.compile(r"[^A-Za-z0-9._@+~-]")
 _ASSET_ATTRS = ("default_js", "default_css")
-
-#: Our own helper script (under ``static/vendor``) that sets ``L.Icon.Default.imagePath``.
-ICON_PATH_SCRIPT = "_mapspec/leaflet-icon-path.js"
 _ICON_PATH_NAME = "mapspec_leaflet_icon_path"
-
-# Extra Leaflet files, relative to the ``dist/`` folder, that leaflet.css / leaflet.js refer to.
-_LEAFLET_EXTRAS = (
-    "images/layers.png",
-    "images/layers-2x.png",
-    "images/marker-icon.png",
-    "images/marker-icon-2x.png",
-    "images/marker-shadow.png",
-    "leaflet.js.map",
-)
-
-
-class OfflineAssetError(RuntimeError):
-    """A JS/CSS asset would be loaded from the network, or has no local copy."""
-
-
-@dataclass(frozen=True)
-class _Asset:
-    """One file to place under ``static/vendor``: its relative path and a content loader."""
-
-    relpath: str
-    load: Callable[[], bytes]
-
-
-# --------------------------------------------------------------------------- URL -> local path
-
-
-def local_path_for(url: str) -> str:
-    """Return the path, relative to ``static/vendor``, used for the remote asset ``url``.
-
-    ``https://cdn.example.org/lib@1.0/x.min.js`` becomes ``cdn.example.org/lib@1.0/x.min.js``.
-    Characters outside ``[A-Za-z0-9._@+~-]`` are replaced by ``_``. A file without a ``.js`` /
-    ``.css`` suffix gets one (Streamlit serves static files with ``X-Content-Type-Options:
-    nosniff``, so the MIME type guessed from the suffix must be right).
-    """
-    parts = urlsplit(url if "://" in url else "https:" + url)
-    if not parts.netloc:
-        raise OfflineAssetError(f"not an absolute URL: {url!r}")
-    segments = [parts.netloc, *[s for s in parts.path.split("/") if s]]
-    if parts.query:
-        segments[-1] += "_" + parts.query
-    safe = [_UNSAFE_CHARS.sub("_", s) for s in segments]
-    if any(s in {".", ".."} for s in safe):
-        raise OfflineAssetError(f"refusing path traversal in asset URL: {url!r}")
-    rel = "/".join(safe)
-    if not rel.endswith((".js", ".css", ".png", ".map")):
-        rel += ".css" if "css" in url.rsplit("/", 1)[-1].lower() else ".js"
-    return rel
-
-
-def _local_url(url: str, prefix: str) -> str:
-    return f"{prefix.rstrip('/')}/{local_path_for(url)}"
-
-
-# --------------------------------------------------------------------------- asset catalogue
-
-
-def _package_dir(name: str) -> Path:
-    """Directory of an installed package, located without executing its ``__init__``."""
-    spec = importlib.util.find_spec(name)
-    if spec is None or not spec.submodule_search_locations:
-        raise OfflineAssetError(f"required package {name!r} is not installed")
-    return Path(next(iter(spec.submodule_search_locations)))
-
-
-@lru_cache(maxsize=1)
-def _folium_offline_resources() -> dict[str, str]:
-    """Parse folium-offline's ``_res = {url: text}`` table out of ``offlinefolium/elements.py``.
-
-    Only literal assignments ``_res['<url>'] = '<text>'`` are accepted (``ast.literal_eval``),
-    so no code from that package is executed.
-    """
-    source = _package_dir("offlinefolium") / "elements.py"
-    tree = ast.parse(source.read_text(encoding="utf-8"), filename=str(source))
-    resources: dict[str, str] = {}
-    for node in tree.body:
-        if not (isinstance(node, ast.Assign) and len(node.targets) == 1):
-            continue
-        target = node.targets[0]
-        if not (
-            isinstance(target, ast.Subscript)
-            and isinstance(target.value, ast.Name)
-            and target.value.id == "_res"
-        ):
-            continue
-        key = ast.literal_eval(target.slice)
-        value = ast.literal_eval(node.value)
-        if isinstance(key, str) and isinstance(value, str):
-            resources[key] = value
-    if not resources:
-        raise OfflineAssetError(f"no '_res' assets found in {source} (folium-offline layout?)")
-    return resources
-
-
-def _xstatic_leaflet() -> tuple[str, Path]:
-    """Version and data directory of the installed ``xstatic-leaflet``."""
-    try:
-        from xstatic.pkg import leaflet as xleaflet
-    except ImportError as exc:  # pragma: no cover - dependency missing
-        raise OfflineAssetError("required package 'xstatic-leaflet' is not installed") from exc
-    return str(xleaflet.VERSION), Path(xleaflet.BASE_DIR)
-
-
-def _file_loader(path: Path) -> Callable[[], bytes]:
-    return path.read_bytes
-
-
-def _text_loader(text: str) -> Callable[[], bytes]:
-    return lambda: text.encode("utf-8")
-
-
-@lru_cache(maxsize=1)
-def _catalogue() -> dict[str, _Asset]:
-    """All assets with a local copy, keyed by the remote URL folium uses for them.
-
-    Also includes Leaflet's images and source map (keyed by their would-be CDN URL), which are
-    not referenced by folium directly but by ``leaflet.css`` / ``leaflet.js``.
-    """
-    assets: dict[str, _Asset] = {}
-    for url, text in _folium_offline_resources().items():
-        assets[url] = _Asset(local_path_for(url), _text_loader(text))
-
-    folium_templates = _package_dir("folium") / "templates"
-    for url in list(assets):
-        match = _FOLIUM_TEMPLATE_URL.match(url)
-        if match and (folium_templates / match["name"]).is_file():
-            assets[url] = _Asset(
-                assets[url].relpath, _file_loader(folium_templates / match["name"])
-            )
-
-    version, data_dir = _xstatic_leaflet()
-    leaflet_base = f"https://cdn.jsdelivr.net/npm/leaflet@{version}/dist/"
-    for name in ("leaflet.js", "leaflet.css", *_LEAFLET_EXTRAS):
-        url = leaflet_base + name
-        assets[url] = _Asset(local_path_for(url), _file_loader(data_dir / name))
-    return assets
-
-
-def _check_leaflet_version(urls: Iterable[str]) -> None:
-    version, _ = _xstatic_leaflet()
-    for url in urls:
-        match = _LEAFLET_URL.match(url)
-        if match and match["ver"] != version:
-            raise OfflineAssetError(
-                f"folium wants Leaflet {match['ver']} ({url}) but xstatic-leaflet provides "
-                f"{version}; install xstatic-leaflet=={match['ver']}.*"
-            )
-
-
-# --------------------------------------------------------------------------- install
-
-
-def _write_if_changed(path: Path, data: bytes) -> bool:
-    """Atomically write ``data`` to ``path`` unless it already holds exactly that content.
-
-    A symlink at ``path`` is replaced by a regular file (Streamlit refuses to serve symlinks
-    that point outside ``static/``).
-    """
-    if path.is_file() and not path.is_symlink() and path.read_bytes() == data:
-        return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return True
-
-
-def _icon_path_asset() -> _Asset:
-    """A tiny script, loaded right after leaflet.js, fixing the default marker image path.
-
-    Leaflet guesses ``L.Icon.Default.imagePath`` from the computed style of leaflet.css; inside
-    st_folium's iframe the CSS links are inserted after the scripts and the map script runs
-    before that CSS applies, so Leaflet falls back to ``<leaflet.css href minus file name>``
-    *without* the ``images/`` folder (Leaflet issue 4968) and default markers 404. The script
-    derives the images folder from its own URL, so it works under any prefix.
-    """
-    version, _ = _xstatic_leaflet()
-    images = local_path_for(f"https://cdn.jsdelivr.net/npm/leaflet@{version}/dist/images/x.png")
-    images = images.rsplit("/", 1)[0] + "/"
-    depth = ICON_PATH_SCRIPT.count("/")
-    relative = "../" * depth + images
-    script = (
-        "/* Generated by mapspec.offline: point Leaflet's default marker icons at the local\n"
-        " * copies of leaflet/dist/images/ (see mapspec/offline.py). */\n"
-        "(function () {\n"
-        "  var me = document.currentScript;\n"
-        "  if (!me || !window.L || !L.Icon || !L.Icon.Default) { return; }\n"
-        f'  L.Icon.Default.imagePath = new URL("{relative}", me.src).href;\n'
-        "})();\n"
-    )
-    return _Asset(ICON_PATH_SCRIPT, _text_loader(script))
-
-
-def install_assets(static_dir: Path) -> list[Path]:
-    """Copy every locally available folium/Leaflet asset into ``static_dir/vendor``.
-
-    ``static_dir`` is the ``static/`` folder next to the Streamlit entry point. Files are real
-    copies (not symlinks). Idempotent: a file is rewritten only when its content differs.
-
-    Returns the paths actually written (empty when everything was already up to date).
-    """
-    vendor = Path(static_dir) / VENDOR_DIRNAME
-    written: list[Path] = []
-    assets = [*_catalogue().values(), _icon_path_asset()]
-    for asset in sorted(assets, key=lambda a: a.relpath):
-        target = vendor / asset.relpath
-        if _write_if_changed(target, asset.load()):
-            written.append(target)
-    return written
 
 
 # --------------------------------------------------------------------------- patch folium
@@ -400,57 +181,3 @@ def localise(*elements: object, prefix: str = STATIC_URL_PREFIX) -> None:
         )
     for element, attr, local in changes:
         setattr(element, attr, local)
-
-
-# --------------------------------------------------------------------------- remote URL check
-
-
-class _AssetLinkParser(HTMLParser):
-    """Collect ``<script src>``, ``<link href>`` and ``@import`` URLs of ``<style>`` blocks."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.urls: list[str] = []
-        self._in_style = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        wanted = {"script": "src", "link": "href"}.get(tag)
-        for name, value in attrs:
-            if name == wanted and value:
-                self.urls.append(value.strip())
-        self._in_style = tag == "style"
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "style":
-            self._in_style = False
-
-    def handle_data(self, data: str) -> None:
-        if self._in_style:
-            self.urls.extend(m["url"] for m in _CSS_IMPORT.finditer(data))
-
-
-def remote_urls(urls_or_html: str | Iterable[str | tuple[str, str]]) -> list[str]:
-    """Return the JS/CSS URLs that would be fetched from the network (deduplicated, in order).
-
-    ``urls_or_html`` is either an HTML string (``<script src>``, ``<link href>`` and
-    ``@import`` in ``<style>`` are inspected) or an iterable of URLs / ``(name, url)`` pairs
-    such as folium's ``default_js``. Remote means ``http://``, ``https://`` or
-    protocol-relative ``//``.
-    """
-    if isinstance(urls_or_html, str):
-        parser = _AssetLinkParser()
-        parser.feed(urls_or_html)
-        parser.close()
-        candidates: Iterable[str] = parser.urls
-    else:
-        candidates = (item[1] if isinstance(item, tuple | list) else item for item in urls_or_html)
-    return list(dict.fromkeys(u.strip() for u in candidates if _REMOTE.match(str(u))))
-
-
-def assert_no_remote_urls(urls_or_html: str | Iterable[str | tuple[str, str]], what: str) -> None:
-    """Raise :class:`OfflineAssetError` naming ``what`` if :func:`remote_urls` finds anything."""
-    found = remote_urls(urls_or_html)
-    if found:
-        raise OfflineAssetError(
-            f"{what} would load {len(found)} asset(s) from the network:\n  " + "\n  ".join(found)
-        )

@@ -14,6 +14,7 @@ import pytest
 
 from atlas_cli.commands.export import spec_from_query
 from atlas_cli.main import main
+from mapspec.export.layers import EXPORT_LAYERS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -55,16 +56,11 @@ def test_export_gpkg_all_layers(tmp_path):
     out = tmp_path / "atlas.gpkg"
     assert main(["export", "--layer", "all", "-o", str(out)]) == 0
     names = [row[0] for row in pyogrio.list_layers(out)]
-    assert names == [
-        "provinces",
-        "pak_admin1",
-        "border",
-        "corridors",
-        "segments",
-        "incidents",
-        "threats",
-        "sites",
-    ]
+    # every record and score layer, in the registry's file order; no analysis layer
+    assert names == list(EXPORT_LAYERS) and len(names) == 8
+    assert names[0] == "provinces" and not any(
+        n.startswith(("forecast", "hotspots")) for n in names
+    )
     assert len(pyogrio.read_dataframe(out, layer="provinces")) == 34
 
 

@@ -21,7 +21,8 @@ tests and callers can check what the image shows without reading pixels.
 
 The package: :mod:`.options` (options, sizes, the manifest), :mod:`.geometry`,
 :mod:`.drawing` (the layers), :mod:`.textfit` (measured text and wrapping),
-:mod:`.furniture` (north arrow, names, legend, banner), :mod:`.slide` (the PNG),
+:mod:`.titles` (text, titles, banner), :mod:`.labels` (place names), :mod:`.legend_panel`
+(the legend), :mod:`.furniture` (north arrow; re-exports those), :mod:`.slide` (the PNG),
 :mod:`.pdftables` and :mod:`.pdf` (the one-page PDF).
 """
 

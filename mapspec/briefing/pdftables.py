@@ -1,5 +1,6 @@
 """The PDF's tables: the top rows of each level, laid out by measured text widths
-(wrapped, never cut, km ranges kept whole, a key under the tables)."""
+(wrapped, never cut, km ranges kept whole, an analyst's band beside the computed one, a
+key under the tables)."""
 
 from __future__ import annotations
 
@@ -37,11 +38,50 @@ def top_rows(resolved: ResolvedMap, layer: str, level: str, n: int = TOP_N) -> l
                 "name": str(rec.get("name") or rec.get("id")),
                 "score": "" if pd.isna(rec.get("score")) else f"{float(rec['score']):.0f}",
                 "band": str(rec.get("band") or ""),
+                "band_computed": _computed_band(rec),
                 "trend": "" if pd.isna(rec.get("surge")) else str(rec.get("surge") or ""),
                 "contributors": _contributors(resolved, rec, level),
             }
         )
     return rows
+
+
+def _computed_band(rec: Mapping[str, Any]) -> str:
+    """The band of the score where an analyst's band is in force (the row's
+    ``band_override`` note and ``band_computed``, :mod:`geodata.overrides`); else ''."""
+    note, computed = rec.get("band_override"), rec.get("band_computed")
+    if not isinstance(note, str) or not note.strip() or not isinstance(computed, str):
+        return ""
+    return computed
+
+
+ANALYST_MARK = " (analyst; computed: "
+
+
+def band_cell(band: str, computed: str = "") -> str:
+    """The band column's text: the band in force, and with an analyst's band in force the
+    computed one after it, "low (analyst; computed: extreme)"."""
+    return f"{band}{ANALYST_MARK}{computed})" if computed else band
+
+
+def band_in_force(cell: str) -> str:
+    """The band in force of a :func:`band_cell` text (the one its swatch shows)."""
+    return cell.partition(ANALYST_MARK)[0]
+
+
+def _band_tokens(cell: str) -> list[str]:
+    """A band cell's pieces: the band, "(analyst; " and "computed: <band>)" — each kept
+    on one line."""
+    band, mark, rest = cell.partition(ANALYST_MARK)
+    if not mark:
+        return [cell]
+    return [f"{band} ", "(analyst; ", f"computed: {rest}"]
+
+
+def _cell_tokens(text: str, breaks: str) -> list[str]:
+    return (
+        _band_tokens(" ".join(str(text).split())) if breaks == "band" else word_tokens(text, breaks)
+    )
 
 
 def _contributors(resolved: ResolvedMap, rec: Mapping[str, Any], level: str) -> str:
@@ -72,7 +112,9 @@ def _contributors(resolved: ResolvedMap, rec: Mapping[str, Any], level: str) -> 
 TABLE_KEY = (
     "Tables: largest contributors are the records (id, actor) that add most to an "
     "area's load, with their share of it; the load sets the 0–100 score. Trend "
-    "compares the latest period with the recent past."
+    "compares the latest period with the recent past. A band such as “low (analyst; "
+    "computed: extreme)” is one an analyst set, with a reason and an expiry date, in "
+    "place of the band the score gives (“extreme”); its swatch shows the analyst's band."
 )
 TABLE_FONT_PT = 6.5
 TABLE_MIN_FONT_PT = 5.0
@@ -85,7 +127,9 @@ SWATCH_PT = 7.0  # the band swatch in front of the band's name
 class _Column:
     key: str
     heading: str
-    breaks: str = "words"  # how the cell may wrap: words, id (after _ - / . :), items, never
+    # how the cell may wrap: words, id (after _ - / . :), items, never, band (a band never;
+    # an analyst's mark after it, see band_cell)
+    breaks: str = "words"
     align: str = "left"
 
 
@@ -94,7 +138,7 @@ TABLE_COLUMNS = (
     _Column("name", "Name"),
     _Column("id", "ID", "id"),
     _Column("score", "Score", "never", "right"),
-    _Column("band", "Band", "never"),
+    _Column("band", "Band", "band"),
     _Column("trend", "Trend"),
     _Column("contributors", "Largest contributors (share of load)", "items"),
 )
@@ -122,7 +166,10 @@ def layout_table(
     n_cols = len(TABLE_COLUMNS)
     # the header row (rows[0]) wraps between words in every column
     cells = [
-        [word_tokens(row[c], "words" if r == 0 else TABLE_COLUMNS[c].breaks) for c in range(n_cols)]
+        [
+            _cell_tokens(row[c], "words" if r == 0 else TABLE_COLUMNS[c].breaks)
+            for c in range(n_cols)
+        ]
         for r, row in enumerate(rows)
     ]
     extra = [SWATCH_PT + 2 if col.key == "band" else 0.0 for col in TABLE_COLUMNS]
@@ -176,7 +223,7 @@ def table_rows(resolved: ResolvedMap, layer: str, level: str) -> list[tuple[str,
             row["name"],
             row["id"],
             row["score"],
-            row["band"],
+            band_cell(row["band"], row.get("band_computed", "")),
             row["trend"],
             row["contributors"],
         )
@@ -195,7 +242,8 @@ def draw_table(
     page_w_pt: float,
 ) -> float:
     """Draw a laid-out table (header row first) from ``y_top`` (figure fraction); returns
-    the y under it. Alternate rows are shaded; the band column has its swatch."""
+    the y under it. Alternate rows are shaded; the band column has the swatch of the band
+    in force."""
     pitch = fontsize * TABLE_LINE / page_h_pt
     pad = 1.2 / page_h_pt
     xs = [x0]
@@ -229,7 +277,7 @@ def draw_table(
                         0.72 * fontsize / page_h_pt,
                         transform=fig.transFigure,
                         gid="band_swatch",
-                        facecolor=style.band_colour(rows[r][c]),
+                        facecolor=style.band_colour(band_in_force(rows[r][c])),
                         edgecolor="#777777",
                         lw=0.3,
                     )

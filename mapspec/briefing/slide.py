@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlencode
 
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.transforms import Bbox
@@ -14,16 +16,10 @@ from matplotlib_scalebar.scalebar import ScaleBar
 
 from mapspec import context_layers
 from mapspec.briefing.drawing import draw_layers
-from mapspec.briefing.furniture import (
-    default_title,
-    draw_banner,
-    draw_legend,
-    draw_north_arrow,
-    draw_text,
-    legend_entries,
-    place_labels,
-)
+from mapspec.briefing.furniture import draw_north_arrow
 from mapspec.briefing.geometry import extent_metric, fit_extent, geometry_path, to_metric
+from mapspec.briefing.labels import place_labels
+from mapspec.briefing.legend_panel import draw_legend, legend_entries
 from mapspec.briefing.options import (
     LEGEND_PANEL_IN,
     MAP_BACKGROUND,
@@ -33,6 +29,7 @@ from mapspec.briefing.options import (
     BriefingOptions,
 )
 from mapspec.briefing.textfit import TextMeasure, wrap_text
+from mapspec.briefing.titles import default_title, draw_banner, draw_text
 from mapspec.export.metadata import SCHEMATIC_NOTE, data_sources, product_version, utc_timestamp
 from mapspec.resolved import ResolvedMap
 
@@ -45,6 +42,21 @@ def sources_line(resolved: ResolvedMap) -> str:
         f"{s.get('name', '')} ({s.get('licence', '')})" if s.get("licence") else s.get("name", "")
         for s in data_sources(resolved)
     )
+
+
+def _text_block(
+    target: Figure | Axes,
+    xy: tuple[float, float],
+    text: str,
+    size: float,
+    spacing: float,
+    gid: str,
+    **kw: Any,
+) -> float:
+    """One block of literal text at ``xy`` in ``target``'s fraction coordinates, its lines
+    ``spacing`` apart; returns the block's height in inches."""
+    draw_text(target, *xy, text, fontsize=size, linespacing=spacing, gid=gid, **kw)
+    return size * spacing / 72 * (text.count("\n") + 1)
 
 
 def briefing_figure(
@@ -83,34 +95,16 @@ def briefing_figure(
     def fx(inches_from_left: float) -> float:
         return inches_from_left / width_in
 
+    def text_at(inches_from_bottom: float, text: str, *args: Any, **kw: Any) -> float:
+        """A text block at the left margin (see :func:`_text_block`); its height (in)."""
+        return _text_block(fig, (fx(margin), fy(inches_from_bottom)), text, *args, **kw)
+
     if header:
         draw_banner(fig, options.banner, fy(height_in - banner_in), fy(banner_in))
         draw_banner(fig, options.banner, 0.0, fy(banner_in))
         top = height_in - banner_in - 0.1
-        draw_text(
-            fig,
-            fx(margin),
-            fy(top),
-            title_text,
-            fontsize=TITLE_PT,
-            fontweight="bold",
-            va="top",
-            gid="title",
-            linespacing=1.15,
-        )
-        top -= TITLE_PT * 1.15 / 72 * (title_text.count("\n") + 1) + 0.05
-        draw_text(
-            fig,
-            fx(margin),
-            fy(top),
-            sentence_text,
-            fontsize=12.5,
-            va="top",
-            color="#222222",
-            gid="sentence",
-            linespacing=1.15,
-        )
-        top -= 12.5 * 1.15 / 72 * (sentence_text.count("\n") + 1) + 0.1
+        top -= 0.05 + text_at(top, title_text, TITLE_PT, 1.15, "title", fontweight="bold", va="top")
+        top -= 0.1 + text_at(top, sentence_text, 12.5, 1.15, "sentence", va="top", color="#222222")
     else:
         top = height_in - 0.1
 
@@ -133,18 +127,9 @@ def briefing_figure(
             gid="footer",
         )
         bottom += 0.16
-        draw_text(
-            fig,
-            fx(margin),
-            fy(bottom),
-            sources_text,
-            fontsize=7.5,
-            color="#444444",
-            va="bottom",
-            gid="sources",
-            linespacing=1.25,
+        bottom += 0.08 + text_at(
+            bottom, sources_text, 7.5, 1.25, "sources", color="#444444", va="bottom"
         )
-        bottom += 7.5 * 1.25 / 72 * (sources_text.count("\n") + 1) + 0.08
     else:
         bottom, footer, sources_text = 0.1, "", ""
 
@@ -204,17 +189,7 @@ def briefing_figure(
         if size <= 7.0 or lines * size * 1.3 / 72 <= room_in:
             break
         size = max(7.0, size - 0.5)
-    draw_text(
-        panel,
-        0.0,
-        y - 0.01,
-        notes_text,
-        fontsize=size,
-        va="top",
-        color="#333333",
-        gid="notes",
-        linespacing=1.3,
-    )
+    _text_block(panel, (0.0, y - 0.01), notes_text, size, 1.3, "notes", va="top", color="#333333")
 
     manifest = BriefingManifest(
         layers={k: v for k, v in drawn.items() if k != "incident_cells"},
