@@ -13,6 +13,11 @@ import pandas as pd
 
 FORMATS = ("csv", "json", "table")
 
+LIST_FORMATS = ("table", "json", "csv")
+"""The same formats, the plain-text table first: the ``--format`` choices, in the order
+``--help`` shows them, of the commands that list what the store keeps (overrides, the
+audit log, watch zones, alerts)."""
+
 
 def _jsonable(value: object) -> object:
     """A value strict JSON (RFC 8259) can hold: NaN, Infinity and -Infinity (e.g. a change

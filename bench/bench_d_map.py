@@ -74,6 +74,23 @@ def _payload_and_server_time(resolved) -> tuple[float, float, float]:
     return size, layers_s, render_s
 
 
+def _time_server_rerun(bundle, name: str, out: dict[str, object]):
+    """Resolve the default view of ``bundle`` and time its map; into ``out`` the payload
+    (``map_payload_<name>_kb``), the whole server rerun (``server_rerun_<name>_s``) and the
+    rerun with the layers cached (``server_rerun_<name>_cached_s``). Returns the view."""
+    from mapspec.resolve import resolve
+    from mapspec.spec import MapSpec
+
+    start = time.perf_counter()
+    resolved = resolve(MapSpec(), bundle)
+    resolve_s = time.perf_counter() - start
+    kb, layers_s, render_s = _payload_and_server_time(resolved)
+    out[f"map_payload_{name}_kb"] = round(kb, 1)
+    out[f"server_rerun_{name}_s"] = round(resolve_s + layers_s + render_s, 3)
+    out[f"server_rerun_{name}_cached_s"] = round(render_s, 3)
+    return resolved
+
+
 def run() -> dict[str, object]:
     from playwright.sync_api import sync_playwright
 
@@ -81,31 +98,17 @@ def run() -> dict[str, object]:
     from geodata import load_bundle, load_geography, load_records
     from geodata.synth import synthesize, to_csv_text
     from mapspec import offline
-    from mapspec.resolve import resolve
-    from mapspec.spec import MapSpec
 
     out: dict[str, object] = {}
     offline.install_assets(ROOT / "static")
     bundle = load_bundle()
-    start = time.perf_counter()
-    resolved = resolve(MapSpec(), bundle)
-    resolve_s = time.perf_counter() - start
-    kb, layers_s, render_s = _payload_and_server_time(resolved)
-    out["map_payload_bundled_kb"] = round(kb, 1)
-    out["server_rerun_bundled_s"] = round(resolve_s + layers_s + render_s, 3)
-    out["server_rerun_bundled_cached_s"] = round(render_s, 3)
+    _time_server_rerun(bundle, "bundled", out)
 
     with tempfile.TemporaryDirectory() as tmp:
         csv_path = Path(tmp) / "synth_100k.csv"
         csv_path.write_text(to_csv_text(synthesize(100_000, seed=7)), encoding="utf-8")
         big = bundle.with_records(incidents=load_records(csv_path, "incidents", load_geography()))
-        start = time.perf_counter()
-        resolved_big = resolve(MapSpec(), big)
-        resolve_big_s = time.perf_counter() - start
-        kb_big, layers_big_s, render_big_s = _payload_and_server_time(resolved_big)
-        out["map_payload_100k_kb"] = round(kb_big, 1)
-        out["server_rerun_100k_s"] = round(resolve_big_s + layers_big_s + render_big_s, 3)
-        out["server_rerun_100k_cached_s"] = round(render_big_s, 3)
+        resolved_big = _time_server_rerun(big, "100k", out)
         out["map_point_mode_100k"] = resolved_big.point_mode
 
         naive_script = ROOT / f".bench_naive_{int(time.time())}.py"

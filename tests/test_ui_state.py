@@ -68,3 +68,26 @@ def test_layers_chosen_in_another_order_are_the_default_layers():
     assert len(default) > 1
     assert layers.param_text(list(reversed(default))) is None
     assert layers.param_text([]) == "none"
+
+
+def test_every_filter_multiselect_has_its_label_and_choices():
+    """The sidebar draws a filter's multiselect from its WIDGETS entry alone."""
+    from geodata import load_bundle
+
+    bundle = load_bundle()
+    listed = [w for w in WIDGETS if w.choices is not None]
+    assert [w.param for w in listed] == [
+        "actor",
+        "target",
+        "attack_type",
+        "attribution",
+        "confidence",
+        "country",
+        "admin1",
+    ]
+    for w in listed:
+        choices = w.choices(bundle)
+        assert w.label and len(choices) > 1
+        assert all(isinstance(text, str) and text for text in choices.values())
+    units = next(w for w in listed if w.param == "admin1").choices(bundle)
+    assert units["AF-KAB"] == "Kabul (AF-KAB)"

@@ -2,21 +2,26 @@
 
 One table, :data:`WIDGETS`, says for each widget which parameter it edits, how a spec
 sets its value (seeding, from a link) and how its value becomes the parameter again
-(the next run's spec). A widget adds its parameter only when its value differs from its
-value for the default ``MapSpec()``: the defaults are the spec's, not written here again.
+(the next run's spec); for a filter's multiselect also its label and choices, which
+:func:`ui.widgets.sidebar` draws. A widget adds its parameter only when its value differs
+from its value for the default ``MapSpec()``: the defaults are the spec's, not written here
+again.
 The date range is the one widget whose default is the data's (its first and last day).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 
 import streamlit as st
 
+from geodata.actors import ACTORS
+from geodata.contract import ATTRIBUTIONS, CONFIDENCE_LEVELS, TARGET_CATEGORIES
 from mapspec.spec import LAYER_ORDER, MapSpec, SpecError, ViewSpec
 from riskmodel.settings import settings_from_filters
+from riskmodel.vocab import ATTACK_TYPES, COUNTRY_NAMES, TARGET_LABELS
 from ui.errors import md_escape
 from ui.loaders import choices_data, record_dates
 
@@ -34,6 +39,11 @@ class Widget:
     """The parameter's text for a widget value (None: the parameter is left out)."""
     main: bool = False
     """Always shown (else only with "More filters and map options")."""
+    label: str = ""
+    """A filter multiselect's label."""
+    choices: Callable[[object], Mapping[str, str]] | None = None
+    """A filter multiselect's choices for the data (the bundle), in order, each with the text
+    it is shown as; None for the other widgets (drawn one by one in :mod:`ui.widgets`)."""
 
     @property
     def key(self) -> str:
@@ -45,14 +55,32 @@ class Widget:
         return None if text == self.write(self.read(_DEFAULT_SPEC)) else text
 
 
-def _listed(param: str, main: bool = False) -> Widget:
+def _listed(
+    param: str,
+    label: str,
+    choices: Callable[[object], Mapping[str, str]],
+    main: bool = False,
+) -> Widget:
     """A multiselect of one multi-valued filter (comma-separated in the URL)."""
     return Widget(
         param,
         lambda spec: [v for v in spec.to_params().get(param, "").split(",") if v],
         lambda values: ",".join(values) or None,
         main,
+        label,
+        choices,
     )
+
+
+def _as_is(values) -> dict[str, str]:
+    """Choices shown as they are written."""
+    return {v: v for v in values}
+
+
+def _units(bundle) -> dict[str, str]:
+    """The provinces and Pakistani units of the data, by code: "Kabul (AF-KAB)"."""
+    names = dict(zip(bundle.admin1["iso_3166_2"], bundle.admin1["name"], strict=True))
+    return {c: f"{names[c]} ({c})" for c in sorted(names)}
 
 
 def _number(value: object, text: Callable[[object], str]) -> str | None:
@@ -60,19 +88,24 @@ def _number(value: object, text: Callable[[object], str]) -> str | None:
 
 
 WIDGETS: tuple[Widget, ...] = (
-    _listed("actor", main=True),
-    _listed("target", main=True),
+    _listed("actor", "Actor", lambda _: _as_is(ACTORS), main=True),
+    _listed(
+        "target",
+        "Target category",
+        lambda _: {v: TARGET_LABELS.get(v, v) for v in TARGET_CATEGORIES},
+        main=True,
+    ),
     Widget(
         "perspective",
         lambda spec: settings_from_filters(spec.filters).perspective,
         str,
         main=True,
     ),
-    _listed("attack_type"),
-    _listed("attribution"),
-    _listed("confidence"),
-    _listed("country"),
-    _listed("admin1"),
+    _listed("attack_type", "Attack type", lambda _: dict(ATTACK_TYPES)),
+    _listed("attribution", "Attribution", lambda _: _as_is(ATTRIBUTIONS)),
+    _listed("confidence", "Confidence / credibility", lambda _: _as_is(CONFIDENCE_LEVELS)),
+    _listed("country", "Country", lambda _: {v: f"{n} ({v})" for v, n in COUNTRY_NAMES.items()}),
+    _listed("admin1", "Province / admin-1", _units),
     Widget(
         "min_fatalities",
         lambda spec: int(spec.filters.min_fatalities or 0),

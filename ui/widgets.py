@@ -1,6 +1,6 @@
-"""The shared sidebar: the widgets of :data:`ui.state.WIDGETS` with their labels and
-choices, and the area-of-interest controls. Their values are read by
-:func:`ui.state.spec_from_state` at the start of the next run."""
+"""The shared sidebar: the widgets of :data:`ui.state.WIDGETS` (the filters' multiselects
+drawn from their entries, the others one by one) and the area-of-interest controls. Their
+values are read by :func:`ui.state.spec_from_state` at the start of the next run."""
 
 from __future__ import annotations
 
@@ -8,39 +8,27 @@ from datetime import date
 
 import streamlit as st
 
-from geodata.actors import ACTORS
-from geodata.contract import ATTRIBUTIONS, CONFIDENCE_LEVELS, TARGET_CATEGORIES
 from mapspec.spec import COLOUR_MODES, LAYER_LABELS, LAYER_ORDER, POINT_MODES
 from riskmodel.settings import PRESETS
-from riskmodel.vocab import ATTACK_TYPES, COUNTRY_NAMES, TARGET_LABELS
 from ui.aoi import aoi_controls
 from ui.loaders import choices_data
-from ui.state import view_choices, widget
-
-_MULTI = {
-    "actor": ("Actor", lambda: list(ACTORS)),
-    "target": ("Target category", lambda: list(TARGET_CATEGORIES)),
-    "attack_type": ("Attack type", lambda: list(ATTACK_TYPES)),
-    "attribution": ("Attribution", lambda: list(ATTRIBUTIONS)),
-    "confidence": ("Confidence / credibility", lambda: list(CONFIDENCE_LEVELS)),
-    "country": ("Country", lambda: list(COUNTRY_NAMES)),
-}
-"""The multiselects of a fixed vocabulary: label and choices."""
-
-_FORMAT = {
-    "target": lambda v: TARGET_LABELS.get(v, v),
-    "country": lambda v: f"{COUNTRY_NAMES.get(v, v)} ({v})",
-    "attack_type": lambda v: ATTACK_TYPES.get(v, v),
-}
+from ui.state import WIDGETS, Widget, view_choices, widget
 
 
-def _multiselect(container, param: str) -> None:
-    label, options = _MULTI[param]
+def _filter_multiselects(container, bundle, main: bool) -> None:
+    """The filters' multiselects of :data:`ui.state.WIDGETS` (the main ones or the others),
+    in the table's order, each with its label and its choices for ``bundle``."""
+    for w in WIDGETS:
+        if w.choices is not None and w.main == main:
+            _multiselect(container, w, w.choices(bundle))
+
+
+def _multiselect(container, w: Widget, choices) -> None:
     container.multiselect(
-        label,
-        options(),
-        key=widget(param).key,
-        format_func=_FORMAT.get(param, str),
+        w.label,
+        list(choices),
+        key=w.key,
+        format_func=lambda v: choices.get(v, v),
         placeholder="any",
     )
 
@@ -60,9 +48,7 @@ def sidebar() -> None:
         min_value=min([lo, date(2000, 1, 1), *chosen]),
         max_value=max([hi, date.today(), *chosen]),
     )
-    for param in _MULTI:
-        if widget(param).main:
-            _multiselect(sb, param)
+    _filter_multiselects(sb, bundle, main=True)
     sb.selectbox(
         "Risk perspective",
         list(PRESETS),
@@ -79,18 +65,7 @@ def sidebar() -> None:
     )
     if not ss.get("w_more"):
         return
-    for param in _MULTI:
-        if not widget(param).main:
-            _multiselect(sb, param)
-    units = bundle.admin1[["iso_3166_2", "name"]]
-    names = dict(zip(units["iso_3166_2"], units["name"], strict=True))
-    sb.multiselect(
-        "Province / admin-1",
-        sorted(names),
-        key=widget("admin1").key,
-        format_func=lambda c: f"{names.get(c, c)} ({c})",
-        placeholder="any",
-    )
+    _filter_multiselects(sb, bundle, main=False)
     sb.number_input("Minimum fatalities", min_value=0, step=1, key=widget("min_fatalities").key)
     sb.number_input(
         "Half-life in days (0 = default)",

@@ -34,10 +34,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         )
         + ". Layers: "
         + ", ".join(EXPORT_LAYERS)
-        + "; and "
-        "the forecast and hot-spot layers "
+        + "; and, when named, "
         + ", ".join(n for n in ALL_EXPORT_LAYERS if n not in EXPORT_LAYERS)
-        + " (the method — model, horizons, data span, back-test — in the metadata).",
+        + " (a forecast or hot-spot layer with its method — model, horizons, data span, "
+        "back-test — in the metadata).",
     )
     e.add_argument(
         "--layer",

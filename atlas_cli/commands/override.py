@@ -13,12 +13,10 @@ import json
 import sys
 
 from atlas_cli.data import add_data_options, add_store_options, current_data, store_location
-from atlas_cli.output import to_json, write_frame, write_text
+from atlas_cli.output import LIST_FORMATS, to_json, write_frame, write_text
 from atlas_cli.parsing import OUTPUT, add_command, add_format_option, add_group
 from geodata import overrides as ov
 from geodata.store import store_label
-
-_FORMATS = ("table", "json", "csv")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -65,7 +63,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     lst = add_command(actions, "list", _list)
     lst.add_argument("--all", action="store_true", help="expired and withdrawn ones too")
-    add_format_option(lst, _FORMATS, output=OUTPUT)
+    add_format_option(lst, LIST_FORMATS, output=OUTPUT)
     add_store_options(lst)
 
     r = add_command(actions, "remove", _remove)
@@ -75,7 +73,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_store_options(r)
 
     a = add_command(sub, "audit", _audit)
-    add_format_option(a, _FORMATS, output=("--output", "-o"))
+    add_format_option(a, LIST_FORMATS, output=("--output", "-o"))
     add_store_options(a)
 
 

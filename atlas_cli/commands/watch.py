@@ -6,11 +6,9 @@ from __future__ import annotations
 import argparse
 
 from atlas_cli.data import add_data_options, add_store_options, current_data, store_location
-from atlas_cli.output import render_table, to_json, write_frame, write_text
+from atlas_cli.output import LIST_FORMATS, render_table, to_json, write_frame, write_text
 from atlas_cli.parsing import OUTPUT, add_command, add_format_option, add_group
 from geodata.store import store_label
-
-ALERT_FORMATS = ("table", "json", "csv")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -44,7 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_data_options(a)
 
     ls = add_command(actions, "list", _list)
-    add_format_option(ls, ALERT_FORMATS, dest="out_format")
+    add_format_option(ls, LIST_FORMATS, dest="out_format")
     add_store_options(ls)
 
     rm = add_command(actions, "remove", _remove)
@@ -65,7 +63,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     al.add_argument(
         "--zone", action="append", metavar="NAME", help="only this zone (repeat for more)"
     )
-    add_format_option(al, ALERT_FORMATS, dest="out_format", output=OUTPUT)
+    add_format_option(al, LIST_FORMATS, dest="out_format", output=OUTPUT)
     add_data_options(al)
 
 
