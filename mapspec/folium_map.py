@@ -12,10 +12,8 @@ import folium
 from branca.element import MacroElement
 
 from mapspec import palette, popups
-from mapspec.layer_data import (  # noqa: F401 (the map's data, importable from here)
-    AGGREGATE_CELL_DEG,
+from mapspec.layer_data import (
     LayerData,
-    aggregate_points,
     map_layers,
     small_unit_data,
 )
@@ -33,6 +31,7 @@ from mapspec.map_scripts import (
     MapBehaviour,
     folium_layer,
 )
+from mapspec.point_layers import AGGREGATE_CELL_DEG, aggregate_points  # noqa: F401
 from mapspec.resolved import ResolvedMap
 
 # folium.Map also loads jQuery, Bootstrap (JS and CSS), Glyphicons, Font Awesome and

@@ -74,6 +74,7 @@ class MapLayer:
 
 
 _FM = "mapspec.layer_data"
+_PL = "mapspec.point_layers"
 _AL = "mapspec.analysis_layers"
 
 LAYERS: tuple[MapLayer, ...] = (
@@ -183,7 +184,7 @@ LAYERS: tuple[MapLayer, ...] = (
         "threats",
         "Threat records",
         ("threats",),
-        f"{_FM}:threats_layer",
+        f"{_PL}:threats_layer",
         None,
         exports=(ExportLayer("threats", "Threat records", "threats", "id"),),
     ),
@@ -191,7 +192,7 @@ LAYERS: tuple[MapLayer, ...] = (
         "incidents",
         "Incidents",
         ("incidents",),
-        f"{_FM}:incidents_layer",
+        f"{_PL}:incidents_layer",
         None,
         exports=(ExportLayer("incidents", "Incidents", "incidents", "id"),),
     ),
