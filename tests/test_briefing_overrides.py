@@ -99,3 +99,22 @@ def test_without_an_override_no_row_carries_an_analyst_mark(bundle):
     for layer, level, _ in briefing.LEVELS:
         for row in briefing.table_rows(resolved, layer, level):
             assert "analyst" not in row[4], row
+
+
+def test_the_map_notes_name_the_units_whose_fill_an_analyst_set(overridden, bundle):
+    """The map's fill shows the analyst's band (in the tables or not): the PNG's notes
+    under the legend and the PDF's key name the unit with both bands; a briefing without
+    an override says nothing of analysts."""
+    _, manifest = briefing.briefing_figure(overridden, OPTIONS)
+    notes = " ".join(" ".join(manifest.texts).split())
+    assert "Band set by an analyst (the map's fill shows it): Kabul: low (computed: extreme)." in (
+        notes
+    )
+    page = pdfplumber.open(io.BytesIO(briefing.briefing_pdf(overridden, OPTIONS))).pages[0]
+    assert "Kabul: low (computed: extreme)" in " ".join(page.extract_text().split())
+
+    plain = resolve(MapSpec(), bundle)
+    _, manifest = briefing.briefing_figure(plain, OPTIONS)
+    assert "analyst" not in " ".join(manifest.texts)
+    page = pdfplumber.open(io.BytesIO(briefing.briefing_pdf(plain, OPTIONS))).pages[0]
+    assert "analyst" not in page.extract_text()

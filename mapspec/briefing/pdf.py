@@ -20,12 +20,14 @@ from mapspec.briefing.options import (
     BriefingOptions,
 )
 from mapspec.briefing.pdftables import (
+    ANALYST_KEY,
     TABLE_COLUMNS,
     TABLE_FONT_PT,
     TABLE_GAP_PT,
     TABLE_KEY,
     TABLE_LINE,
     TABLE_MIN_FONT_PT,
+    analyst_note,
     draw_table,
     layout_table,
     table_rows,
@@ -36,6 +38,12 @@ from mapspec.export.metadata import SCHEMATIC_NOTE, product_version, utc_timesta
 from mapspec.resolved import ResolvedMap
 
 # --- The one-page PDF -----------------------------------------------------------------------
+
+
+def _analyst_key(resolved: ResolvedMap) -> str:
+    """The analyst's bands explained and listed, with a space after; "" when none is set."""
+    note = analyst_note(resolved)
+    return f"{ANALYST_KEY} {note} " if note else ""
 
 
 def briefing_pdf_figure(
@@ -84,8 +92,8 @@ def briefing_pdf_figure(
         f"{urlencode(resolved.spec.to_params()) or '(none: full bundled view)'}"
     )
     sources = (
-        f"{TABLE_KEY} {SCHEMATIC_NOTE} Scores as of {resolved.as_of.isoformat()}. "
-        + sources_line(resolved)
+        f"{TABLE_KEY} {_analyst_key(resolved)}{SCHEMATIC_NOTE} "
+        f"Scores as of {resolved.as_of.isoformat()}. " + sources_line(resolved)
     )
     sources_text = wrap_text(sources, content_pt, TextMeasure(fig, 5.8))
     footer_text = wrap_text(footer, content_pt, TextMeasure(fig, 5.8))

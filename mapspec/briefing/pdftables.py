@@ -112,10 +112,39 @@ def _contributors(resolved: ResolvedMap, rec: Mapping[str, Any], level: str) -> 
 TABLE_KEY = (
     "Tables: largest contributors are the records (id, actor) that add most to an "
     "area's load, with their share of it; the load sets the 0–100 score. Trend "
-    "compares the latest period with the recent past. A band such as “low (analyst; "
-    "computed: extreme)” is one an analyst set, with a reason and an expiry date, in "
-    "place of the band the score gives (“extreme”); its swatch shows the analyst's band."
+    "compares the latest period with the recent past."
 )
+ANALYST_KEY = (
+    "A band such as “low (analyst; computed: extreme)” is one an analyst set, with a reason "
+    "and an expiry date, in place of the band the score gives (“extreme”); its swatch shows "
+    "the analyst's band."
+)
+
+
+def analyst_bands(resolved: ResolvedMap) -> list[tuple[str, str, str]]:
+    """(name, band in force, computed band) of every unit whose band an analyst set, in
+    score order (empty when no override is in force)."""
+    areas = resolved.layer("areas")
+    if areas.empty or "band_override" not in areas.columns:
+        return []
+    set_ = areas[areas["band_override"].fillna("").astype(str) != ""]
+    set_ = set_.sort_values(["score", "id"], ascending=[False, True], kind="stable")
+    return [
+        (str(r.get("name") or r.get("id")), str(r.get("band")), str(r.get("band_computed")))
+        for r in set_.to_dict(orient="records")
+    ]
+
+
+def analyst_note(resolved: ResolvedMap) -> str:
+    """A sentence naming every unit whose band an analyst set (the map's fill shows that
+    band, in the tables or not), or "" when none is."""
+    bands = analyst_bands(resolved)
+    if not bands:
+        return ""
+    listed = "; ".join(f"{name}: {band} (computed: {computed})" for name, band, computed in bands)
+    return f"Band set by an analyst (the map's fill shows it): {listed}."
+
+
 TABLE_FONT_PT = 6.5
 TABLE_MIN_FONT_PT = 5.0
 TABLE_GAP_PT = 7.0  # white space between two columns

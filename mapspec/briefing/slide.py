@@ -28,6 +28,7 @@ from mapspec.briefing.options import (
     BriefingManifest,
     BriefingOptions,
 )
+from mapspec.briefing.pdftables import analyst_note
 from mapspec.briefing.textfit import TextMeasure, wrap_text
 from mapspec.briefing.titles import default_title, draw_banner, draw_text
 from mapspec.export.metadata import SCHEMATIC_NOTE, data_sources, product_version, utc_timestamp
@@ -177,7 +178,7 @@ def briefing_figure(
     panel.set_axis_off()
     y, legend_labels = draw_legend(panel, legend_entries(resolved, drawn), 1.0, 10.0)
     as_of = f"Scores as of {resolved.as_of.isoformat()}"
-    notes = [as_of, SCHEMATIC_NOTE, *resolved.notices]
+    notes = [as_of, SCHEMATIC_NOTE, *filter(None, [analyst_note(resolved)]), *resolved.notices]
     # the notes go under the legend and must end above the sources line: the type
     # shrinks (down to 7 pt) until the wrapped lines fit in the height that is left
     room_in = max(y - 0.01, 0.0) * map_h
