@@ -2,10 +2,13 @@
 
 One module per format (:mod:`~geodata.importers.acled`, :mod:`~geodata.importers.ucdp`,
 :mod:`~geodata.importers.gtd`, :mod:`~geodata.importers.atlas` for CSV and GeoJSON), plus
-reading and detection (:mod:`~geodata.importers.reading`), shared normalisation
+reading and detection (:mod:`~geodata.importers.reading`, with its limits, decoding,
+delimited, geojson and workbook modules), shared normalisation
 (:mod:`~geodata.importers.common`), de-duplication (:mod:`~geodata.importers.dedup`) and
-the pipeline (:func:`prepare_import`). Nothing here writes files: the local store
-(:mod:`geodata.store`) commits an :class:`ImportPlan` in one transaction.
+the pipeline (:func:`prepare_import`; its plan in :mod:`~geodata.importers.plan`, the
+recognition of known records in :mod:`~geodata.importers.known`). Nothing here writes
+files: the local store (:mod:`geodata.store`) commits an :class:`ImportPlan` in one
+transaction.
 
 Typical use::
 

@@ -45,6 +45,7 @@ from geodata.importers.common import (
     bad_count,
     blank_to_none,
     by_unique,
+    coordinate_problems,
     country_codes,
     date_out_of_range,
     drop_rows,
@@ -53,7 +54,6 @@ from geodata.importers.common import (
     labelled,
     mapped_rows,
     merge_targets,
-    not_a_number,
     number_problems,
     parse_source_dates,
     region_first,
@@ -245,16 +245,7 @@ def normalise(table: SourceTable, countries: Collection[str] | None = None) -> N
         values,
         "fatalities must be a whole number of 0 or more (ACLED writes 0 when none)",
     )
-    for col in ("latitude", "longitude"):
-        values = text(src, col)
-        problems += number_problems(
-            not_a_number(values),
-            rows,
-            event_id,
-            col,
-            values,
-            f"write {col} in decimal degrees, e.g. 34.5167",
-        )
+    problems += coordinate_problems(text(src, "latitude"), text(src, "longitude"), rows, event_id)
 
     actor1 = text(src, "actor1")
     actor2 = text(src, "actor2")

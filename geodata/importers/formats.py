@@ -15,7 +15,7 @@ every other module of it can read the registry.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -200,3 +200,11 @@ DATASET_CITATIONS: dict[str, tuple[str, str]] = {
 
 These URLs cite the dataset, not the event: de-duplication never matches on them.
 """
+
+
+def detect_format(columns: Iterable[object]) -> str | None:
+    """The CSV format whose signature columns best match ``columns`` (at least half)."""
+    present = {str(c).strip().lower() for c in columns}
+    scores = {fmt: sum(c in present for c in sig) / len(sig) for fmt, sig in SIGNATURES.items()}
+    best = max(scores, key=lambda f: scores[f])
+    return best if scores[best] >= 0.5 else None

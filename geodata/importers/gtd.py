@@ -43,13 +43,13 @@ from geodata.importers.common import (
     bad_count,
     blank_to_none,
     by_unique,
+    coordinate_problems,
     country_codes,
     drop_rows,
     first_url,
     keyword_targets,
     mapped_rows,
     merge_targets,
-    not_a_number,
     number_problems,
     region_first,
     row_problems,
@@ -299,15 +299,7 @@ def normalise(table: SourceTable, countries: Collection[str] | None = None) -> N
         nwound,
         "nwound must be a whole number, 0 or more (blank if unknown)",
     )
-    for col, value in (("latitude", lat), ("longitude", lon)):
-        problems += number_problems(
-            not_a_number(value),
-            rows,
-            event_id,
-            col,
-            value,
-            f"write {col} in decimal degrees, e.g. 34.5167",
-        )
+    problems += coordinate_problems(lat, lon, rows, event_id)
 
     gname = text(src, "gname")
     claimed = text(src, "claimed").str.replace(r"\.0$", "", regex=True) == "1"

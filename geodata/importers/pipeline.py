@@ -8,170 +8,52 @@ keys on). A row whose identity the atlas already holds is *already present* when
 content (the contract's columns and the provenance, compared as typed values) is the
 same, and an *update* (a correction, e.g. fatalities 4 → 9) of a stored record when it
 differs. Bundled records are never updated by an import (they are curated; a row naming
-one is already present)."""
+one is already present).
+
+The plan and its report are in :mod:`~geodata.importers.plan`, the recognition of known
+records in :mod:`~geodata.importers.known`; this module runs the steps."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Collection, Mapping
+from dataclasses import replace
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from geodata.bundle import Geography, enrich_records, load_geography
-from geodata.contract import (
-    DataContractError,
-    Problem,
-    normalise_id,
-    required_columns,
-    schemas,
-    validate_records,
-)
+from geodata.contract import DataContractError, Problem, normalise_id
 from geodata.importers.common import (
     BUNDLED_DATASET,
     PROVENANCE_COLUMNS,
-    Exclusion,
     Normalised,
-    excluded_by_country,
     nothing_in_region,
-    region_summary,
 )
-from geodata.importers.dedup import (
-    DEDUP_DAYS,
-    DEDUP_KM,
-    KEY_COLUMNS,
-    MERGE_COLUMNS,
-    find_duplicates,
-)
+from geodata.importers.dedup import DEDUP_DAYS, DEDUP_KM, MERGE_COLUMNS, find_duplicates
 from geodata.importers.formats import REGISTRY
+from geodata.importers.known import (
+    check_contract,
+    classify_known,
+    content_columns,
+    existing_keys,
+)
+from geodata.importers.plan import UPDATE_COLUMNS, ImportPlan, Progress, StoredRows
 from geodata.importers.reading import SourceTable, read_source
 
-Progress = Callable[[float, str], None]
-StoredRows = Callable[[str, list[str]], pd.DataFrame]
-"""``(kind, ids) -> text rows`` of stored records (columns as imported, with ``id``)."""
-UPDATE_COLUMNS = ("id", "source_dataset", "source_id", "changes")
-
-
-@dataclass(frozen=True)
-class ImportPlan:
-    """What an import would do; :func:`geodata.store.commit_plan` writes it.
-
-    ``records`` are the text rows to store (product columns + provenance), including
-    those merged into existing records (listed in ``merges``) and new versions of stored
-    records (listed in ``updates``: id, identity and what changed); ``enriched`` is the
-    same rows validated and joined to the geography. ``rejected`` lists the problems of
-    rows left out with ``skip_bad``; ``excluded`` rows outside the region or that the atlas
-    cannot place; ``already_present`` ids that the bundle or the store already hold with
-    the same content. Every row read is counted once: see :meth:`counts`.
-    """
-
-    source: str
-    format: str
-    kind: str
-    sha256: str
-    size_bytes: int
-    encoding: str
-    hxl_row_skipped: bool
-    rows_read: int
-    records: pd.DataFrame
-    enriched: gpd.GeoDataFrame
-    merges: pd.DataFrame
-    rejected: list[Problem] = field(default_factory=list)
-    excluded: list[Exclusion] = field(default_factory=list)
-    already_present: list[str] = field(default_factory=list)
-    updates: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(columns=list(UPDATE_COLUMNS))
-    )
-    store_state: str | None = None
-    """The state of the store the plan was checked against (set by :mod:`geodata.store`;
-    when the store has changed since, committing checks the plan again)."""
-    notices: list[str] = field(default_factory=list)
-    """Source quirks the importer normalised, one line each with its count (e.g. UCDP
-    fatality bounds widened, non-ASCII digits rewritten)."""
-
-    @property
-    def rows_rejected(self) -> int:
-        """Distinct rows left out for problems."""
-        return len({p.row for p in self.rejected})
-
-    @property
-    def rows_merged(self) -> int:
-        """Rows merged into an existing record from another source."""
-        return len(self.merges)
-
-    @property
-    def rows_updated(self) -> int:
-        """Rows that are corrected versions of stored records."""
-        return len(self.updates)
-
-    @property
-    def rows_accepted(self) -> int:
-        """Rows that become new records of their own."""
-        return len(self.records) - self.rows_merged - self.rows_updated
-
-    def counts(self) -> dict[str, int]:
-        """Rows read / accepted / merged / updated / rejected / excluded / already present.
-
-        read = accepted + merged + updated + rejected + excluded + already present.
-        """
-        return {
-            "read": self.rows_read,
-            "accepted": self.rows_accepted,
-            "merged": self.rows_merged,
-            "updated": self.rows_updated,
-            "rejected": self.rows_rejected,
-            "excluded": len(self.excluded),
-            "already_present": len(self.already_present),
-        }
-
-    def counts_line(self) -> str:
-        """The counts as one sentence whose parts add up to the rows read."""
-        c = self.counts()
-        return (
-            f"rows read {c['read']:,} = accepted {c['accepted']:,} + merged "
-            f"{c['merged']:,} + updated {c['updated']:,} + rejected {c['rejected']:,} + "
-            f"excluded {c['excluded']:,} + already present {c['already_present']:,}"
-        )
-
-    def merge_lines(self) -> list[str]:
-        """One line per merge: 'INC-004 ← USR-002: same family BLA, 0 days, 0.0 km, same
-        article'."""
-        return [
-            f"{m.kept_id} ← {m.merged_id}: {m.reason}" for m in self.merges.itertuples(index=False)
-        ]
-
-    def update_lines(self) -> list[str]:
-        """One line per corrected record: 'ACLED-X updated: fatalities 4 → 9'."""
-        return [f"{u.id} updated: {u.changes}" for u in self.updates.itertuples(index=False)]
-
-    def excluded_by_country(self) -> dict[str, int]:
-        """Rows excluded for lying outside the region, per country (most first)."""
-        return excluded_by_country(self.excluded)
-
-    def region_line(self) -> str | None:
-        """One line for the rows outside the region ('excluded 4,659 rows outside the
-        region: Iraq 812, Syria 640, …'), or None."""
-        line = region_summary(self.excluded)
-        return f"{self.source}: {line}" if line else None
-
-    def reasons(self, limit: int = 5) -> list[str]:
-        """The first problems, exclusions and duplicates, one line each; the rows outside
-        the region as one summary line, and the quirks normalised."""
-        lines = [p.describe(self.source) for p in self.rejected[:limit]]
-        region = self.region_line()
-        if region:
-            lines.append(region)
-        others = [e for e in self.excluded if not e.country]
-        lines += [e.describe(self.source) for e in others[: max(0, limit - len(lines))]]
-        lines += [f"{self.source}: {n}" for n in self.notices]
-        if self.already_present and len(lines) < limit:
-            shown = ", ".join(self.already_present[:3])
-            lines.append(
-                f"{self.source}: {len(self.already_present)} record(s) already in the "
-                f"atlas, not imported again (e.g. {shown})"
-            )
-        return lines
+__all__ = [
+    "UPDATE_COLUMNS",
+    "ImportPlan",
+    "Progress",
+    "StoredRows",
+    "check_contract",
+    "classify_known",
+    "content_columns",
+    "existing_keys",
+    "prepare_import",
+    "settle",
+    "with_admin1_code",
+]
 
 
 def _translate(problem: Problem, frame: pd.DataFrame, column_map: Mapping[str, str]) -> Problem:
@@ -181,24 +63,6 @@ def _translate(problem: Problem, frame: pd.DataFrame, column_map: Mapping[str, s
         row = int(frame["row"].iat[row - 1])
     column = column_map.get(problem.column, problem.column) if problem.column else None
     return Problem(row, problem.record_id, column, problem.value, problem.hint)
-
-
-def check_contract(frame: pd.DataFrame, kind: str, source: str) -> pd.DataFrame:
-    """:func:`validate_records` on the contract's columns (and any extra user columns);
-    the provenance columns are carried over unchecked (they are ours)."""
-    required = set(required_columns(kind))
-    # Optional columns that are empty throughout are left out: the contract adds them back
-    # as empty, and skipping them saves a pass over every row.
-    own = [
-        c
-        for c in frame.columns
-        if c not in PROVENANCE_COLUMNS and c != "row" and (c in required or frame[c].notna().any())
-    ]
-    typed = validate_records(frame[own].astype(object), kind, source)
-    for col in PROVENANCE_COLUMNS:
-        if col in frame.columns:
-            typed[col] = frame[col].astype(object).to_numpy()
-    return typed
 
 
 def _validate(norm: Normalised, kind: str, source: str) -> tuple[pd.DataFrame, list[Problem]]:
@@ -237,175 +101,6 @@ def with_admin1_code(enriched: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         "name" if n else ("point" if p else None) for n, p in zip(by_name, point, strict=True)
     ]
     return out
-
-
-def existing_keys(
-    frame: gpd.GeoDataFrame | pd.DataFrame, dataset: str | None = None
-) -> pd.DataFrame:
-    """The columns de-duplication needs from enriched records (bundled or stored), and
-    ``source_id`` (the record's id when it has none)."""
-    out = pd.DataFrame(
-        {c: frame[c] if c in frame.columns else None for c in KEY_COLUMNS if c != "source_dataset"}
-    )
-    out["source_dataset"] = (
-        frame["source_dataset"]
-        if "source_dataset" in frame.columns and dataset is None
-        else dataset
-    )
-    source_id = (
-        frame["source_id"]
-        if "source_id" in frame.columns
-        else pd.Series(None, index=frame.index, dtype=object)
-    )
-    out["source_id"] = source_id.where(source_id.notna(), frame["id"]).to_numpy()
-    out["date"] = pd.to_datetime(out["date"])
-    return out.reset_index(drop=True)
-
-
-def content_columns(kind: str) -> list[str]:
-    """What a correction can change: the contract's columns for ``kind`` and the
-    provenance (derived columns such as ``admin1`` follow from these)."""
-    return [*schemas()[kind].columns, *(c for c in PROVENANCE_COLUMNS if c != "source_id")]
-
-
-def _comparable(series: pd.Series) -> np.ndarray:
-    """Values as text for comparing two versions of a record (missing = '', floats as
-    ``repr``, dates as ISO days)."""
-    if pd.api.types.is_datetime64_any_dtype(series.dtype):
-        return series.dt.strftime("%Y-%m-%d").fillna("").to_numpy(dtype=object)
-    values = series.astype(object)
-    present = values.notna().to_numpy()
-    out = np.full(len(values), "", dtype=object)
-    if present.any():
-        out[present] = [
-            ";".join(map(str, v))
-            if isinstance(v, (list, tuple))
-            else repr(v)
-            if isinstance(v, float)
-            else str(v).strip()
-            for v in values[present]
-        ]
-    return out
-
-
-def _as_text(series: pd.Series) -> np.ndarray:
-    """Text cells for a quick comparison (missing = '', outer spaces ignored)."""
-    values = series.astype(object)
-    return values.where(values.notna(), "").astype(str).str.strip().to_numpy(dtype=object)
-
-
-def _differences(
-    new: pd.DataFrame, old: pd.DataFrame, columns: list[str], typed: bool = True
-) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Per column that differs somewhere: (mask of differing rows, old, new values);
-    ``typed=False`` compares text cells as they are."""
-    n = len(new)
-    found = {}
-    convert = _comparable if typed else _as_text
-    for col in columns:
-        a = convert(new[col]) if col in new.columns else np.full(n, "", dtype=object)
-        b = convert(old[col]) if col in old.columns else np.full(n, "", dtype=object)
-        differ = a != b
-        if differ.any():
-            found[col] = (differ, b, a)
-    return found
-
-
-def _changes(new: pd.DataFrame, old: pd.DataFrame, kind: str) -> list[str]:
-    """Per row (both frames typed, aligned): '' when the content is the same, else what
-    changed ('fatalities 4 → 9; notes …')."""
-    columns = [c for c in content_columns(kind) if c in new.columns or c in old.columns]
-    out: list[list[str]] = [[] for _ in range(len(new))]
-    for col, (differ, before, after) in _differences(new, old, columns).items():
-        for i in np.flatnonzero(differ):
-            out[i].append(f"{col} {_short(before[i])} → {_short(after[i])}")
-    return ["; ".join(parts) for parts in out]
-
-
-def _short(text: str, limit: int = 40) -> str:
-    if text == "":
-        return "(blank)"
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def classify_known(
-    text: pd.DataFrame,
-    typed: pd.DataFrame,
-    kind: str,
-    known: pd.DataFrame | None,
-    stored_rows: StoredRows | None,
-) -> tuple[np.ndarray, pd.DataFrame]:
-    """Which rows the atlas already holds: ``status`` per row ('new', 'present' or
-    'update') and the updates (:data:`UPDATE_COLUMNS`).
-
-    ``text``/``typed`` are the same rows (positions aligned); ``known`` the existing keys
-    (``id``, ``source_dataset``, ``source_id``, ``stored`` = held by the store, not the
-    bundle). A row is known by its identity ``(source_dataset, source_id)`` or its id; it
-    is an update when a stored record with the same identity and id differs in
-    :func:`content_columns`.
-    """
-    n = len(text)
-    status = np.full(n, "new", dtype=object)
-    updates = pd.DataFrame(columns=list(UPDATE_COLUMNS))
-    if known is None or not len(known) or not n:
-        return status, updates
-    ids = text["id"].astype(object).to_numpy()
-    datasets = (
-        text["source_dataset"].astype(object).to_numpy()
-        if "source_dataset" in text.columns
-        else np.full(n, None, dtype=object)
-    )
-    sids = text["source_id"].astype(object).to_numpy() if "source_id" in text.columns else ids
-    stored_flag = (
-        known["stored"].fillna(False).astype(bool).to_numpy()
-        if "stored" in known.columns
-        else np.zeros(len(known), dtype=bool)
-    )
-    k_sid = known["source_id"] if "source_id" in known.columns else known["id"]
-    k_sid = k_sid.where(k_sid.notna(), known["id"])
-    identities = zip(known["source_dataset"], k_sid, strict=True)
-    by_identity = dict(zip(identities, zip(known["id"], stored_flag, strict=True), strict=True))
-    known_ids = set(known["id"])
-    candidates: list[int] = []
-    for i in range(n):
-        hit = by_identity.get((datasets[i], sids[i]))
-        if hit is None and datasets[i] == BUNDLED_DATASET:
-            hit = by_identity.get((datasets[i], ids[i]))
-        if hit is not None and hit[1] and hit[0] == ids[i] and stored_rows is not None:
-            candidates.append(i)
-        elif hit is not None or ids[i] in known_ids:
-            status[i] = "present"
-    if candidates:
-        old_text = stored_rows(kind, [str(ids[i]) for i in candidates])
-        old_text = (
-            old_text.drop_duplicates("id")
-            .set_index("id")
-            .loc[[ids[i] for i in candidates]]
-            .reset_index()
-        )
-        new_text = text.iloc[candidates].reset_index(drop=True)
-        # The same text is the same content (a re-imported file): no need to type it.
-        columns = [
-            c for c in content_columns(kind) if c in new_text.columns or c in old_text.columns
-        ]
-        differs = np.zeros(len(candidates), dtype=bool)
-        for mask, _, _ in _differences(new_text, old_text, columns, typed=False).values():
-            differs |= mask
-        for i in np.asarray(candidates)[~differs]:
-            status[i] = "present"
-        rows = []
-        if differs.any():
-            picked = [c for c, d in zip(candidates, differs, strict=True) if d]
-            old = check_contract(old_text[differs].reset_index(drop=True), kind, f"store ({kind})")
-            new = typed.iloc[picked].reset_index(drop=True)
-            for i, change in zip(picked, _changes(new, old, kind), strict=True):
-                if change:
-                    status[i] = "update"
-                    rows.append((ids[i], datasets[i], sids[i], change))
-                else:
-                    status[i] = "present"
-        updates = pd.DataFrame(rows, columns=list(UPDATE_COLUMNS))
-    return status, updates
 
 
 def _merges(

@@ -44,6 +44,7 @@ from geodata.importers.common import (
     ascii_numbers,
     bad_count,
     blank_to_none,
+    coordinate_problems,
     country_codes,
     date_out_of_range,
     drop_rows,
@@ -53,7 +54,6 @@ from geodata.importers.common import (
     labelled,
     mapped_rows,
     merge_targets,
-    not_a_number,
     number_problems,
     parse_source_dates,
     region_first,
@@ -256,16 +256,9 @@ def normalise(table: SourceTable, countries: Collection[str] | None = None) -> N
         problems += number_problems(
             bad, rows, event_id, name, values, f"{name} must be a whole number of deaths, 0 or more"
         )
-    for col in ("latitude", "longitude"):
-        values = text(src, col)
-        problems += number_problems(
-            not_a_number(values) & ~place_excluded,
-            rows,
-            event_id,
-            col,
-            values,
-            f"write {col} in decimal degrees, e.g. 34.5167",
-        )
+    problems += coordinate_problems(
+        text(src, "latitude"), text(src, "longitude"), rows, event_id, place_excluded
+    )
     src, bounds_note = _widen_bounds(src, counts_ok)
 
     ids = ("UCDP-" + event_id).where(event_id != "", "")

@@ -46,6 +46,7 @@ from geodata.importers.common.dates import (  # noqa: F401
 from geodata.importers.common.numbers import (  # noqa: F401
     ascii_numbers,
     bad_count,
+    coordinate_problems,
     count_text,
     not_a_number,
     number_problems,

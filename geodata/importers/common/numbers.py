@@ -63,6 +63,26 @@ def number_problems(
     return out
 
 
+def coordinate_problems(
+    latitude: pd.Series,
+    longitude: pd.Series,
+    rows: pd.Series,
+    ids: pd.Series,
+    unchecked: pd.Series | None = None,
+) -> list[Problem]:
+    """The rows whose latitude, then longitude, is not a number (:func:`number_problems`),
+    except those in ``unchecked`` (rows excluded for another reason)."""
+    out = []
+    for column, values in (("latitude", latitude), ("longitude", longitude)):
+        bad = not_a_number(values)
+        if unchecked is not None:
+            bad = bad & ~unchecked
+        out += number_problems(
+            bad, rows, ids, column, values, f"write {column} in decimal degrees, e.g. 34.5167"
+        )
+    return out
+
+
 def ascii_numbers(frame: pd.DataFrame, columns: Iterable[str], notices: list[str]) -> pd.DataFrame:
     """A copy of ``frame`` with Unicode decimal digits (Arabic-Indic ``٣٤``, Persian …) in
     ``columns`` written as ASCII ``0-9`` (:func:`geodata.numbers.ascii_digits`), and one
