@@ -63,3 +63,22 @@ def test_the_checker_sees_a_violation(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("import streamlit as st\nfrom mapspec.spec import MapSpec\n")
     assert imported_modules(bad) >= {"streamlit", "mapspec"}
+
+
+MAX_MODULE_LINES = 420
+"""About 400 lines: a module that grows past it holds two things more often than not and
+is split along its seam (docs/CONTRIBUTING.md); the margin is for a docstring's growth."""
+
+
+def test_no_module_of_the_product_outgrows_one_responsibility():
+    """Every module of the app, the packages, the CLI and the benches stays under
+    :data:`MAX_MODULE_LINES` (tests are not counted)."""
+    folders = ("geodata", "riskmodel", "mapspec", "ui", "atlas_cli", "bench", "app_pages")
+    modules = [ROOT / "app.py", *(p for f in folders for p in sorted((ROOT / f).rglob("*.py")))]
+    assert len(modules) > 100
+    long = {
+        str(p.relative_to(ROOT)): n
+        for p in modules
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
+    assert not long, f"split these along their seams: {long}"
