@@ -83,60 +83,51 @@ def label_items(
     """Every label as ``[lat, lon, text, rank index, min zoom, has a dot]``, sorted by
     rank (then population for places, so a capital is placed before a town), with the
     rank names listed once. ``admin1`` adds the units' names; ``extra_places`` (for
-    tests or another gazetteer) replaces the bundled places."""
-    items: list[tuple[int, float, list]] = []
-    rank_index = {r: i for i, r in enumerate(LABEL_RANKS)}
-    for rec in neighbour_countries().itertuples(index=False):
-        items.append(
-            (
-                rank_index["country"],
-                0.0,
-                [
-                    float(rec.label_lat),
-                    float(rec.label_lon),
-                    str(rec.name),
-                    rank_index["country"],
-                    int(rec.min_zoom),
-                    0,
-                ],
-            )
-        )
-    gazetteer = places() if extra_places is None else extra_places
-    for rec in gazetteer.itertuples(index=False):
-        text = str(getattr(rec, "label", None) or rec.name)
-        rank = rank_index.get(str(rec.rank), rank_index["town"])
-        items.append(
-            (
-                rank,
-                -float(getattr(rec, "population", 0) or 0),
-                [
-                    round(rec.geometry.y, 4),
-                    round(rec.geometry.x, 4),
-                    text,
-                    rank,
-                    int(rec.min_zoom),
-                    1,
-                ],
-            )
-        )
+    tests or another gazetteer) replaces the bundled places. The bundled countries and
+    places are listed once per process (every map render asks for them)."""
+    items = list(_place_items() if extra_places is None else _place_items_of(extra_places))
     if admin1 is not None and len(admin1):
+        unit = LABEL_RANKS.index("unit")
         for rec in unit_label_points(admin1).itertuples(index=False):
             items.append(
                 (
-                    rank_index["unit"],
+                    unit,
                     0.0,
                     [
                         round(rec.geometry.y, 4),
                         round(rec.geometry.x, 4),
                         str(rec.name),
-                        rank_index["unit"],
+                        unit,
                         int(rec.min_zoom),
                         0,
                     ],
                 )
             )
     items.sort(key=lambda t: (t[0], t[1]))
-    return {"ranks": list(LABEL_RANKS), "items": [t[2] for t in items]}
+    return {"ranks": list(LABEL_RANKS), "items": [list(t[2]) for t in items]}
+
+
+@lru_cache(maxsize=1)
+def _place_items() -> tuple[tuple[int, float, tuple], ...]:
+    return _place_items_of(places())
+
+
+def _place_items_of(gazetteer: gpd.GeoDataFrame) -> tuple[tuple[int, float, tuple], ...]:
+    """The neighbours' names and the gazetteer's places as ``(rank, sort key, item)``."""
+    rank_index = {r: i for i, r in enumerate(LABEL_RANKS)}
+    items: list[tuple[int, float, tuple]] = []
+    for rec in neighbour_countries().itertuples(index=False):
+        country = rank_index["country"]
+        item = (float(rec.label_lat), float(rec.label_lon), str(rec.name), country)
+        items.append((country, 0.0, (*item, int(rec.min_zoom), 0)))
+    for rec in gazetteer.itertuples(index=False):
+        text = str(getattr(rec, "label", None) or rec.name)
+        rank = rank_index.get(str(rec.rank), rank_index["town"])
+        item = (round(rec.geometry.y, 4), round(rec.geometry.x, 4), text, rank)
+        items.append(
+            (rank, -float(getattr(rec, "population", 0) or 0), (*item, int(rec.min_zoom), 1))
+        )
+    return tuple(items)
 
 
 def add_context(

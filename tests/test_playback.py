@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import time
 from datetime import date
 
 import pytest
@@ -208,7 +210,8 @@ def test_a_prefetched_month_has_its_layers_json_and_tables_ready(monkeypatch):
     )
     signature = loaders.data_signature()
     key = (("actor", "ISKP"), ("frame", "2025-06"))
-    playback._compute_view(key, signature)
+    # asked for a grace period ago: prepared at once
+    playback._compute_view(key, signature, time.monotonic() - playback.PREFETCH_GRACE_S)
     assert made == ["province", "segment", "site"]
 
     resolved = loaders._resolve_cached(key, signature)
@@ -218,3 +221,19 @@ def test_a_prefetched_month_has_its_layers_json_and_tables_ready(monkeypatch):
     for level, _ in ui_tables.TOP_AREA_LEVELS:  # what the page reads: no table made again
         assert len(ui_tables._top_areas(key, signature, level, 10, resolved))
     assert made == ["province", "segment", "site"]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a thread's own nice value is Linux's")
+def test_the_prefetch_runs_below_the_page_and_the_browser():
+    """The months ahead are prepared at the lowest CPU priority, so on a small machine
+    the step being shown (the page's thread, the browser) comes first."""
+    import os
+    import threading
+
+    from ui import playback
+
+    niceness = playback._PREFETCH.submit(
+        lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    ).result(timeout=30)
+    assert niceness == 19
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) < 19  # ours unchanged

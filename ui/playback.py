@@ -8,8 +8,11 @@ are pure, in :mod:`mapspec.playback`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -36,12 +39,29 @@ def frame_months(spec: MapSpec) -> list[str]:
     return playback_months(spec, *record_dates())
 
 
+PREFETCH_GRACE_S = 0.6
+"""A month ahead is prepared no sooner than this after it was asked for: the step that
+asked is still being sent and drawn then (about 0.5 s), and on two cores the prefetch's
+CPU and GIL slowed it by ~0.05-0.1 s (docs/PERFORMANCE.md). Someone stepping by hand
+looks at a month longer than that; a queued month (while playing) does not wait again."""
+
+
+def _lowest_priority() -> None:
+    """Run the prefetch thread at the lowest CPU priority (Linux: a thread's own nice
+    value), so the browser and the page's own thread come first; elsewhere unchanged."""
+    # not Linux, or not allowed: the same priority as before
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+
+
 # Frames ahead of the one shown are resolved and styled, their layers' JSON written and
 # their top-area tables made on one background thread (into the same caches the page
 # reads), so a playback step only builds and sends the map and draws the tables (on a
 # step that made them itself, the script ran ~1.2 s instead of ~0.13 s and its GIL
 # slowed the step). The thread has no script context: it only fills cache entries.
-_PREFETCH = ThreadPoolExecutor(max_workers=1, thread_name_prefix="atlas-playback")
+_PREFETCH = ThreadPoolExecutor(
+    max_workers=1, thread_name_prefix="atlas-playback", initializer=_lowest_priority
+)
 _PENDING: dict[tuple, Future] = {}
 _PENDING_LOCK = threading.Lock()
 
@@ -60,8 +80,11 @@ logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").add
 
 
 def _compute_view(
-    params_key: tuple[tuple[str, str], ...], signature: tuple[str, str | None]
+    params_key: tuple[tuple[str, str], ...], signature: tuple[str, str | None], asked_at: float
 ) -> None:
+    wait = asked_at + PREFETCH_GRACE_S - time.monotonic()
+    if wait > 0:
+        time.sleep(wait)
     try:
         resolved_map = _resolve_cached(params_key, signature)
         for layer in _map_layers(params_key, signature, resolved_map):
@@ -81,7 +104,7 @@ def prefetch_views(specs: list[MapSpec]) -> None:
         for spec in specs:
             key = (_params_key(spec), signature)
             if key not in _PENDING:
-                _PENDING[key] = _PREFETCH.submit(_compute_view, *key)
+                _PENDING[key] = _PREFETCH.submit(_compute_view, *key, time.monotonic())
 
 
 def view_ready(spec: MapSpec) -> bool:
