@@ -119,7 +119,17 @@ def selected_index(con, query: StoreQuery) -> pd.DataFrame:
     for kind in _FILTERED_KINDS:
         args.extend([kind, kind])
     args.append("sites")
-    picked = con.frame(sql, tuple(args))
+    picked = con.frame_copied(
+        sql,
+        tuple(args),
+        {
+            "kind": "text",
+            "id": "text",
+            "batch_id": "int",
+            "batch_row": "int",
+            "merged_into": "text",
+        },
+    )
     if picked.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in _INDEX_COLUMNS.split(", ")})
     return picked.sort_values(["batch_id", "batch_row"], kind="stable").reset_index(drop=True)

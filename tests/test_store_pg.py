@@ -482,3 +482,34 @@ def test_a_pg_dump_backup_restores_into_a_working_store(pg_cluster, pg_url):
         assert nxt.batch_id == 3  # the batch ids go on after the restored ones
     finally:
         pg_cluster.drop_database(restored)
+
+
+def test_a_copied_read_gives_the_same_frame_as_a_row_read(pg_url):
+    """The team store's large reads come through COPY as CSV (PgConnection.frame_copied):
+    the text a user imported comes back exactly — commas, quotes, line breaks, a leading
+    zero, an empty string apart from a missing value — and in the same frame as a
+    row-by-row read."""
+    from geodata import store_pg
+
+    con = store_pg.connect(pg_url)
+    try:
+        con.execute("CREATE TEMP TABLE t (id TEXT, n BIGINT, note TEXT)")
+        rows = [
+            ("007", 1, 'He said "stop", then left\nnext line'),
+            ("8", 2, ""),
+            ("x,y", 3, None),
+            ("ناظر", 4, "\\N and NULL"),
+        ]
+        con.executemany("INSERT INTO t VALUES (?, ?, ?)", rows)
+        sql, params = "SELECT id, n, note FROM t WHERE n >= ? ORDER BY n", (1,)
+        copied = con.frame_copied(sql, params, {"id": "text", "n": "int", "note": "text"})
+        pd.testing.assert_frame_equal(copied, con.frame(sql, params))
+        notes = copied["note"].tolist()
+        assert notes[:2] == [rows[0][2], ""] and pd.isna(notes[2]) and notes[3] == "\\N and NULL"
+        assert copied["id"].tolist() == ["007", "8", "x,y", "ناظر"]
+        empty = con.frame_copied(
+            "SELECT id, n FROM t WHERE n > ?", (99,), {"id": "text", "n": "int"}
+        )
+        assert empty.empty and list(empty.columns) == ["id", "n"]
+    finally:
+        con.close()

@@ -168,6 +168,38 @@ class PgConnection:
                 rows = [(*r[:i], bytes(r[i]), *r[i + 1 :]) for r in rows]
         return pd.DataFrame.from_records(rows, columns=columns)
 
+    def frame_copied(self, sql: str, params: tuple | list, columns: dict[str, str]) -> pd.DataFrame:
+        """The rows of ``sql`` (``?`` parameters) as a frame with ``columns`` (name →
+        ``"text"`` or ``"int"``, in the query's order), fetched with ``COPY … TO STDOUT``
+        as CSV and parsed by Arrow's CSV reader: at 150,000 rows about a fifth of the time
+        of fetching them as rows (docs/PERFORMANCE.md). The same frame as :meth:`frame`
+        gives: text as pandas strings with NULL missing (an empty string stays empty: CSV
+        quotes it, a NULL is left bare), integers as int64."""
+        import io
+
+        import pyarrow as pa
+        from pyarrow import csv as pa_csv
+
+        types = {"text": pa.string(), "int": pa.int64()}
+        with (
+            self.raw.cursor() as cur,
+            cur.copy(f"COPY ({_pg_sql(sql)}) TO STDOUT (FORMAT csv)", tuple(params)) as copy,
+        ):
+            data = b"".join(bytes(chunk) for chunk in copy)
+        if not data:  # no rows: the column types :meth:`frame` gives
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+        table = pa_csv.read_csv(
+            io.BytesIO(data),
+            read_options=pa_csv.ReadOptions(column_names=list(columns)),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={c: types[t] for c, t in columns.items()},
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=False,
+                null_values=[""],
+            ),
+        )
+        return table.to_pandas()
+
     def has_table(self, name: str) -> bool:
         row = self.raw.execute("SELECT to_regclass(%s)", (name,)).fetchone()
         return row is not None and row[0] is not None
@@ -295,10 +327,18 @@ def records_in(
     if families:
         where.append("actor_family = ANY(?)")
         params.append(list(families))
-    return con.frame(
+    # ordered here, not by the database: at 150,000 rows its sort spilled to disk and was
+    # half of the query
+    found = con.frame_copied(
         "SELECT id, batch_id, batch_row, date, actor_family FROM records WHERE "
-        + " AND ".join(where)
-        + " ORDER BY batch_id, batch_row",
+        + " AND ".join(where),
         tuple(params),
-        binary=True,
+        {
+            "id": "text",
+            "batch_id": "int",
+            "batch_row": "int",
+            "date": "text",
+            "actor_family": "text",
+        },
     )
+    return found.sort_values(["batch_id", "batch_row"], kind="stable", ignore_index=True)
