@@ -26,7 +26,6 @@ pages = [
     st.Page("app_pages/methodology.py", title="Methodology", url_path="methodology"),
 ]
 navigation = st.navigation(pages)
-ui.preload_component_runtime()  # before the page: the map then shows sooner
 with ui.friendly_errors("filters"):
     st.session_state["spec"] = ui.spec_from_state()
 try:

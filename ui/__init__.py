@@ -9,8 +9,7 @@ Everything that is not Streamlit lives in geodata, riskmodel and mapspec. The mo
 - :mod:`ui.widgets` — the sidebar's widgets; :mod:`ui.aoi` — the area of interest;
 - :mod:`ui.mapview` — the offline assets and the st_folium map;
 - :mod:`ui.playback` — the month slider, Play/Pause and the prefetch of months ahead;
-- :mod:`ui.tables` — the tables next to a map, cached with their view;
-- :mod:`ui.preload` — an empty component drawn first, so the map's iframe comes sooner.
+- :mod:`ui.tables` — the tables next to a map, cached with their view.
 
 The names below are the ones pages, app.py, bench and tests use (``ui.x``). A test that
 patches a name patches it where it is read (e.g. ``ui.tables.top_areas``).
@@ -42,7 +41,6 @@ from ui.playback import (
     set_frame,
     view_ready,
 )
-from ui.preload import preload_component_runtime
 from ui.state import WIDGETS, current_spec, spec_from_state, with_view
 from ui.tables import segment_table, top_area_tables, top_areas
 from ui.widgets import sidebar
@@ -67,7 +65,6 @@ __all__ = [
     "playback_map",
     "playback_month",
     "prefetch_views",
-    "preload_component_runtime",
     "prepare_offline_assets",
     "record_dates",
     "render_map",

@@ -187,24 +187,3 @@ def test_deep_link_on_a_freshly_started_server(tmp_path, watched_page):
         assert watched_page.failed == [] and watched_page.errors == []
     finally:
         server.stop()
-
-
-def test_the_empty_component_before_the_map_is_ready_and_takes_no_room(app_server, watched_page):
-    """ui.preload draws an empty component in the sidebar before the page, so Streamlit's
-    component runtime is loaded when the map arrives. An analyst must never see it: it
-    told Streamlit it is ready (else Streamlit hides it and, after a minute, warns that a
-    component cannot be loaded) and it is 0 px high."""
-    page = watched_page.page
-    page.goto(app_server.url, wait_until="domcontentloaded")
-    _wait_for_map(page)
-    runtime = page.locator('iframe[title="ui.preload.atlas_component_runtime"]')
-    assert runtime.count() == 1
-    page.wait_for_function(
-        """() => {
-            const f = document.querySelector('iframe[title="ui.preload.atlas_component_runtime"]');
-            return f && getComputedStyle(f).display !== 'none';
-        }""",
-        timeout=30_000,
-    )
-    assert runtime.bounding_box()["height"] == 0
-    assert watched_page.errors == []
